@@ -1,0 +1,1 @@
+"""HotpotQA and ALFWorld environments."""

@@ -1,0 +1,165 @@
+"""HotpotQA: question files, the wiki environment of the ReAct paper, and EM / F1 scoring."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections import Counter
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from react_agent.tools.wikipedia import DataFileError, Wiki, WikiBrowser
+
+from react_agent.environment import Observation, Outcome
+from react_agent.prompts import Prompt, builtin_prompt, load_prompt
+from react_agent.trajectory import Action
+
+_DEMO = files("react_agent.envs").joinpath("data")
+DEMO_QUESTIONS = Path(str(_DEMO.joinpath("hotpotqa_demo_questions.jsonl")))
+DEMO_WIKI = Path(str(_DEMO.joinpath("hotpotqa_demo_wiki.jsonl")))
+
+
+class Question(BaseModel):
+    """One HotpotQA question. Only `question` and `answer` are required (the answer-only layout)."""
+
+    id: str
+    question: str
+    answer: str
+    type: str | None = None
+    level: str | None = None
+    supporting_facts: list[tuple[str, int]] = []
+    context: list[tuple[str, list[str]]] = []
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """Questions from the official HotpotQA JSON (distractor or fullwiki), JSON lines of the same
+    records, or the answer-only layout (`[{"question": ..., "answer": ...}, ...]`).
+
+    Ids come from `_id` or `id`, else the record's position. Errors name the file and the line.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(f"question file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataFileError(f"cannot read question file {path}: {error}") from None
+    if text.lstrip().startswith("["):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DataFileError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+        numbered = [(f"{path}: record {n}", n, r) for n, r in enumerate(records, start=1)]
+    else:
+        numbered = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                numbered.append((f"{path}:{n}", len(numbered) + 1, json.loads(line)))
+            except json.JSONDecodeError as error:
+                raise DataFileError(f"{path}:{n}: not valid JSON ({error.msg})") from None
+    questions = [_question(where, position, record) for where, position, record in numbered]
+    if not questions:
+        raise DataFileError(f"{path}: no questions in the file")
+    return questions
+
+
+def _question(where: str, position: int, record: Any) -> Question:
+    if not isinstance(record, dict):
+        raise DataFileError(f"{where}: expected a JSON object with 'question' and 'answer'")
+    record = dict(record)
+    record["id"] = str(record.pop("_id", None) or record.get("id") or position)
+    try:
+        return Question.model_validate(record)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"])
+        raise DataFileError(f"{where}: field {field!r}: {problem['msg'].lower()}") from None
+
+
+# ---------------------------------------------------------------- scoring (HotpotQA's official rules)
+
+
+def normalize_answer(text: str) -> str:
+    """Lower case, no punctuation, no articles (a, an, the), single spaces."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, gold: str) -> float:
+    return float(normalize_answer(prediction) == normalize_answer(gold))
+
+
+def f1_score(prediction: str, gold: str) -> float:
+    predicted, expected = normalize_answer(prediction), normalize_answer(gold)
+    # yes / no / noanswer score only when they match exactly (HotpotQA's evaluation script).
+    special = {"yes", "no", "noanswer"}
+    if (predicted in special or expected in special) and predicted != expected:
+        return 0.0
+    predicted_tokens, expected_tokens = predicted.split(), expected.split()
+    common = sum((Counter(predicted_tokens) & Counter(expected_tokens)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(predicted_tokens), common / len(expected_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+# ---------------------------------------------------------------- the environment
+
+
+class HotpotQAEnv:
+    """Answer a question with Search[entity], Lookup[keyword] and Finish[answer] over a wiki.
+
+    Observations follow the ReAct paper's environment; anything else is `Invalid action: ...`.
+    `prompt_file` / `prompt_key` swap our few-shot examples for a file's (the paper's
+    `prompts_naive.json`, key `webthink_simple6`, reproduces its prompt).
+    """
+
+    def __init__(self, wiki: Wiki, *, prompt_file: str | Path | None = None, prompt_key: str = "react"):
+        self.wiki = wiki
+        default = builtin_prompt("hotpotqa", prompt_key if prompt_file is None else "react")
+        self._prompt = (
+            load_prompt(prompt_file, prompt_key, default.instruction) if prompt_file is not None else default
+        )
+        self.question: Question | None = None
+        self.answer: str | None = None
+        self._browser = WikiBrowser(wiki)
+
+    def prompt(self, task: Question) -> Prompt:
+        return self._prompt
+
+    def reset(self, task: Question) -> str:
+        self.question = task
+        self.answer = None
+        self._browser = WikiBrowser(self.wiki)
+        return f"Question: {task.question}"
+
+    def step(self, action: Action) -> Observation:
+        if action.name == "search" and action.argument is not None:
+            return Observation(self._browser.search(action.argument))
+        if action.name == "lookup" and action.argument is not None:
+            return Observation(self._browser.lookup(action.argument))
+        if action.name == "think" and action.argument is not None:
+            return Observation("Nice thought.")
+        if action.name == "finish" and action.argument is not None:
+            self.answer = action.argument
+            em = self.outcome().metrics["em"]
+            return Observation(f"Episode finished, reward = {em:g}", done=True, reward=em)
+        return Observation(f"Invalid action: {action.text}")
+
+    def outcome(self) -> Outcome:
+        gold = self.question.answer if self.question else None
+        if gold is None:
+            return Outcome(answer=self.answer)
+        answer = self.answer or ""
+        return Outcome(
+            answer=self.answer,
+            gold=gold,
+            metrics={"em": exact_match(answer, gold), "f1": f1_score(answer, gold)},
+        )

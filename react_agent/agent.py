@@ -1,0 +1,147 @@
+"""Runners: drive an `Episode` with a model and an environment, synchronously or asynchronously.
+
+The order of calls is written once, in `Agent._script`, a generator that yields the I/O it needs
+(`_ModelCall`, `_EnvCall`) and the events a caller sees (`Step`, then `EpisodeResult`). The sync and
+async drivers below only perform that I/O, so a fix to the loop is made in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from react_agent.environment import Environment, Observation, Outcome
+from react_agent.episode import Episode
+from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen
+from react_agent.prompts import Prompt
+from react_agent.trajectory import EpisodeResult, Step
+
+
+@dataclass
+class _ModelCall:
+    request: ModelRequest
+    stop_when: StopWhen
+
+
+@dataclass
+class _EnvCall:
+    method: Callable[[Any], Any]
+    argument: Any
+
+
+_Script = Generator["_ModelCall | _EnvCall | Step | EpisodeResult", Any, None]
+
+
+class Agent:
+    """A ReAct agent: a model, an environment, and the rules of the loop.
+
+    `run(task)` plays one episode; `stream(task)` yields each `Step` as it ends and then the
+    `EpisodeResult`; `arun` / `astream` do the same with the model's async client. One Agent plays
+    one episode at a time, since the environment holds the episode's state.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        env: Environment,
+        *,
+        prompt: Prompt | None = None,
+        max_steps: int = 7,
+        max_tokens: int = 128,
+    ):
+        self.model = model
+        self.env = env
+        self.prompt = prompt
+        self.max_steps = max_steps
+        self.max_tokens = max_tokens
+
+    def run(self, task: Any) -> EpisodeResult:
+        *_, result = self.stream(task)
+        return result
+
+    def stream(self, task: Any) -> Iterator[Step | EpisodeResult]:
+        script = self._script(task)
+        reply: Any = None
+        failure: BaseException | None = None
+        while True:
+            try:
+                item = script.throw(failure) if failure else script.send(reply)
+            except StopIteration:
+                return
+            reply, failure = None, None
+            try:
+                if isinstance(item, _ModelCall):
+                    reply = self.model.complete(item.request, item.stop_when)
+                elif isinstance(item, _EnvCall):
+                    reply = item.method(item.argument)
+                else:
+                    yield item
+            except Exception as error:  # handed to the script, which decides what it means
+                failure = error
+
+    async def arun(self, task: Any) -> EpisodeResult:
+        result = None
+        async for result in self.astream(task):  # noqa: B007 - the last item is the result
+            pass
+        assert isinstance(result, EpisodeResult)
+        return result
+
+    async def astream(self, task: Any) -> AsyncIterator[Step | EpisodeResult]:
+        script = self._script(task)
+        reply: Any = None
+        failure: BaseException | None = None
+        while True:
+            try:
+                item = script.throw(failure) if failure else script.send(reply)
+            except StopIteration:
+                return
+            reply, failure = None, None
+            try:
+                if isinstance(item, _ModelCall):
+                    reply = await self.model.acomplete(item.request, item.stop_when)
+                elif isinstance(item, _EnvCall):
+                    # Environments are synchronous (SQLite, a game engine): keep them off the loop.
+                    reply = await asyncio.to_thread(item.method, item.argument)
+                else:
+                    yield item
+            except Exception as error:
+                failure = error
+
+    def _script(self, task: Any) -> _Script:
+        started = time.perf_counter()
+        task_id = str(getattr(task, "id", ""))
+        prompt = self.prompt or self.env.prompt(task)
+        try:
+            first_observation = yield _EnvCall(self.env.reset, task)
+        except Exception as error:
+            episode = Episode(task_id, "", "", max_steps=self.max_steps)
+            episode.take_error(error)
+            yield episode.result(Outcome(), time.perf_counter() - started)
+            return
+        episode = Episode(
+            task_id,
+            prompt.prefix(first_observation),
+            first_observation,
+            max_steps=self.max_steps,
+            max_tokens=self.max_tokens,
+        )
+        while (request := episode.next_request()) is not None:
+            call_started = time.perf_counter()
+            try:
+                completion = yield _ModelCall(request, episode.output_is_complete)
+            except ModelError as error:
+                episode.take_error(error)
+                break
+            action = episode.take_completion(completion, time.perf_counter() - call_started)
+            if action is None:
+                continue
+            call_started = time.perf_counter()
+            try:
+                observation = yield _EnvCall(self.env.step, action)
+            except Exception as error:  # a failing tool is news for the model, not a crash
+                observation = Observation(text=f"Error: {type(error).__name__}: {error}")
+            yield episode.take_observation(observation, time.perf_counter() - call_started)
+        yield episode.result(self.env.outcome(), time.perf_counter() - started)

@@ -1,0 +1,169 @@
+"""One ReAct episode as a state machine with no I/O.
+
+It builds each prompt, takes the model's text, parses the action, takes the observation and decides
+when to stop. It never calls a model or an environment: a runner does that (`agent.py`), so the same
+logic serves sync, async and batch runs, and tests of it need no model at all.
+
+The prompt follows the ReAct paper's HotpotQA setup:
+
+    <instruction><few-shot examples>Question: ...
+    Thought 1: ...            <- the model writes the thought and the action line,
+    Action 1: Search[...]        and decoding stops at "\nObservation 1:"
+    Observation 1: ...        <- the environment's answer
+    Thought 2: ...
+
+When the model writes a thought but no action, it is asked once more for just the action
+(`...Thought i: <thought>\nAction i:`, stopping at the line's end), as the paper's code does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from react_agent.environment import Observation, Outcome
+from react_agent.models.base import Completion, ContextFull, ModelRequest
+from react_agent.parsing import action_is_complete, cut_observation, parse_action, parse_output
+from react_agent.trajectory import Action, EpisodeResult, Step, StopReason, Usage
+
+ACTION_MAX_TOKENS = 48  # a re-asked action is one short line
+
+
+@dataclass
+class _StepInProgress:
+    thought: str
+    model_output: str
+    usage: Usage
+    model_seconds: float
+    action: Action | None = None
+
+
+class Episode:
+    def __init__(
+        self,
+        task_id: str,
+        prompt_prefix: str,
+        question: str,
+        *,
+        max_steps: int = 7,
+        max_tokens: int = 128,
+    ):
+        self.task_id = task_id
+        self.question = question
+        self.max_steps = max_steps
+        self.max_tokens = max_tokens
+        self.steps: list[Step] = []
+        self.stop_reason: StopReason | None = None
+        self.error: str | None = None
+        self._prompt = prompt_prefix  # grows by one Thought/Action/Observation block per step
+        self._current: _StepInProgress | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.stop_reason is not None
+
+    @property
+    def step_number(self) -> int:
+        return len(self.steps) + 1
+
+    def next_request(self) -> ModelRequest | None:
+        """What to ask the model next; None once the episode is over."""
+        if self.done:
+            return None
+        i = self.step_number
+        if self._current is None:
+            return ModelRequest(
+                prompt=f"{self._prompt}Thought {i}:",
+                stop=[f"\nObservation {i}:"],
+                max_tokens=self.max_tokens,
+            )
+        return ModelRequest(
+            prompt=f"{self._prompt}Thought {i}: {self._current.thought}\nAction {i}:",
+            stop=["\n"],
+            max_tokens=ACTION_MAX_TOKENS,
+        )
+
+    @staticmethod
+    def output_is_complete(text: str) -> bool:
+        """For the runner: decoding may stop here, the action is whole."""
+        return action_is_complete(text)
+
+    def take_completion(self, completion: Completion, seconds: float) -> Action | None:
+        """The model's answer to `next_request()`: the action to carry out, or None when the model
+        must be asked again (see `next_request()`) or the episode has ended."""
+        current = self._current
+        if current is None:
+            parsed = parse_output(completion.text)
+            self._current = _StepInProgress(
+                thought=parsed.thought,
+                model_output=completion.text,
+                usage=completion.usage,
+                model_seconds=seconds,
+                action=parsed.action,
+            )
+            return parsed.action
+        current.model_output += f"\nAction {self.step_number}:{completion.text}"
+        current.usage += completion.usage
+        current.model_seconds += seconds
+        lines = cut_observation(completion.text).strip().splitlines()
+        current.action = parse_action(lines[0]) if lines else None
+        if current.action is None:
+            self._stop(
+                StopReason.invalid_output, f"no action in the model's output: {current.model_output!r}"
+            )
+        return current.action
+
+    def take_observation(self, observation: Observation, seconds: float) -> Step:
+        """The environment's answer to the action; returns the finished step."""
+        current = self._current
+        if current is None or current.action is None:
+            raise RuntimeError("take_observation() needs an action from take_completion() first")
+        i = self.step_number
+        text = " ".join(observation.text.split())  # one line: the prompt's layout depends on it
+        step = Step(
+            index=i,
+            thought=current.thought,
+            action=current.action,
+            observation=text,
+            model_output=current.model_output,
+            usage=current.usage,
+            model_seconds=current.model_seconds,
+            env_seconds=seconds,
+        )
+        self.steps.append(step)
+        self._current = None
+        self._prompt += (
+            f"Thought {i}: {step.thought}\nAction {i}: {step.action.text}\nObservation {i}: {text}\n"
+        )
+        if observation.done:
+            self._stop(StopReason.finished)
+        elif len(self.steps) >= self.max_steps:
+            self._stop(StopReason.max_steps)
+        return step
+
+    def take_error(self, error: Exception) -> None:
+        """A model call failed: the episode ends, saying why."""
+        reason = StopReason.context_full if isinstance(error, ContextFull) else StopReason.error
+        self._stop(reason, f"{type(error).__name__}: {error}")
+
+    def result(self, outcome: Outcome, seconds: float) -> EpisodeResult:
+        usage = Usage()
+        for step in self.steps:
+            usage += step.usage
+        if self._current is not None:  # a step cut short still cost tokens
+            usage += self._current.usage
+        return EpisodeResult(
+            task_id=self.task_id,
+            question=self.question,
+            answer=outcome.answer,
+            gold=outcome.gold,
+            stop_reason=self.stop_reason or StopReason.error,
+            error=self.error,
+            steps=self.steps,
+            metrics=outcome.metrics,
+            usage=usage,
+            seconds=seconds,
+        )
+
+    def _stop(self, reason: StopReason, error: str | None = None) -> None:
+        self.stop_reason = reason
+        self.error = error

@@ -1,0 +1,58 @@
+"""The one small protocol every model backend speaks: text completion with stop sequences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from react_agent.trajectory import Usage
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """Continue `prompt`; stop at any of `stop` or after `max_tokens` new tokens."""
+
+    prompt: str
+    stop: list[str] = field(default_factory=list)
+    max_tokens: int = 128
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    usage: Usage
+
+
+# Called with the text decoded so far; True ends decoding early (the action is already whole).
+StopWhen = Callable[[str], bool]
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A backend decodes `request.prompt` and stops at a stop sequence, the token budget, or as soon
+    as `stop_when(text_so_far)` holds, whichever comes first."""
+
+    name: str
+
+    def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion: ...
+
+    async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion: ...
+
+
+class ModelError(Exception):
+    """A model call failed for this request (the episode records it and goes on with the next)."""
+
+
+class ContextFull(ModelError):
+    """The prompt no longer fits the model's context window."""
+
+
+class ModelUnavailable(Exception):
+    """The model cannot be used at all (missing file, unreachable server): the run stops."""
+
+
+def cut_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
+    """The text before the earliest stop sequence, and whether one was found."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)

@@ -1,0 +1,88 @@
+"""Typed records of an episode: what the model was asked, what it said, what the world answered.
+
+Every record is a pydantic model, so `record.model_dump_json()` and `Record.model_validate_json(line)`
+are the serialization: results files are JSON lines of `EpisodeResult`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+
+class Usage(BaseModel):
+    """Token counts of one or more model calls.
+
+    `prompt_tokens` is what was sent; `evaluated_tokens` is what the model actually had to compute
+    (the rest came from its cache of an earlier, identical prefix). `None` means the backend could
+    not tell (a remote server that reports no cache figures, or a stream we closed before usage came).
+    """
+
+    calls: int = 0
+    prompt_tokens: int | None = 0
+    evaluated_tokens: int | None = 0
+    completion_tokens: int | None = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        def add(a: int | None, b: int | None) -> int | None:
+            return None if a is None or b is None else a + b
+
+        return Usage(
+            calls=self.calls + other.calls,
+            prompt_tokens=add(self.prompt_tokens, other.prompt_tokens),
+            evaluated_tokens=add(self.evaluated_tokens, other.evaluated_tokens),
+            completion_tokens=add(self.completion_tokens, other.completion_tokens),
+        )
+
+
+class Action(BaseModel):
+    """An action as the model wrote it, and its `Name[argument]` reading when it has that shape."""
+
+    text: str
+    name: str | None = None
+    argument: str | None = None
+
+
+class Step(BaseModel):
+    """One Thought / Action / Observation round."""
+
+    index: int
+    thought: str
+    action: Action
+    observation: str
+    model_output: str = Field(description="the model's raw text for this step (re-asks appended)")
+    usage: Usage = Usage()
+    model_seconds: float = 0.0
+    env_seconds: float = 0.0
+
+
+class StopReason(str, Enum):
+    finished = "finished"  # the environment said the task is over (Finish[...], a won game)
+    max_steps = "max_steps"  # the step limit came first
+    invalid_output = "invalid_output"  # the model gave nothing usable, even when asked again
+    context_full = "context_full"  # the prompt outgrew the model's context window
+    error = "error"  # the environment or the model failed; `error` says how
+
+
+class EpisodeResult(BaseModel):
+    """How one episode went; one JSON line of a results file."""
+
+    task_id: str
+    question: str
+    answer: str | None = None
+    gold: str | None = None
+    stop_reason: StopReason
+    error: str | None = None
+    steps: list[Step] = []
+    metrics: dict[str, float] = {}
+    usage: Usage = Usage()
+    seconds: float = 0.0
+
+    @property
+    def em(self) -> float | None:
+        return self.metrics.get("em")
+
+    @property
+    def f1(self) -> float | None:
+        return self.metrics.get("f1")

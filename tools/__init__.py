@@ -1,0 +1,1 @@
+"""Tools agents act with: the Wikipedia search of the HotpotQA task."""

@@ -1,0 +1,307 @@
+"""Wikipedia for the HotpotQA tools: an offline SQLite FTS5 index, or the live site.
+
+Both backends answer one question, `find(entity)`: the page of that exact title, or the titles of
+similar pages. `WikiBrowser` turns that into the ReAct paper's Search and Lookup observations.
+"""
+
+from __future__ import annotations
+
+import bz2
+import hashlib
+import html
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+SEARCH_SENTENCES = 5  # a Search shows the page's first five sentences
+SIMILAR_TITLES = 5
+
+
+class DataFileError(ValueError):
+    """A data file that is missing or cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    sentences: list[str]
+
+
+@dataclass(frozen=True)
+class NotFound:
+    similar: list[str]
+
+
+class Wiki(Protocol):
+    def find(self, entity: str) -> Page | NotFound: ...
+
+
+class WikiBrowser:
+    """Search[entity] and Lookup[keyword] over a wiki, as in the ReAct paper's environment.
+
+    - Search shows the first 5 sentences of the page titled `entity`, or `Could not find {entity}.
+      Similar: [...]`. A disambiguation page ("may refer to:") is searched again as `[entity]`,
+      which no title matches, as the paper's code does with Wikipedia's search page.
+    - Lookup shows, one per call, the sentences of the current page holding the keyword
+      (case-insensitive) as `(Result i / N) sentence`, then `No more results.`. A failed search
+      keeps the page that was open, as in the paper.
+    """
+
+    def __init__(self, wiki: Wiki):
+        self.wiki = wiki
+        self.page: Page | None = None
+        self._keyword: str | None = None
+        self._matches: list[str] = []
+        self._shown = 0
+
+    def search(self, entity: str) -> str:
+        found = self.wiki.find(entity)
+        if isinstance(found, Page) and any("may refer to:" in s for s in found.sentences[:2]):
+            return self.search(f"[{entity}]")
+        if isinstance(found, NotFound):
+            return f"Could not find {entity}. Similar: {found.similar[:SIMILAR_TITLES]}."
+        self.page = found
+        self._keyword = None
+        return " ".join(found.sentences[:SEARCH_SENTENCES])
+
+    def lookup(self, keyword: str) -> str:
+        if keyword != self._keyword:
+            self._keyword = keyword
+            sentences = self.page.sentences if self.page else []
+            self._matches = [s for s in sentences if keyword.lower() in s.lower()]
+            self._shown = 0
+        if self._shown >= len(self._matches):
+            return "No more results."
+        self._shown += 1
+        return f"(Result {self._shown} / {len(self._matches)}) {self._matches[self._shown - 1]}"
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a plain-text page, split as the paper's code splits them (at '. ')."""
+    sentences = []
+    for paragraph in text.split("\n"):
+        paragraph = paragraph.strip()
+        # Section headings ("== History ==") and short fragments are not prose.
+        if len(paragraph.split(" ")) <= 2 or paragraph.startswith("=="):
+            continue
+        sentences += [s.strip() for s in paragraph.split(". ") if s.strip()]
+    return [s if s.endswith(".") else s + "." for s in sentences]
+
+
+# ---------------------------------------------------------------- the offline index
+
+
+def _title_key(title: str) -> str:
+    return " ".join(html.unescape(title).split()).casefold()
+
+
+def _fts_query(text: str) -> str:
+    """Any user string as a safe FTS5 query: its words, each quoted, any of them matching."""
+    words = re.findall(r"\w+", text)
+    return " OR ".join(f'"{word}"' for word in words)
+
+
+def read_pages(path: Path) -> Iterator[Page]:
+    """Pages from a file: HotpotQA's abstracts dump (JSON lines, or its `wiki_NN.bz2` shards) or
+    a HotpotQA question file (JSON array or JSON lines), whose context paragraphs are pages."""
+    opener = bz2.open if path.suffix == ".bz2" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as file:
+            first = file.read(1)
+            file.seek(0)
+            if first == "[":  # a whole JSON document: the official question files
+                try:
+                    records = json.load(file)
+                except json.JSONDecodeError as error:
+                    raise DataFileError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+                for number, record in enumerate(records, start=1):
+                    yield from _pages_of(record, f"{path}: record {number}")
+                return
+            for number, line in enumerate(file, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise DataFileError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+                yield from _pages_of(record, f"{path}:{number}")
+    except FileNotFoundError:
+        raise DataFileError(f"wiki file not found: {path}") from None
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise DataFileError(f"cannot read wiki file {path}: {error}") from None
+
+
+def _pages_of(record: object, where: str) -> Iterator[Page]:
+    if isinstance(record, dict) and "title" in record and "text" in record:
+        text = record["text"]
+        # The abstracts dump holds a list of sentences; the full dump a list of paragraphs of them.
+        if text and isinstance(text[0], list):
+            text = [s for paragraph in text for s in paragraph]
+        yield Page(html.unescape(record["title"]), [s.strip() for s in text if s.strip()])
+    elif isinstance(record, dict) and isinstance(record.get("context"), list):
+        for entry in record["context"]:
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], list)):
+                raise DataFileError(f"{where}: a context entry is not [title, sentences]")
+            yield Page(entry[0], [s.strip() for s in entry[1] if s.strip()])
+    else:
+        raise DataFileError(f"{where}: neither a wiki page (title, text) nor a question with context")
+
+
+def corpus_files(source: Path) -> list[Path]:
+    """A file, or every `wiki_NN.bz2` shard below a folder of the official dump."""
+    if source.is_dir():
+        shards = sorted(source.rglob("wiki_*.bz2"))
+        if not shards:
+            raise DataFileError(f"no wiki_*.bz2 shards below {source}")
+        return shards
+    if not source.exists():
+        raise DataFileError(f"wiki file not found: {source}")
+    return [source]
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("REACT_AGENT_CACHE", Path.home() / ".cache" / "react-agent"))
+
+
+class LocalWiki:
+    """Wikipedia intro paragraphs in an SQLite FTS5 index.
+
+    A title is matched exactly (case-insensitive, HTML entities decoded); otherwise the five pages
+    whose title and text best match the entity's words are offered as similar.
+    """
+
+    def __init__(self, index_path: str | Path):
+        self.index_path = Path(index_path)
+        # Episodes may run in worker threads; one connection, used under a lock, serves them all.
+        self._db = sqlite3.connect(self.index_path, check_same_thread=False)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_corpus(
+        cls, *sources: str | Path, cache_dir: str | Path | None = None, progress: bool = True
+    ) -> LocalWiki:
+        """The index of these sources, built on first use and reused while the sources are unchanged
+        (keyed by their paths, sizes and modification times)."""
+        files = [f.resolve() for source in sources for f in corpus_files(Path(source))]
+        key = hashlib.sha256()
+        for file in files:
+            stat = file.stat()
+            key.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        index = Path(cache_dir or default_cache_dir()) / f"wiki-{key.hexdigest()[:16]}.sqlite"
+        if not index.exists():
+            build_index(files, index, progress=progress)
+        return cls(index)
+
+    def find(self, entity: str) -> Page | NotFound:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT title, sentences FROM pages WHERE title_key = ?", (_title_key(entity),)
+            ).fetchone()
+            if row:
+                return Page(row[0], json.loads(row[1]))
+            return NotFound(self.similar(entity))
+
+    def similar(self, text: str, limit: int = SIMILAR_TITLES) -> list[str]:
+        query = _fts_query(text)
+        if not query:
+            return []
+        rows = self._db.execute(
+            "SELECT pages.title FROM pages_fts JOIN pages ON pages.id = pages_fts.rowid "
+            "WHERE pages_fts MATCH ? ORDER BY bm25(pages_fts, 10.0, 1.0) LIMIT ?",
+            (query, limit),
+        ).fetchall()
+        return [title for (title,) in rows]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM pages").fetchone()[0]
+
+
+def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) -> None:
+    """Write the index of `files` to `index`; the first page of a title wins."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    files = list(files)
+    index.parent.mkdir(parents=True, exist_ok=True)
+    partial = index.with_name(index.name + f".{os.getpid()}.partial")
+    partial.unlink(missing_ok=True)
+    db = sqlite3.connect(partial)
+    db.executescript(
+        """
+        CREATE TABLE pages (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
+                            title_key TEXT NOT NULL UNIQUE, sentences TEXT NOT NULL);
+        CREATE VIRTUAL TABLE pages_fts USING fts5(title, body, content='');
+        """
+    )
+    bar = Progress(
+        TextColumn("indexing {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not progress,
+        transient=True,
+    )
+    try:
+        with bar:
+            job = bar.add_task(f"{len(files)} file(s)", total=len(files))
+            for file in files:
+                bar.update(job, description=file.name)
+                _index_file(db, file)
+                bar.advance(job)
+        db.commit()
+        db.close()
+        partial.replace(index)  # atomic: a half-built index is never taken for a whole one
+    except BaseException:
+        db.close()
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _index_file(db: sqlite3.Connection, file: Path) -> None:
+    for page in read_pages(file):
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO pages (title, title_key, sentences) VALUES (?, ?, ?)",
+            (page.title, _title_key(page.title), json.dumps(page.sentences)),
+        )
+        if cursor.rowcount:
+            db.execute(
+                "INSERT INTO pages_fts (rowid, title, body) VALUES (?, ?, ?)",
+                (cursor.lastrowid, page.title, " ".join(page.sentences)),
+            )
+
+
+# ---------------------------------------------------------------- the live site
+
+
+class LiveWikipedia:
+    """The live Wikipedia through the `wikipedia` package.
+
+    `api_url` points the package at another MediaWiki API (a mirror, or a test server); the package
+    keeps it in a module global, so it applies to the whole process.
+    """
+
+    def __init__(self, api_url: str | None = None, lang: str = "en"):
+        import wikipedia
+
+        self._wikipedia = wikipedia
+        wikipedia.set_lang(lang)
+        if api_url:
+            wikipedia.wikipedia.API_URL = api_url
+
+    def find(self, entity: str) -> Page | NotFound:
+        wikipedia = self._wikipedia
+        try:
+            page = wikipedia.page(entity, auto_suggest=False, redirect=True)
+        except wikipedia.DisambiguationError:
+            return Page(entity, [f"{entity} may refer to:"])
+        except wikipedia.PageError:
+            return NotFound(wikipedia.search(entity, results=SIMILAR_TITLES))
+        return Page(page.title, split_sentences(page.content))
