@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from react_agent.tools.wikipedia import DataFileError, Wiki, WikiBrowser
 
 from react_agent.environment import Observation, Outcome
 from react_agent.prompts import Prompt, builtin_prompt, load_prompt
+from react_agent.tools.wikipedia import DataFileError, Wiki, WikiBrowser
 from react_agent.trajectory import Action
 
 _DEMO = files("react_agent.envs").joinpath("data")

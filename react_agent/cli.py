@@ -88,9 +88,7 @@ def make_model(args: argparse.Namespace) -> Model:
         raise UserError("--base-url goes with --model openai:NAME")
     from react_agent.models.llama_cpp import LlamaCppModel
 
-    return LlamaCppModel(
-        spec or None, n_ctx=args.n_ctx, n_gpu_layers=args.n_gpu_layers, seed=args.seed
-    )
+    return LlamaCppModel(spec or None, n_ctx=args.n_ctx, n_gpu_layers=args.n_gpu_layers, seed=args.seed)
 
 
 def hotpotqa_task(args: argparse.Namespace) -> tuple[Environment, list[Any]]:

@@ -17,6 +17,7 @@ _ACTION_LINE = re.compile(r"^[ \t]*action[ \t]*\d*[ \t]*:[ \t]*(.*)$", re.IGNORE
 _ACTION_INLINE = re.compile(r"\baction[ \t]*\d*[ \t]*:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
 # A line where the model starts writing the environment's part.
 _OBSERVATION_LINE = re.compile(r"^[ \t]*observation[ \t]*\d*[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_OBSERVATION_INLINE = re.compile(r"\bobservation[ \t]*\d*[ \t]*:", re.IGNORECASE)
 _THOUGHT_LABEL = re.compile(r"^[ \t]*thought[ \t]*\d*[ \t]*:[ \t]*", re.IGNORECASE)
 _BRACKETED = re.compile(r"^([A-Za-z_][\w ]*?)\s*\[(.*)$", re.DOTALL)
 
@@ -66,7 +67,8 @@ def parse_output(text: str) -> ParsedOutput:
         thought = _THOUGHT_LABEL.sub("", lines[0]).strip() if lines else ""
         return ParsedOutput(thought=thought, action=None)
     thought = _THOUGHT_LABEL.sub("", text[: match.start()].strip()).strip()
-    return ParsedOutput(thought=" ".join(thought.split()), action=parse_action(match.group(1)))
+    action_text = _OBSERVATION_INLINE.split(match.group(1), maxsplit=1)[0]
+    return ParsedOutput(thought=" ".join(thought.split()), action=parse_action(action_text))
 
 
 def action_is_complete(text: str) -> bool:

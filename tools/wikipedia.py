@@ -14,6 +14,7 @@ import os
 import re
 import sqlite3
 import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,7 +300,9 @@ class LiveWikipedia:
     def find(self, entity: str) -> Page | NotFound:
         wikipedia = self._wikipedia
         try:
-            page = wikipedia.page(entity, auto_suggest=False, redirect=True)
+            with warnings.catch_warnings():  # the package's BeautifulSoup call warns about its parser
+                warnings.simplefilter("ignore", UserWarning)
+                page = wikipedia.page(entity, auto_suggest=False, redirect=True)
         except wikipedia.DisambiguationError:
             return Page(entity, [f"{entity} may refer to:"])
         except wikipedia.PageError:

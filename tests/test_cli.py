@@ -1,0 +1,128 @@
+"""`react run` as a user runs it: a subprocess, its output, its exit code."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import free_port
+from servers import scripted_openai_server, url_of
+
+
+def react(*args, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "react_agent.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_one_line_error(process, expected):
+    assert process.returncode == 2, process.stderr
+    lines = [line for line in process.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, process.stderr
+    assert "Traceback" not in process.stderr
+    assert lines[0].startswith("react: error: ") and expected in lines[0], lines[0]
+
+
+EIFFEL_RUN = [
+    " I need the city of the Eiffel Tower.\nAction 1: Search[Eiffel Tower]",
+    " It is in Paris.\nAction 2: Search[Paris]",
+    " Paris is on the Seine.\nAction 3: Finish[Seine]",
+]
+
+
+def test_run_shows_steps_and_summary_and_writes_results(tmp_path):
+    out = tmp_path / "run.jsonl"
+    with scripted_openai_server(EIFFEL_RUN) as server:
+        process = react(
+            "run",
+            "--task",
+            "hotpotqa",
+            "--n",
+            "1",
+            "--model",
+            "openai:m",
+            "--base-url",
+            url_of(server, "/v1"),
+            "--out",
+            out,
+        )
+    assert process.returncode == 0, process.stderr
+    assert "Action 1: Search[Eiffel Tower]" in process.stdout
+    assert "Observation 2: Paris is the capital and largest city of France." in process.stdout
+    assert "Summary" in process.stdout and "EM" in process.stdout
+    [line] = out.read_text().splitlines()
+    record = json.loads(line)
+    assert record["task_id"] == "demo-01" and record["metrics"]["em"] == 1.0
+
+
+def test_embedded_model_runs_by_default(tmp_path):
+    process = react(
+        "run", "--task", "hotpotqa", "--n", "1", "--max-steps", "2", "--out", tmp_path / "o.jsonl"
+    )
+    assert process.returncode == 0, process.stderr
+    assert "Thought 1:" in process.stdout and "Summary" in process.stdout
+    assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 1
+
+
+def test_missing_model_file(tmp_path):
+    assert_one_line_error(
+        react("run", "--task", "hotpotqa", "--model", tmp_path / "no.gguf"), "model file not found"
+    )
+
+
+def test_non_gguf_model_file(tmp_path):
+    fake = tmp_path / "model.gguf"
+    fake.write_text("this is not a model")
+    assert_one_line_error(react("run", "--task", "hotpotqa", "--model", fake), "not a GGUF model file")
+
+
+def test_missing_data_file(tmp_path):
+    process = react("run", "--task", "hotpotqa", "--data", tmp_path / "none.jsonl")
+    assert_one_line_error(process, "question file not found")
+
+
+def test_malformed_data_file_names_the_line(tmp_path):
+    data = tmp_path / "q.jsonl"
+    data.write_text('{"id": "1", "question": "Q?", "answer": "A", "context": []}\n{"id": 2,\n')
+    assert_one_line_error(react("run", "--task", "hotpotqa", "--data", data), "q.jsonl:2: not valid JSON")
+
+
+def test_unknown_task():
+    assert_one_line_error(react("run", "--task", "chess"), "unknown task 'chess'")
+
+
+def test_unreachable_server():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    process = react("run", "--task", "hotpotqa", "--model", "openai:m", "--base-url", url)
+    assert_one_line_error(process, f"cannot reach model server at {url}")
+
+
+def test_episodes_written_before_a_failure_stay_written(tmp_path):
+    out = tmp_path / "run.jsonl"
+    out.write_text("")
+    with scripted_openai_server(EIFFEL_RUN, fail_after=3) as server:
+        process = react(
+            "run",
+            "--task",
+            "hotpotqa",
+            "--model",
+            "openai:m",
+            "--base-url",
+            url_of(server, "/v1"),
+            "--out",
+            out,
+        )
+    assert_one_line_error(process, "cannot reach model server")
+    [line] = out.read_text().splitlines()
+    assert json.loads(line)["task_id"] == "demo-01"
+
+
+@pytest.mark.parametrize("flag", [["--n", "0"], ["--max-steps", "0"], ["--bogus"]])
+def test_bad_options(flag):
+    process = react("run", "--task", "hotpotqa", *flag)
+    assert process.returncode == 2 and "Traceback" not in process.stderr
+    assert len(process.stderr.strip().splitlines()) == 1

@@ -1,0 +1,235 @@
+import bz2
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import HOTPOT_SAMPLE, PAPER_PROMPTS, WIKI_SLICE, need_shared
+from react_agent import Agent, StopReason
+from react_agent.envs.hotpotqa import (
+    HotpotQAEnv,
+    exact_match,
+    f1_score,
+    load_questions,
+    normalize_answer,
+)
+from react_agent.models import ScriptedModel
+from react_agent.tools.wikipedia import DataFileError, LocalWiki, WikiBrowser
+from react_agent.trajectory import Action
+
+# ---------------------------------------------------------------- scoring
+
+
+def test_normalisation_follows_the_official_script():
+    assert normalize_answer("The  Eiffel-Tower!") == "eiffeltower"
+    assert normalize_answer("An apple, a day") == "apple day"
+
+
+def test_exact_match_and_f1():
+    assert exact_match("the Seine", "Seine") == 1.0
+    assert exact_match("Seine river", "Seine") == 0.0
+    assert f1_score("Seine river", "Seine") == pytest.approx(2 / 3)
+    assert f1_score("George Lucas", "George Lucas") == 1.0
+    assert f1_score("no idea", "Paris") == 0.0
+
+
+def test_yes_no_answers_score_only_when_exact():
+    assert f1_score("yes", "yes indeed") == 0.0
+    assert f1_score("no", "no") == 1.0
+
+
+# ---------------------------------------------------------------- question files
+
+
+def test_loads_official_json_with_underscore_ids(tmp_path):
+    path = tmp_path / "dev.json"
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "_id": "5a8b",
+                    "question": "Q?",
+                    "answer": "A",
+                    "type": "bridge",
+                    "level": "hard",
+                    "supporting_facts": [["T", 0]],
+                    "context": [["T", ["s."]]],
+                }
+            ]
+        )
+    )
+    [question] = load_questions(path)
+    assert (question.id, question.answer, question.context[0][0]) == ("5a8b", "A", "T")
+
+
+def test_loads_answer_only_layout_with_positional_ids(tmp_path):
+    path = tmp_path / "simplified.json"
+    path.write_text(json.dumps([{"question": "Q1?", "answer": "A1"}, {"question": "Q2?", "answer": "A2"}]))
+    assert [q.id for q in load_questions(path)] == ["1", "2"]
+
+
+def test_malformed_line_is_named(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "1", "question": "Q?", "answer": "A"}\n{"id": "2", "question": \n')
+    with pytest.raises(DataFileError, match=r"q.jsonl:2: not valid JSON"):
+        load_questions(path)
+
+
+def test_record_without_answer_is_named(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "1", "question": "Q?"}\n')
+    with pytest.raises(DataFileError, match=r"q.jsonl:1: field 'answer'"):
+        load_questions(path)
+
+
+def test_loads_the_shared_sample():
+    need_shared(HOTPOT_SAMPLE)
+    questions = load_questions(HOTPOT_SAMPLE)
+    assert len(questions) == 410
+    assert {q.type for q in questions} == {"bridge", "comparison"}
+    # Every supporting fact points into the question's own context paragraphs.
+    assert all({t for t, _ in q.supporting_facts} <= {t for t, _ in q.context} for q in questions)
+
+
+def test_demo_set_has_bridge_and_comparison_questions(demo_questions, demo_wiki):
+    assert len(demo_questions) >= 20 and len(demo_wiki) >= 80
+    assert {q.type for q in demo_questions} == {"bridge", "comparison"}
+
+
+# ---------------------------------------------------------------- the wiki and its observations
+
+
+def test_search_shows_first_five_sentences_and_lookup_walks_matches():
+    need_shared(WIKI_SLICE)
+    wiki = LocalWiki.from_corpus(WIKI_SLICE, progress=False)
+    record = next(json.loads(line) for line in WIKI_SLICE.open() if len(json.loads(line)["text"]) >= 7)
+    sentences = [s.strip() for s in record["text"]]
+    browser = WikiBrowser(wiki)
+    assert browser.search(record["title"].replace("&amp;", "&").upper()) == " ".join(sentences[:5])
+    keyword = sentences[6].split()[0]
+    matches = [s for s in sentences if keyword.lower() in s.lower()]
+    for i, sentence in enumerate(matches, start=1):
+        assert browser.lookup(keyword) == f"(Result {i} / {len(matches)}) {sentence}"
+    assert browser.lookup(keyword) == "No more results."
+
+
+def test_unknown_entity_lists_similar_titles(demo_wiki):
+    observation = WikiBrowser(demo_wiki).search("Kilimanjaro volcano")
+    assert observation.startswith("Could not find Kilimanjaro volcano. Similar: [")
+    assert "'Mount Kilimanjaro'" in observation
+
+
+def test_lookup_before_any_search_has_no_results(demo_wiki):
+    assert WikiBrowser(demo_wiki).lookup("river") == "No more results."
+
+
+def test_failed_search_keeps_the_open_page(demo_wiki):
+    browser = WikiBrowser(demo_wiki)
+    browser.search("Paris")
+    browser.search("Nowhere at all")
+    assert browser.lookup("Seine").startswith("(Result 1 / 1) The city stands on the river Seine")
+
+
+def test_disambiguation_page_is_searched_again_in_brackets(demo_wiki):
+    observation = WikiBrowser(demo_wiki).search("Mercury")
+    assert observation.startswith("Could not find [Mercury]. Similar: [")
+    assert "Mercury (planet)" in observation
+
+
+def test_html_escaped_titles_match_plainly(tmp_path):
+    dump = tmp_path / "wiki.jsonl"
+    dump.write_text(
+        json.dumps(
+            {"id": "1", "url": "", "title": "&quot;J&quot; Is for Judgment", "text": ["First.", " Second."]}
+        )
+        + "\n"
+    )
+    wiki = LocalWiki.from_corpus(dump, cache_dir=tmp_path, progress=False)
+    assert WikiBrowser(wiki).search('"j" is for judgment') == "First. Second."
+
+
+def test_index_reads_bz2_shards_of_the_official_dump(tmp_path):
+    shard = tmp_path / "dump" / "AA" / "wiki_00.bz2"
+    shard.parent.mkdir(parents=True)
+    lines = [
+        json.dumps({"id": str(i), "url": "", "title": f"Page {i}", "text": [f"Text {i}."]}) for i in range(3)
+    ]
+    shard.write_bytes(bz2.compress("\n".join(lines).encode()))
+    wiki = LocalWiki.from_corpus(tmp_path / "dump", cache_dir=tmp_path, progress=False)
+    assert len(wiki) == 3 and WikiBrowser(wiki).search("page 2") == "Text 2."
+
+
+def test_index_is_built_once_and_reused(tmp_path):
+    dump = tmp_path / "wiki.jsonl"
+    dump.write_text(json.dumps({"id": "1", "url": "", "title": "A", "text": ["a."]}) + "\n")
+    first = LocalWiki.from_corpus(dump, cache_dir=tmp_path / "c", progress=False)
+    built = first.index_path.stat().st_mtime_ns
+    second = LocalWiki.from_corpus(dump, cache_dir=tmp_path / "c", progress=False)
+    assert second.index_path == first.index_path and second.index_path.stat().st_mtime_ns == built
+    dump.write_text(
+        dump.read_text() + json.dumps({"id": "2", "url": "", "title": "B", "text": ["b."]}) + "\n"
+    )
+    assert len(LocalWiki.from_corpus(dump, cache_dir=tmp_path / "c", progress=False)) == 2
+
+
+def test_question_file_context_is_indexed(tmp_path):
+    need_shared(HOTPOT_SAMPLE)
+    wiki = LocalWiki.from_corpus(HOTPOT_SAMPLE, progress=False)
+    question = load_questions(HOTPOT_SAMPLE)[0]
+    title, sentences = question.context[0]
+    assert WikiBrowser(wiki).search(title) == " ".join(s.strip() for s in sentences[:5])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_any_string_is_a_safe_search(demo_wiki, text):
+    observation = WikiBrowser(demo_wiki).search(text)
+    assert isinstance(observation, str) and observation
+
+
+def test_malformed_wiki_line_is_named(tmp_path):
+    dump = tmp_path / "wiki.jsonl"
+    dump.write_text('{"title": "A", "text": ["a."]}\n{"title": oops}\n')
+    with pytest.raises(DataFileError, match=r"wiki.jsonl:2: not valid JSON"):
+        LocalWiki.from_corpus(dump, cache_dir=tmp_path, progress=False)
+    assert not list(tmp_path.glob("*.sqlite*"))  # no half-built index is left to be reused
+
+
+# ---------------------------------------------------------------- end to end on the shared data
+
+
+def test_scripted_agent_searching_gold_titles_scores_em_1():
+    need_shared(HOTPOT_SAMPLE)
+    wiki = LocalWiki.from_corpus(HOTPOT_SAMPLE, progress=False)
+    question = next(q for q in load_questions(HOTPOT_SAMPLE) if q.type == "bridge")
+    first, second = dict.fromkeys(title for title, _ in question.supporting_facts)
+    model = ScriptedModel(
+        [
+            f" I need to search {first}.\nAction 1: Search[{first}]",
+            f" Now {second}.\nAction 2: Search[{second}]",
+            f" So the answer is {question.answer}.\nAction 3: Finish[{question.answer}]",
+        ]
+    )
+    result = Agent(model, HotpotQAEnv(wiki)).run(question)
+    gold_pages = dict(question.context)
+    assert result.steps[0].observation == " ".join(s.strip() for s in gold_pages[first][:5])
+    assert result.steps[1].observation == " ".join(s.strip() for s in gold_pages[second][:5])
+    assert result.stop_reason is StopReason.finished
+    assert (result.em, result.f1) == (1.0, 1.0)
+
+
+def test_env_answers_finish_and_counts_wrong_answers(demo_wiki, demo_questions):
+    env = HotpotQAEnv(demo_wiki)
+    env.reset(demo_questions[0])
+    observation = env.step(Action(text="Finish[Loire]", name="finish", argument="Loire"))
+    assert observation.done and observation.reward == 0.0
+    assert env.outcome().metrics == {"em": 0.0, "f1": 0.0}
+
+
+def test_paper_prompt_file_reproduces_the_paper_examples(demo_wiki, demo_questions):
+    need_shared(PAPER_PROMPTS)
+    env = HotpotQAEnv(demo_wiki, prompt_file=PAPER_PROMPTS, prompt_key="webthink_simple6")
+    prompt = env.prompt(demo_questions[0])
+    assert prompt.examples == json.loads(PAPER_PROMPTS.read_text())["webthink_simple6"]
+    assert prompt.instruction.startswith("Answer a question by alternating Thought, Action and Observation")

