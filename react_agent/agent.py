@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,24 +63,14 @@ class Agent:
         return result
 
     def stream(self, task: Any) -> Iterator[Step | EpisodeResult]:
-        script = self._script(task)
-        reply: Any = None
-        failure: BaseException | None = None
-        while True:
-            try:
-                item = script.throw(failure) if failure else script.send(reply)
-            except StopIteration:
-                return
-            reply, failure = None, None
-            try:
-                if isinstance(item, _ModelCall):
-                    reply = self.model.complete(item.request, item.stop_when)
-                elif isinstance(item, _EnvCall):
-                    reply = item.method(item.argument)
-                else:
-                    yield item
-            except Exception as error:  # handed to the script, which decides what it means
-                failure = error
+        script = _ScriptReplies(self._script(task))
+        while (item := script.next()) is not None:
+            if isinstance(item, _ModelCall):
+                script.reply_with(self.model.complete, item.request, item.stop_when)
+            elif isinstance(item, _EnvCall):
+                script.reply_with(item.method, item.argument)
+            else:
+                yield item
 
     async def arun(self, task: Any) -> EpisodeResult:
         result = None
@@ -90,25 +80,15 @@ class Agent:
         return result
 
     async def astream(self, task: Any) -> AsyncIterator[Step | EpisodeResult]:
-        script = self._script(task)
-        reply: Any = None
-        failure: BaseException | None = None
-        while True:
-            try:
-                item = script.throw(failure) if failure else script.send(reply)
-            except StopIteration:
-                return
-            reply, failure = None, None
-            try:
-                if isinstance(item, _ModelCall):
-                    reply = await self.model.acomplete(item.request, item.stop_when)
-                elif isinstance(item, _EnvCall):
-                    # Environments are synchronous (SQLite, a game engine): keep them off the loop.
-                    reply = await asyncio.to_thread(item.method, item.argument)
-                else:
-                    yield item
-            except Exception as error:
-                failure = error
+        script = _ScriptReplies(self._script(task))
+        while (item := script.next()) is not None:
+            if isinstance(item, _ModelCall):
+                await script.areply_with(self.model.acomplete, item.request, item.stop_when)
+            elif isinstance(item, _EnvCall):
+                # Environments are synchronous (SQLite, a game engine): keep them off the loop.
+                await script.areply_with(asyncio.to_thread, item.method, item.argument)
+            else:
+                yield item
 
     def _script(self, task: Any) -> _Script:
         started = time.perf_counter()
@@ -145,3 +125,33 @@ class Agent:
                 observation = Observation(text=f"Error: {type(error).__name__}: {error}")
             yield episode.take_observation(observation, time.perf_counter() - call_started)
         yield episode.result(self.env.outcome(), time.perf_counter() - started)
+
+
+class _ScriptReplies:
+    """Feeds `Agent._script` the outcome of each call it yields: the value, or the exception,
+    thrown into the script where the call was made so that it decides what a failure means."""
+
+    def __init__(self, script: _Script):
+        self._script = script
+        self._reply: Any = None
+        self._failure: Exception | None = None
+
+    def next(self) -> _ModelCall | _EnvCall | Step | EpisodeResult | None:
+        reply, failure = self._reply, self._failure
+        self._reply = self._failure = None
+        try:
+            return self._script.throw(failure) if failure else self._script.send(reply)
+        except StopIteration:
+            return None
+
+    def reply_with(self, call: Callable[..., Any], *args: Any) -> None:
+        try:
+            self._reply = call(*args)
+        except Exception as error:
+            self._failure = error
+
+    async def areply_with(self, call: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        try:
+            self._reply = await call(*args)
+        except Exception as error:
+            self._failure = error

@@ -126,3 +126,8 @@ def test_bad_options(flag):
     process = react("run", "--task", "hotpotqa", *flag)
     assert process.returncode == 2 and "Traceback" not in process.stderr
     assert len(process.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_results_file(tmp_path):
+    process = react("run", "--task", "hotpotqa", "--out", tmp_path / "missing" / "run.jsonl")
+    assert_one_line_error(process, "cannot write results file")

@@ -45,3 +45,10 @@ def test_missing_and_non_gguf_files_are_refused(tmp_path):
     bogus.write_bytes(b"PK\x03\x04 not a model")
     with pytest.raises(ModelUnavailable, match="not a GGUF model file"):
         LlamaCppModel(bogus)
+
+
+def test_prompt_beyond_the_context_window_ends_the_episode(smollm2_path, demo_wiki, demo_questions):
+    small = LlamaCppModel(smollm2_path, n_ctx=512)
+    result = Agent(small, HotpotQAEnv(demo_wiki)).run(demo_questions[0])
+    assert result.stop_reason is StopReason.context_full
+    assert "exceed context window" in result.error

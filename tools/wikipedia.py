@@ -230,6 +230,7 @@ def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) ->
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     files = list(files)
+    console = Console(stderr=True)
     index.parent.mkdir(parents=True, exist_ok=True)
     partial = index.with_name(index.name + f".{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
@@ -246,8 +247,8 @@ def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) ->
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=not progress,
+        console=console,
+        disable=not (progress and console.is_terminal),
         transient=True,
     )
     try:

@@ -17,6 +17,7 @@ from pathlib import Path
 from react_agent.models.base import (
     Completion,
     ContextFull,
+    ModelError,
     ModelRequest,
     ModelUnavailable,
     StopWhen,
@@ -139,7 +140,9 @@ class LlamaCppModel:
             except ValueError as error:
                 if "exceed context window" in str(error):
                     raise ContextFull(str(error)) from None
-                raise
+                raise ModelError(str(error)) from None
+            except RuntimeError as error:  # llama.cpp's decode failures
+                raise ModelError(str(error)) from None
             usage = Usage(
                 calls=1,
                 prompt_tokens=self._prompt_tokens,
