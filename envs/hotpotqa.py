@@ -124,9 +124,7 @@ class HotpotQAEnv:
     def __init__(self, wiki: Wiki, *, prompt_file: str | Path | None = None, prompt_key: str = "react"):
         self.wiki = wiki
         default = builtin_prompt("hotpotqa", prompt_key if prompt_file is None else "react")
-        self._prompt = (
-            load_prompt(prompt_file, prompt_key, default.instruction) if prompt_file is not None else default
-        )
+        self._prompt = load_prompt(prompt_file, prompt_key, default) if prompt_file is not None else default
         self.question: Question | None = None
         self.answer: str | None = None
         self._browser = WikiBrowser(wiki)

@@ -15,6 +15,7 @@ from typing import Any
 
 from react_agent.environment import Environment, Observation, Outcome
 from react_agent.episode import Episode
+from react_agent.formats import FORMATS
 from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen
 from react_agent.prompts import Prompt
 from react_agent.trajectory import EpisodeResult, Step
@@ -107,6 +108,7 @@ class Agent:
             first_observation,
             max_steps=self.max_steps,
             max_tokens=self.max_tokens,
+            step_format=FORMATS[prompt.format],
         )
         while (request := episode.next_request()) is not None:
             call_started = time.perf_counter()

@@ -4,7 +4,7 @@ It builds each prompt, takes the model's text, parses the action, takes the obse
 when to stop. It never calls a model or an environment: a runner does that (`agent.py`), so the same
 logic serves sync, async and batch runs, and tests of it need no model at all.
 
-The prompt follows the ReAct paper's HotpotQA setup:
+With the paper's HotpotQA layout (`formats.NumberedSteps`) the prompt grows like this:
 
     <instruction><few-shot examples>Question: ...
     Thought 1: ...            <- the model writes the thought and the action line,
@@ -21,11 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from react_agent.environment import Observation, Outcome
+from react_agent.formats import NumberedSteps, StepFormat
 from react_agent.models.base import Completion, ContextFull, ModelRequest
-from react_agent.parsing import action_is_complete, cut_observation, parse_action, parse_output
+from react_agent.parsing import cut_observation, parse_action
 from react_agent.trajectory import Action, EpisodeResult, Step, StopReason, Usage
-
-ACTION_MAX_TOKENS = 48  # a re-asked action is one short line
 
 
 @dataclass
@@ -46,8 +45,10 @@ class Episode:
         *,
         max_steps: int = 7,
         max_tokens: int = 128,
+        step_format: StepFormat | None = None,
     ):
         self.task_id = task_id
+        self.format = step_format or NumberedSteps()
         self.question = question
         self.max_steps = max_steps
         self.max_tokens = max_tokens
@@ -69,30 +70,20 @@ class Episode:
         """What to ask the model next; None once the episode is over."""
         if self.done:
             return None
-        i = self.step_number
         if self._current is None:
-            return ModelRequest(
-                prompt=f"{self._prompt}Thought {i}:",
-                stop=[f"\nObservation {i}:"],
-                max_tokens=self.max_tokens,
-            )
-        return ModelRequest(
-            prompt=f"{self._prompt}Thought {i}: {self._current.thought}\nAction {i}:",
-            stop=["\n"],
-            max_tokens=ACTION_MAX_TOKENS,
-        )
+            return self.format.request(self._prompt, self.step_number, self.max_tokens)
+        return self.format.reask(self._prompt, self.step_number, self._current.thought)
 
-    @staticmethod
-    def output_is_complete(text: str) -> bool:
+    def output_is_complete(self, text: str) -> bool:
         """For the runner: decoding may stop here, the action is whole."""
-        return action_is_complete(text)
+        return self.format.is_complete(text)
 
     def take_completion(self, completion: Completion, seconds: float) -> Action | None:
         """The model's answer to `next_request()`: the action to carry out, or None when the model
         must be asked again (see `next_request()`) or the episode has ended."""
         current = self._current
         if current is None:
-            parsed = parse_output(completion.text)
+            parsed = self.format.parse(completion.text)
             self._current = _StepInProgress(
                 thought=parsed.thought,
                 model_output=completion.text,
@@ -100,6 +91,8 @@ class Episode:
                 model_seconds=seconds,
                 action=parsed.action,
             )
+            if parsed.action is None and not self.format.asks_for_missing_action:
+                self._stop(StopReason.invalid_output, f"no action in the model's output: {completion.text!r}")
             return parsed.action
         current.model_output += f"\nAction {self.step_number}:{completion.text}"
         current.usage += completion.usage

@@ -1,16 +1,19 @@
 """Prompts are data files: an instruction and few-shot examples, kept apart from the code.
 
-Two layouts load: ours (`{"key": {"instruction": ..., "examples": ...}}`) and the ReAct paper's
-(`{"key": "examples text"}`, as in its `prompts_naive.json`), where our instruction for the task is
-put in front of the paper's examples.
+Two layouts load: ours (`{"key": {"instruction": ..., "examples": ..., "format": ...}}`) and the
+ReAct paper's (`{"key": "examples text"}`, as in its `prompts_naive.json` and
+`alfworld_3prompts.json`), whose examples take the rest of their prompt from a default of ours.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
+
+from react_agent.formats import FORMATS
 
 
 class PromptFileError(ValueError):
@@ -21,20 +24,24 @@ class PromptFileError(ValueError):
 class Prompt:
     instruction: str
     examples: str
+    format: str = "numbered"  # how steps are written: see react_agent.formats
+    task_header: str = ""  # text between the examples and the task
 
     def prefix(self, first_observation: str) -> str:
         """Everything the model sees before its first step."""
-        return f"{self.instruction}{self.examples}{first_observation}\n"
+        return f"{self.instruction}{self.examples}{self.task_header}{first_observation}\n"
+
+
+def builtin_prompts(task: str) -> dict[str, Any]:
+    """The prompt file shipped with the package for a task (`react_agent/prompts/<task>.json`)."""
+    return json.loads(files("react_agent.prompts").joinpath(f"{task}.json").read_text(encoding="utf-8"))
 
 
 def builtin_prompt(task: str, key: str) -> Prompt:
-    """One of the prompts shipped with the package (`react_agent/prompts/<task>.json`)."""
-    path = files("react_agent.prompts").joinpath(f"{task}.json")
-    return _prompt_from(json.loads(path.read_text(encoding="utf-8")), key, str(path), None)
+    return prompt_from(builtin_prompts(task), key, f"built-in {task} prompts")
 
 
-def load_prompt(path: str | Path, key: str, default_instruction: str) -> Prompt:
-    """A prompt from a user's file in either layout; `default_instruction` serves the paper's."""
+def read_prompt_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -42,18 +49,27 @@ def load_prompt(path: str | Path, key: str, default_instruction: str) -> Prompt:
         raise PromptFileError(f"prompt file not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PromptFileError(f"cannot read prompt file {path}: {error}") from None
-    return _prompt_from(data, key, str(path), default_instruction)
-
-
-def _prompt_from(data: object, key: str, source: str, default_instruction: str | None) -> Prompt:
     if not isinstance(data, dict):
-        raise PromptFileError(f"{source}: expected a JSON object of prompts")
+        raise PromptFileError(f"{path}: expected a JSON object of prompts")
+    return data
+
+
+def load_prompt(path: str | Path, key: str, default: Prompt) -> Prompt:
+    """A prompt from a user's file in either layout; the paper's takes the rest from `default`."""
+    return prompt_from(read_prompt_file(path), key, str(path), default)
+
+
+def prompt_from(data: dict[str, Any], key: str, source: str, default: Prompt | None = None) -> Prompt:
     if key not in data:
         raise PromptFileError(f"{source} has no prompt {key!r}; it has: {', '.join(sorted(data))}")
     entry = data[key]
-    if isinstance(entry, str) and default_instruction is not None:
-        return Prompt(instruction=default_instruction, examples=entry)
+    if isinstance(entry, str) and default is not None:
+        return replace(default, examples=entry)
     if isinstance(entry, dict) and isinstance(entry.get("examples"), str):
-        instruction = entry.get("instruction", default_instruction or "")
-        return Prompt(instruction=instruction, examples=entry["examples"])
+        base = default or Prompt(instruction="", examples="")
+        names = ("instruction", "examples", "format", "task_header")
+        prompt = replace(base, **{name: entry[name] for name in names if name in entry})
+        if prompt.format not in FORMATS:
+            raise PromptFileError(f"{source}: prompt {key!r} has unknown format {prompt.format!r}")
+        return prompt
     raise PromptFileError(f"{source}: prompt {key!r} is neither examples text nor {{instruction, examples}}")

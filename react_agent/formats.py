@@ -1,0 +1,84 @@
+"""How a trajectory is written into the prompt. The ReAct paper uses two layouts:
+
+- `numbered` (HotpotQA, FEVER): the model writes `Thought i: ...` and `Action i: ...`; decoding
+  stops at `\\nObservation i:`; a thought without an action is asked once more for the action.
+- `commands` (ALFWorld): one command per line after `>`; the model thinks with `think: ...`
+  commands, which the environment answers `OK.`; decoding stops at the end of the line.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from react_agent.models.base import ModelRequest
+from react_agent.parsing import ParsedOutput, action_is_complete, parse_action, parse_output
+from react_agent.trajectory import Action
+
+ACTION_MAX_TOKENS = 48  # a re-asked action is one short line
+THINK = "think:"
+
+
+class StepFormat(Protocol):
+    # Whether a thought without an action is followed by a request for just the action.
+    asks_for_missing_action: bool
+
+    def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
+        """Ask for step i, after the transcript so far."""
+
+    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
+        """Ask for just the action when the model gave only a thought."""
+
+    def parse(self, text: str) -> ParsedOutput: ...
+
+    def is_complete(self, text: str) -> bool:
+        """True once `text` holds a whole step, so decoding can stop."""
+
+    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
+        """Step i as it is added to the transcript."""
+
+
+class NumberedSteps:
+    asks_for_missing_action = True
+
+    def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
+        return ModelRequest(f"{transcript}Thought {i}:", stop=[f"\nObservation {i}:"], max_tokens=max_tokens)
+
+    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
+        prompt = f"{transcript}Thought {i}: {thought}\nAction {i}:"
+        return ModelRequest(prompt, stop=["\n"], max_tokens=ACTION_MAX_TOKENS)
+
+    def parse(self, text: str) -> ParsedOutput:
+        return parse_output(text)
+
+    def is_complete(self, text: str) -> bool:
+        return action_is_complete(text)
+
+    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
+        return f"Thought {i}: {thought}\nAction {i}: {action.text}\nObservation {i}: {observation}\n"
+
+
+class CommandLines:
+    asks_for_missing_action = False
+
+    def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
+        return ModelRequest(f"{transcript}>", stop=["\n"], max_tokens=max_tokens)
+
+    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
+        raise NotImplementedError("a command line has no separate action to ask for")
+
+    def parse(self, text: str) -> ParsedOutput:
+        lines = text.strip().splitlines()
+        line = lines[0].strip().lstrip(">").strip() if lines else ""
+        action = parse_action(line) if line else None
+        if action is not None and line.lower().startswith(THINK):
+            return ParsedOutput(thought=line[len(THINK) :].strip(), action=Action(text=line))
+        return ParsedOutput(thought="", action=action)
+
+    def is_complete(self, text: str) -> bool:
+        return "\n" in text.lstrip("\n")
+
+    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
+        return f"> {action.text}\n{observation}\n"
+
+
+FORMATS: dict[str, StepFormat] = {"numbered": NumberedSteps(), "commands": CommandLines()}
