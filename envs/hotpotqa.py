@@ -152,12 +152,12 @@ class HotpotQAEnv:
         return Observation(f"Invalid action: {action.text}")
 
     def outcome(self) -> Outcome:
-        gold = self.question.answer if self.question else None
-        if gold is None:
+        if self.question is None:
             return Outcome(answer=self.answer)
-        answer = self.answer or ""
+        gold, answer = self.question.answer, self.answer or ""
         return Outcome(
             answer=self.answer,
             gold=gold,
             metrics={"em": exact_match(answer, gold), "f1": f1_score(answer, gold)},
+            category=self.question.type,
         )

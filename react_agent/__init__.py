@@ -4,7 +4,7 @@ from react_agent.agent import Agent
 from react_agent.environment import Environment, Observation, Outcome
 from react_agent.episode import Episode
 from react_agent.prompts import Prompt
-from react_agent.trajectory import Action, EpisodeResult, Step, StopReason, Usage
+from react_agent.trajectory import Action, EpisodeResult, EpisodeStart, Step, StopReason, Usage
 
 __version__ = "0.1.0"
 
@@ -14,6 +14,7 @@ __all__ = [
     "Environment",
     "Episode",
     "EpisodeResult",
+    "EpisodeStart",
     "Observation",
     "Outcome",
     "Prompt",

@@ -18,7 +18,7 @@ from react_agent.episode import Episode
 from react_agent.formats import FORMATS
 from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen
 from react_agent.prompts import Prompt
-from react_agent.trajectory import EpisodeResult, Step
+from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
 
 @dataclass
@@ -33,15 +33,18 @@ class _EnvCall:
     argument: Any
 
 
-_Script = Generator["_ModelCall | _EnvCall | Step | EpisodeResult", Any, None]
+# What a caller of stream() sees: the start, each step as it ends, and the result.
+Event = EpisodeStart | Step | EpisodeResult
+
+_Script = Generator["_ModelCall | _EnvCall | Event", Any, None]
 
 
 class Agent:
     """A ReAct agent: a model, an environment, and the rules of the loop.
 
-    `run(task)` plays one episode; `stream(task)` yields each `Step` as it ends and then the
-    `EpisodeResult`; `arun` / `astream` do the same with the model's async client. One Agent plays
-    one episode at a time, since the environment holds the episode's state.
+    `run(task)` plays one episode; `stream(task)` yields an `EpisodeStart`, each `Step` as it
+    ends, and then the `EpisodeResult`; `arun` / `astream` do the same with the model's async
+    client. One Agent plays one episode at a time, since the environment holds its state.
     """
 
     def __init__(
@@ -63,7 +66,7 @@ class Agent:
         *_, result = self.stream(task)
         return result
 
-    def stream(self, task: Any) -> Iterator[Step | EpisodeResult]:
+    def stream(self, task: Any) -> Iterator[Event]:
         script = _ScriptReplies(self._script(task))
         while (item := script.next()) is not None:
             if isinstance(item, _ModelCall):
@@ -80,7 +83,7 @@ class Agent:
         assert isinstance(result, EpisodeResult)
         return result
 
-    async def astream(self, task: Any) -> AsyncIterator[Step | EpisodeResult]:
+    async def astream(self, task: Any) -> AsyncIterator[Event]:
         script = _ScriptReplies(self._script(task))
         while (item := script.next()) is not None:
             if isinstance(item, _ModelCall):
@@ -110,6 +113,7 @@ class Agent:
             max_tokens=self.max_tokens,
             step_format=FORMATS[prompt.format],
         )
+        yield EpisodeStart(task_id=task_id, question=first_observation)
         while (request := episode.next_request()) is not None:
             call_started = time.perf_counter()
             try:
@@ -138,7 +142,7 @@ class _ScriptReplies:
         self._reply: Any = None
         self._failure: Exception | None = None
 
-    def next(self) -> _ModelCall | _EnvCall | Step | EpisodeResult | None:
+    def next(self) -> _ModelCall | _EnvCall | Event | None:
         reply, failure = self._reply, self._failure
         self._reply = self._failure = None
         try:

@@ -21,7 +21,8 @@ def show_question(console: Console, task_id: str, question: str) -> None:
 
 def show_step(console: Console, step: Step) -> None:
     i = step.index
-    console.print(f"[{STYLES['thought']}]Thought {i}:[/] {escape(step.thought)}")
+    if step.thought and step.thought not in step.action.text:  # a "think: ..." action says it already
+        console.print(f"[{STYLES['thought']}]Thought {i}:[/] {escape(step.thought)}")
     console.print(f"[{STYLES['action']}]Action {i}:[/] {escape(step.action.text)}")
     console.print(f"[{STYLES['observation']}]Observation {i}:[/] {escape(step.observation)}")
 
@@ -29,8 +30,9 @@ def show_step(console: Console, step: Step) -> None:
 def show_result(console: Console, result: EpisodeResult) -> None:
     scores = " ".join(f"{name.upper()} {value:.2f}" for name, value in result.metrics.items())
     gold = f" (gold: {escape(result.gold)})" if result.gold is not None else ""
+    answer = f"[bold]Answer:[/] {escape(str(result.answer))}{gold}  " if result.answer or result.gold else ""
     line = (
-        f"[bold]Answer:[/] {escape(str(result.answer))}{gold}  {scores}  "
+        f"{answer}{scores}  "
         f"[dim]{result.stop_reason.value}, {len(result.steps)} steps, {result.seconds:.1f} s[/]"
     )
     console.print(line)
@@ -50,6 +52,13 @@ def summary_table(results: Sequence[EpisodeResult], wall_seconds: float) -> Tabl
     for name in metric_names:
         values = [r.metrics.get(name, 0.0) for r in results]
         table.add_row(name.upper(), f"{100 * sum(values) / n:.1f}")
+    categories = sorted({r.category for r in results if r.category})
+    for name in metric_names if len(categories) > 1 else []:
+        for category in categories:
+            values = [r.metrics.get(name, 0.0) for r in results if r.category == category]
+            table.add_row(
+                f"{name.upper()} · {category}", f"{100 * sum(values) / len(values):.1f} (n={len(values)})"
+            )
     stops = Counter(r.stop_reason.value for r in results)
     table.add_row("stop reasons", ", ".join(f"{k} {v}" for k, v in stops.most_common()))
     table.add_row("mean steps", f"{sum(len(r.steps) for r in results) / n:.2f}" if n else "-")

@@ -29,6 +29,7 @@ class Outcome:
     answer: str | None = None
     gold: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    category: str | None = None  # the kind of task (a question type, a game type), for per-kind scores
 
 
 @runtime_checkable

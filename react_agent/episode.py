@@ -146,6 +146,7 @@ class Episode:
             usage += self._current.usage
         return EpisodeResult(
             task_id=self.task_id,
+            category=outcome.category,
             question=self.question,
             answer=outcome.answer,
             gold=outcome.gold,

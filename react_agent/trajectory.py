@@ -57,6 +57,13 @@ class Step(BaseModel):
     env_seconds: float = 0.0
 
 
+class EpisodeStart(BaseModel):
+    """The first event of a streamed episode: the task as the environment put it."""
+
+    task_id: str
+    question: str
+
+
 class StopReason(str, Enum):
     finished = "finished"  # the environment said the task is over (Finish[...], a won game)
     max_steps = "max_steps"  # the step limit came first
@@ -69,6 +76,7 @@ class EpisodeResult(BaseModel):
     """How one episode went; one JSON line of a results file."""
 
     task_id: str
+    category: str | None = None
     question: str
     answer: str | None = None
     gold: str | None = None

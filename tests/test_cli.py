@@ -131,3 +131,43 @@ def test_bad_options(flag):
 def test_unwritable_results_file(tmp_path):
     process = react("run", "--task", "hotpotqa", "--out", tmp_path / "missing" / "run.jsonl")
     assert_one_line_error(process, "cannot write results file")
+
+
+# ---------------------------------------------------------------- alfworld
+
+
+def test_alfworld_runs_on_the_builtin_set(tmp_path):
+    out = tmp_path / "run.jsonl"
+    process = react("run", "--task", "alfworld", "--n", "1", "--max-steps", "3", "--out", out)
+    assert process.returncode == 0, process.stderr
+    assert "Your task is to:" in process.stdout and "Action 1:" in process.stdout
+    assert "SUCCESS" in process.stdout
+    record = json.loads(out.read_text())
+    assert (
+        record["category"] in ("pick_and_place_simple", "look_at_obj_in_light") and len(record["steps"]) <= 3
+    )
+
+
+def test_alfworld_generate_writes_games_the_runner_plays(tmp_path):
+    process = react("alfworld", "generate", "--n", "1", "--seed", "5", "--out", tmp_path / "games")
+    assert process.returncode == 0, process.stderr
+    [game] = (tmp_path / "games" / "json_2.1.1" / "valid_unseen").glob("*/*/game.tw-pddl")
+    assert json.loads(game.read_text())["solvable"] is True
+
+
+def test_folder_without_games(tmp_path):
+    process = react("run", "--task", "alfworld", "--games", tmp_path)
+    assert_one_line_error(process, "no ALFWorld games")
+
+
+def test_corrupt_game_file(tmp_path):
+    trial = tmp_path / "json_2.1.1" / "valid_unseen" / "pick_and_place_simple-Mug-None-Desk-301" / "trial_T1"
+    trial.mkdir(parents=True)
+    (trial / "traj_data.json").write_text('{"task_type": "pick_and_place_simple"}')
+    (trial / "game.tw-pddl").write_text('{"pddl_domain": "(define')
+    assert_one_line_error(react("run", "--task", "alfworld", "--games", tmp_path), "corrupt game file")
+
+
+def test_unknown_wording(tmp_path):
+    process = react("alfworld", "generate", "--n", "1", "--out", tmp_path, "--wording", "shakespeare")
+    assert_one_line_error(process, "unknown wording 'shakespeare'")

@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from react_agent import Agent, EpisodeResult, Step, StopReason
+from react_agent import Agent, EpisodeResult, EpisodeStart, Step, StopReason
 from react_agent.envs.hotpotqa import HotpotQAEnv
 from react_agent.models import ModelError, ScriptedModel
 
@@ -98,7 +98,8 @@ def test_failing_tool_is_an_observation_not_a_crash(demo_wiki, eiffel):
 
 def test_stream_yields_each_step_then_the_result(demo_wiki, eiffel):
     events = list(Agent(ScriptedModel(GOLD_RUN), HotpotQAEnv(demo_wiki)).stream(eiffel))
-    assert [type(e) for e in events] == [Step, Step, Step, EpisodeResult]
+    assert [type(e) for e in events] == [EpisodeStart, Step, Step, Step, EpisodeResult]
+    assert events[0].question == f"Question: {eiffel.question}"
 
 
 def test_async_run_gives_the_same_result_as_sync(demo_wiki, eiffel):

@@ -65,7 +65,7 @@ class LlamaCppModel:
         self,
         model_path: str | Path | None = None,
         *,
-        n_ctx: int = 4096,
+        n_ctx: int = 8192,
         n_threads: int | None = None,
         n_gpu_layers: int = 0,
         seed: int = 0,

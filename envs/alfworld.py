@@ -1,0 +1,188 @@
+"""ALFWorld household games on the real alfworld / TextWorld engine, set up as in the ReAct paper.
+
+- Games come from a folder in the official layout (`json_2.1.1/<split>/<task>/<trial>/`, each trial
+  holding `game.tw-pddl` and `traj_data.json`), by default `$ALFWORLD_DATA`.
+- The first observation loses TextWorld's welcome banner; "You arrive at loc N. " is cut from
+  observations (the ReAct-era wording); `think: ...` is answered `OK.` without an engine step; the
+  episode is won when the engine says `won`. Both wordings (`put X in/on Y`, `move X to Y`) work:
+  each game file carries its own grammar.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from react_agent.environment import Observation, Outcome
+from react_agent.prompts import Prompt, builtin_prompts, prompt_from, read_prompt_file
+from react_agent.tools.wikipedia import DataFileError
+from react_agent.trajectory import Action
+
+MAX_STEPS = 50
+EVAL_SPLIT = "valid_unseen"  # the paper's 134 games: eval_out_of_distribution
+
+# ALFRED's task types, and the short names of the paper's prompt keys (react_<short>_<n>).
+TASK_TYPES = {
+    "pick_and_place_simple": "put",
+    "pick_clean_then_place_in_recep": "clean",
+    "pick_heat_then_place_in_recep": "heat",
+    "pick_cool_then_place_in_recep": "cool",
+    "look_at_obj_in_light": "examine",
+    "pick_two_obj_and_place": "puttwo",
+}
+
+
+class AlfWorldGame(BaseModel):
+    """One game: `<task folder>/<trial>` as id, its task type, its wording, and the game file."""
+
+    id: str
+    task_type: str
+    game_file: Path
+    wording: str = "react"  # "react": put X in/on Y; "current": move X to Y
+
+
+def find_games(root: str | Path) -> list[AlfWorldGame]:
+    """Every playable game below `root`, in a stable order.
+
+    Like alfworld's own loader: a trial folder needs `traj_data.json` and a `game.tw-pddl` marked
+    solvable; sliced and movable-receptacle tasks (not part of ALFWorld's six types) are skipped.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataFileError(f"no such games folder: {root}")
+    games = []
+    for traj_path in sorted(root.rglob("traj_data.json")):
+        folder = traj_path.parent
+        game_file = folder / "game.tw-pddl"
+        if "movable" in str(folder) or "Sliced" in str(folder) or not game_file.exists():
+            continue
+        traj = _read_json(traj_path)
+        header = _read_json(game_file)
+        missing = {"pddl_domain", "grammar", "pddl_problem"} - set(header)
+        if missing:
+            raise DataFileError(f"{game_file}: not an ALFWorld game file (no {', '.join(sorted(missing))})")
+        task_type = traj.get("task_type")
+        if task_type not in TASK_TYPES:
+            continue
+        if header.get("solvable"):
+            wording = "current" if 'template :: "move {o} to {r}"' in header["grammar"] else "react"
+            game_id = f"{folder.parent.name}/{folder.name}"
+            games.append(AlfWorldGame(id=game_id, task_type=task_type, game_file=game_file, wording=wording))
+    if not games:
+        raise DataFileError(
+            f"no ALFWorld games (json_2.1.1/<split>/<task>/<trial>/game.tw-pddl) below {root}"
+        )
+    return games
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataFileError(f"corrupt game file {path}: {error}") from None
+    if not isinstance(data, dict):
+        raise DataFileError(f"corrupt game file {path}: expected a JSON object")
+    return data
+
+
+@contextmanager
+def _argv_kept():
+    # The engine's PDDL translator overwrites sys.argv on every load; a CLI parsing it later would break.
+    saved = list(sys.argv)
+    try:
+        yield
+    finally:
+        sys.argv[:] = saved
+
+
+def strip_banner(feedback: str) -> str:
+    """The first observation without TextWorld's "-= Welcome to TextWorld, ALFRED! =-" line."""
+    return "\n".join(feedback.split("\n\n")[1:]) if feedback.lstrip().startswith("-=") else feedback
+
+
+def strip_arrival(feedback: str) -> str:
+    """ "You arrive at loc 12. On the desk 1, ..." -> "On the desk 1, ..." (the ReAct-era wording)."""
+    if feedback.startswith("You arrive at loc "):
+        return feedback[feedback.find(". ") + 2 :]
+    return feedback
+
+
+class AlfWorldEnv:
+    """One ALFWorld game at a time on the real engine.
+
+    `prompt_file` swaps our few-shot examples for a file's: the paper's `alfworld_3prompts.json`
+    gives, as in the paper, examples `react_<type>_1` and `react_<type>_0` of the game's type.
+    """
+
+    def __init__(self, *, prompt_file: str | Path | None = None):
+        try:
+            import textworld  # noqa: F401
+            from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos  # noqa: F401
+        except ImportError:
+            raise DataFileError(
+                "ALFWorld needs the alfworld package: pip install 'react-agent[alfworld]'"
+            ) from None
+        self._prompts = read_prompt_file(prompt_file) if prompt_file is not None else None
+        self._engine: Any = None
+        self.game: AlfWorldGame | None = None
+        self.won = False
+        self.admissible_commands: list[str] = []
+
+    def prompt(self, game: AlfWorldGame) -> Prompt:
+        key = f"{game.wording}/{game.task_type}"  # examples in the game's own wording
+        ours = prompt_from(builtin_prompts("alfworld"), key, "built-in alfworld prompts")
+        if self._prompts is None:
+            return ours
+        short = TASK_TYPES[game.task_type]
+        examples = [
+            prompt_from(self._prompts, f"react_{short}_{n}", "the prompt file", ours).examples for n in (1, 0)
+        ]
+        return replace(ours, examples="".join(examples))
+
+    def reset(self, game: AlfWorldGame) -> str:
+        import textworld
+        from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
+
+        self.close()
+        infos = textworld.EnvInfos(won=True, admissible_commands=True, extras=["gamefile"])
+        with _argv_kept():
+            self._engine = textworld.start(
+                str(game.game_file), request_infos=infos, wrappers=[AlfredDemangler(), AlfredInfos]
+            )
+            state = self._engine.reset()
+        self.game, self.won = game, False
+        self.admissible_commands = list(state["admissible_commands"])
+        return strip_banner(state["feedback"]).strip()
+
+    def step(self, action: Action) -> Observation:
+        command = action.text.strip()
+        if command.lower().startswith("think:"):
+            return Observation("OK.", info={"admissible_commands": self.admissible_commands})
+        if self._engine is None:
+            raise RuntimeError("step() before reset()")
+        with _argv_kept():
+            state, reward, done = self._engine.step(command)
+        self.won = bool(state["won"])
+        self.admissible_commands = list(state["admissible_commands"])
+        return Observation(
+            strip_arrival(state["feedback"]).strip(),
+            done=self.won or done,
+            reward=float(reward),
+            info={"admissible_commands": self.admissible_commands},
+        )
+
+    def outcome(self) -> Outcome:
+        return Outcome(
+            metrics={"success": float(self.won)}, category=self.game.task_type if self.game else None
+        )
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None

@@ -1,0 +1,188 @@
+"""ALFWorld on the real alfworld / TextWorld engine: the adapter, the generator, the built-in set."""
+
+import json
+import sys
+
+import pytest
+
+from conftest import SHARED_DATA, need_shared
+from react_agent import Agent, StopReason
+from react_agent.envs.alfworld import TASK_TYPES, AlfWorldEnv, find_games
+from react_agent.envs.alfworld_games import (
+    BUILTIN_GAMES,
+    BUILTIN_SEED,
+    builtin_games_folder,
+    expert_plan,
+    game_logic,
+    generate,
+    play,
+)
+from react_agent.models import ScriptedModel
+from react_agent.trajectory import Action
+
+ALFWORLD = SHARED_DATA / "alfworld"
+WINNING = [
+    "go to countertop 2",
+    "take potato 1 from countertop 2",
+    "go to microwave 1",
+    "heat potato 1 with microwave 1",
+    "go to sinkbasin 1",
+    "put potato 1 in/on sinkbasin 1",
+]
+
+
+def in_wording(command: str, wording: str) -> str:
+    if wording == "current" and command.startswith("put "):
+        obj, receptacle = command[len("put ") :].split(" in/on ")
+        return f"move {obj} to {receptacle}"
+    return command
+
+
+@pytest.fixture(scope="module")
+def env():
+    environment = AlfWorldEnv()
+    yield environment
+    environment.close()
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """One game of each task type, in each wording."""
+    out = tmp_path_factory.mktemp("generated")
+    generate(out / "react", 6, seed=11, wording="react")
+    generate(out / "current", 6, seed=11, wording="current")
+    return out
+
+
+@pytest.mark.parametrize("wording", ["react", "current"])
+def test_real_game_is_won_with_its_known_sequence(env, wording):
+    need_shared(ALFWORLD)
+    [game] = find_games(ALFWORLD / f"{'react-era' if wording == 'react' else 'current'}-wording")
+    assert game.wording == wording and game.task_type == "pick_heat_then_place_in_recep"
+    argv = list(sys.argv)
+    first = env.reset(game)
+    assert sys.argv == argv, "the engine's overwriting of sys.argv leaked out"
+    assert first.startswith("You are in the middle of a room.") and "Welcome" not in first
+    assert first.endswith("Your task is to: heat some potato and put it in sinkbasin.")
+    observations = [env.step(Action(text=in_wording(c, wording))) for c in WINNING]
+    assert observations[0].text.startswith("On the countertop 2, you see") or wording == "current"
+    assert not any(o.done for o in observations[:-1]) and observations[-1].done
+    assert env.outcome().metrics == {"success": 1.0}
+
+
+def test_inadmissible_action_and_free_thinking(env):
+    need_shared(ALFWORLD)
+    [game] = find_games(ALFWORLD / "react-era-wording")
+    env.reset(game)
+    engine_steps = []
+    real_step = env._engine.step
+    env._engine.step = lambda command: engine_steps.append(command) or real_step(command)
+    assert env.step(Action(text="fly to the moon")).text == "Nothing happens."
+    thought = env.step(Action(text="think: the potato may be on a countertop"))
+    assert thought.text == "OK." and not thought.done
+    assert engine_steps == ["fly to the moon"]
+    assert "go to countertop 2" in thought.info["admissible_commands"]
+
+
+def test_react_era_logic_is_derived_exactly(tmp_path):
+    need_shared(ALFWORLD / "alfred.pddl.pre-2024-11_react-era")
+    domain, grammar = game_logic("react")
+    assert domain == (ALFWORLD / "alfred.pddl.pre-2024-11_react-era").read_text()
+    assert grammar == (ALFWORLD / "alfred.twl2.pre-2024-11_react-era").read_text()
+
+
+@pytest.mark.parametrize("wording", ["react", "current"])
+def test_generated_games_of_every_type_are_won_by_the_planner_through_the_adapter(env, generated, wording):
+    games = find_games(generated / wording)
+    assert sorted(g.task_type for g in games) == sorted(TASK_TYPES)
+    for game in games:
+        assert game.wording == wording
+        plan = expert_plan(game.game_file)
+        assert plan, game.id
+        assert play(env, game, plan), f"{game.id} not won by its plan {plan}"
+        first = env.reset(game)
+        assert first.startswith("You are in the middle of a room.")
+
+
+def test_generated_game_is_laid_out_like_alfred(generated):
+    for game in find_games(generated / "react"):
+        traj = json.loads((game.game_file.parent / "traj_data.json").read_text())
+        folder = game.game_file.parent.parent.name
+        task_type, target, _, parent, scene = folder.split("-")
+        params = traj["pddl_params"]
+        assert (task_type, target) == (traj["task_type"], params["object_target"])
+        assert parent == (params["toggle_target"] or params["parent_target"])
+        problem = json.loads(game.game_file.read_text())["pddl_problem"]
+        assert f"(objectType {target}_bar_" in problem.replace(
+            f"(objectType {target}_bar_", f"(objectType {target}_bar_"
+        )
+        assert "(:goal" in problem and f"{target}Type" in problem.split("(:goal")[1]
+
+
+def test_same_seed_gives_the_same_games(tmp_path):
+    generate(tmp_path / "a", 2, seed=3)
+    generate(tmp_path / "b", 2, seed=3)
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert files_a == files_b and len(files_a) == 4
+    for name in files_a:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    generate(tmp_path / "c", 2, seed=4)
+    assert sorted(p.parent.parent.name for p in (tmp_path / "c").rglob("game.tw-pddl")) != sorted(
+        p.parent.parent.name for p in (tmp_path / "a").rglob("game.tw-pddl")
+    )
+
+
+def test_builtin_set_is_the_generator_output_for_its_seed(tmp_path, generated):
+    games = find_games(builtin_games_folder(tmp_path / "cache"))
+    assert len(games) >= BUILTIN_GAMES
+    for task_type in TASK_TYPES:
+        assert sum(g.task_type == task_type for g in games) >= 10
+    # The pack holds what the generator writes for the built-in seed: its first games, remade here.
+    generate(tmp_path / "again", 3, seed=BUILTIN_SEED)
+    for remade in find_games(tmp_path / "again"):
+        [packed] = [g for g in games if g.id == remade.id]
+        assert json.loads(packed.game_file.read_text()) == json.loads(remade.game_file.read_text())
+
+
+def test_scripted_agent_wins_a_generated_game(generated):
+    game = next(g for g in find_games(generated / "react") if g.task_type == "pick_and_place_simple")
+    plan = expert_plan(game.game_file)
+    outputs = [" think: I will follow the plan I know."] + [f" {command}" for command in plan]
+    model = ScriptedModel(outputs)
+    result = Agent(model, AlfWorldEnv(), max_steps=50).run(game)
+    assert result.stop_reason is StopReason.finished
+    assert result.metrics == {"success": 1.0} and result.category == "pick_and_place_simple"
+    assert result.steps[0].observation == "OK."
+    prompt = model.requests[0].prompt
+    assert prompt.endswith(">") and "\nHere is the task.\n" in prompt
+    assert "Your task is to:" in prompt.split("Here is the task.")[1]
+    assert model.requests[0].stop == ["\n"]
+
+
+def test_embedded_model_plays_a_game_to_the_step_limit(smollm2, generated):
+    game = next(g for g in find_games(generated / "react") if g.task_type == "pick_heat_then_place_in_recep")
+    result = Agent(smollm2, AlfWorldEnv(), max_steps=50, max_tokens=64).run(game)
+    assert result.error is None, result.error
+    assert result.stop_reason in (StopReason.max_steps, StopReason.finished)
+    assert len(result.steps) == 50 or result.metrics["success"] == 1.0
+
+
+def test_paper_prompt_file_gives_its_two_examples_of_the_type(generated):
+    need_shared(SHARED_DATA / "react-prompts" / "alfworld_3prompts.json")
+    paper = json.loads((SHARED_DATA / "react-prompts" / "alfworld_3prompts.json").read_text())
+    env = AlfWorldEnv(prompt_file=SHARED_DATA / "react-prompts" / "alfworld_3prompts.json")
+    game = next(g for g in find_games(generated / "react") if g.task_type == "pick_cool_then_place_in_recep")
+    prompt = env.prompt(game)
+    assert prompt.examples == paper["react_cool_1"] + paper["react_cool_0"]
+    assert prompt.format == "commands"
+
+
+def test_our_examples_match_the_game_type_and_wording(generated):
+    env = AlfWorldEnv()
+    for wording in ("react", "current"):
+        for game in find_games(generated / wording):
+            examples = env.prompt(game).examples
+            assert examples.count("You are in the middle of a room.") == 2
+            other_wording = "> move " if wording == "react" else "in/on"
+            assert other_wording not in examples
