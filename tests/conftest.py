@@ -28,6 +28,9 @@ def need_shared(*paths: Path) -> None:
 def _private_cache(tmp_path_factory, monkeypatch):
     # Indexes go to a cache folder; tests use their own so they never see a user's.
     monkeypatch.setenv("REACT_AGENT_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    # Importing alfworld sets ALFWORLD_DATA to its own default; a `react` started by a test must
+    # see the environment a user has, not that.
+    monkeypatch.delenv("ALFWORLD_DATA", raising=False)
 
 
 @pytest.fixture(scope="session")
