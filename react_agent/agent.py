@@ -23,6 +23,7 @@ from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
 @dataclass
 class _ModelCall:
+    model: Model
     request: ModelRequest
     stop_when: StopWhen
 
@@ -70,7 +71,7 @@ class Agent:
         script = _ScriptReplies(self._script(task))
         while (item := script.next()) is not None:
             if isinstance(item, _ModelCall):
-                script.reply_with(self.model.complete, item.request, item.stop_when)
+                script.reply_with(item.model.complete, item.request, item.stop_when)
             elif isinstance(item, _EnvCall):
                 script.reply_with(item.method, item.argument)
             else:
@@ -87,7 +88,7 @@ class Agent:
         script = _ScriptReplies(self._script(task))
         while (item := script.next()) is not None:
             if isinstance(item, _ModelCall):
-                await script.areply_with(self.model.acomplete, item.request, item.stop_when)
+                await script.areply_with(item.model.acomplete, item.request, item.stop_when)
             elif isinstance(item, _EnvCall):
                 # Environments are synchronous (SQLite, a game engine): keep them off the loop.
                 await script.areply_with(asyncio.to_thread, item.method, item.argument)
@@ -98,6 +99,8 @@ class Agent:
         started = time.perf_counter()
         task_id = str(getattr(task, "id", ""))
         prompt = self.prompt or self.env.prompt(task)
+        # A replayed run answers per task (models.replay); every other model answers all tasks.
+        model = self.model.for_task(task_id) if hasattr(self.model, "for_task") else self.model
         try:
             first_observation = yield _EnvCall(self.env.reset, task)
         except Exception as error:
@@ -117,7 +120,7 @@ class Agent:
         while (request := episode.next_request()) is not None:
             call_started = time.perf_counter()
             try:
-                completion = yield _ModelCall(request, episode.output_is_complete)
+                completion = yield _ModelCall(model, request, episode.output_is_complete)
             except ModelError as error:
                 episode.take_error(error)
                 break

@@ -30,7 +30,7 @@ from react_agent.trajectory import Action, EpisodeResult, Step, StopReason, Usag
 @dataclass
 class _StepInProgress:
     thought: str
-    model_output: str
+    model_outputs: list[str]
     usage: Usage
     model_seconds: float
     action: Action | None = None
@@ -86,7 +86,7 @@ class Episode:
             parsed = self.format.parse(completion.text)
             self._current = _StepInProgress(
                 thought=parsed.thought,
-                model_output=completion.text,
+                model_outputs=[completion.text],
                 usage=completion.usage,
                 model_seconds=seconds,
                 action=parsed.action,
@@ -94,14 +94,14 @@ class Episode:
             if parsed.action is None and not self.format.asks_for_missing_action:
                 self._stop(StopReason.invalid_output, f"no action in the model's output: {completion.text!r}")
             return parsed.action
-        current.model_output += f"\nAction {self.step_number}:{completion.text}"
+        current.model_outputs.append(completion.text)
         current.usage += completion.usage
         current.model_seconds += seconds
         lines = cut_observation(completion.text).strip().splitlines()
         current.action = parse_action(lines[0]) if lines else None
         if current.action is None:
             self._stop(
-                StopReason.invalid_output, f"no action in the model's output: {current.model_output!r}"
+                StopReason.invalid_output, f"no action in the model's output: {current.model_outputs!r}"
             )
         return current.action
 
@@ -117,7 +117,7 @@ class Episode:
             thought=current.thought,
             action=current.action,
             observation=text,
-            model_output=current.model_output,
+            model_outputs=current.model_outputs,
             usage=current.usage,
             model_seconds=current.model_seconds,
             env_seconds=seconds,
@@ -156,6 +156,7 @@ class Episode:
             metrics=outcome.metrics,
             usage=usage,
             seconds=seconds,
+            unfinished_outputs=self._current.model_outputs if self._current else [],
         )
 
     def _stop(self, reason: StopReason, error: str | None = None) -> None:

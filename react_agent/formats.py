@@ -4,6 +4,10 @@
   stops at `\\nObservation i:`; a thought without an action is asked once more for the action.
 - `commands` (ALFWorld): one command per line after `>`; the model thinks with `think: ...`
   commands, which the environment answers `OK.`; decoding stops at the end of the line.
+
+and the baselines of its Table 1: `actions` (Act: actions without thoughts), `answer` (Standard:
+the answer straight away) and `reasoned_answer` (CoT: a thought, then the answer); the last two
+end in one step with `Finish[answer]`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from react_agent.models.base import ModelRequest
-from react_agent.parsing import ParsedOutput, action_is_complete, parse_action, parse_output
+from react_agent.parsing import ParsedOutput, action_is_complete, cut_observation, parse_action, parse_output
 from react_agent.trajectory import Action
 
 ACTION_MAX_TOKENS = 48  # a re-asked action is one short line
@@ -81,4 +85,88 @@ class CommandLines:
         return f"> {action.text}\n{observation}\n"
 
 
-FORMATS: dict[str, StepFormat] = {"numbered": NumberedSteps(), "commands": CommandLines()}
+FINISH = "finish"  # the action that ends a question-answering task with its answer: Finish[answer]
+
+
+def _answer(text: str) -> Action | None:
+    lines = text.strip().splitlines()
+    answer = lines[0].strip() if lines else ""
+    return Action(text=f"Finish[{answer}]", name=FINISH, argument=answer) if answer else None
+
+
+class ActionsOnly:
+    """The paper's Act baseline: `Action i:` / `Observation i:` with no thoughts."""
+
+    asks_for_missing_action = False
+
+    def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
+        return ModelRequest(f"{transcript}Action {i}:", stop=[f"\nObservation {i}:"], max_tokens=max_tokens)
+
+    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
+        raise NotImplementedError("an Act step is only its action")
+
+    def parse(self, text: str) -> ParsedOutput:
+        lines = cut_observation(text).strip().splitlines()
+        return ParsedOutput(thought="", action=parse_action(lines[0]) if lines else None)
+
+    def is_complete(self, text: str) -> bool:
+        return "\n" in text.lstrip() or text.rstrip().endswith("]")
+
+    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
+        return f"Action {i}: {action.text}\nObservation {i}: {observation}\n"
+
+
+class DirectAnswer:
+    """The paper's Standard prompting: `Answer: ...` right after the question."""
+
+    asks_for_missing_action = False
+
+    def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
+        return ModelRequest(f"{transcript}Answer:", stop=["\n"], max_tokens=max_tokens)
+
+    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
+        raise NotImplementedError("a direct answer is one line")
+
+    def parse(self, text: str) -> ParsedOutput:
+        return ParsedOutput(thought="", action=_answer(text))
+
+    def is_complete(self, text: str) -> bool:
+        return "\n" in text.lstrip()
+
+    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
+        return f"Answer: {action.argument}\n"
+
+
+class ReasonedAnswer:
+    """The paper's chain-of-thought prompting: `Thought: ...` then `Answer: ...`."""
+
+    asks_for_missing_action = True
+
+    def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
+        return ModelRequest(f"{transcript}Thought:", stop=["\nQuestion:"], max_tokens=max_tokens)
+
+    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
+        return ModelRequest(
+            f"{transcript}Thought: {thought}\nAnswer:", stop=["\n"], max_tokens=ACTION_MAX_TOKENS
+        )
+
+    def parse(self, text: str) -> ParsedOutput:
+        thought, found, rest = text.partition("Answer:")
+        thought = " ".join(thought.split())
+        return ParsedOutput(thought=thought, action=_answer(rest) if found else None)
+
+    def is_complete(self, text: str) -> bool:
+        _, found, rest = text.partition("Answer:")
+        return bool(found) and "\n" in rest.lstrip()
+
+    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
+        return f"Thought: {thought}\nAnswer: {action.argument}\n"
+
+
+FORMATS: dict[str, StepFormat] = {
+    "numbered": NumberedSteps(),
+    "commands": CommandLines(),
+    "actions": ActionsOnly(),
+    "answer": DirectAnswer(),
+    "reasoned_answer": ReasonedAnswer(),
+}

@@ -7,6 +7,7 @@ are the serialization: results files are JSON lines of `EpisodeResult`.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -51,7 +52,9 @@ class Step(BaseModel):
     thought: str
     action: Action
     observation: str
-    model_output: str = Field(description="the model's raw text for this step (re-asks appended)")
+    model_outputs: list[str] = Field(
+        description="the model's raw text, one entry per call (a re-ask adds one)"
+    )
     usage: Usage = Usage()
     model_seconds: float = 0.0
     env_seconds: float = 0.0
@@ -86,6 +89,12 @@ class EpisodeResult(BaseModel):
     metrics: dict[str, float] = {}
     usage: Usage = Usage()
     seconds: float = 0.0
+    unfinished_outputs: list[str] = []  # the model's text in a step that ended without an observation
+    config: dict[str, Any] = {}  # the run's setup (model, method, prompt, seed...), set by runners
+
+    def model_outputs(self) -> list[str]:
+        """Every text the model produced in this episode, in order (what a replay plays back)."""
+        return [text for step in self.steps for text in step.model_outputs] + self.unfinished_outputs
 
     @property
     def em(self) -> float | None:

@@ -176,4 +176,6 @@ def test_unknown_wording(tmp_path):
 def test_alfworld_data_points_at_the_games_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("ALFWORLD_DATA", str(tmp_path / "nowhere"))
     process = react("run", "--task", "alfworld")
-    assert_one_line_error(process, f"no such games folder: {tmp_path / 'nowhere' / 'json_2.1.1' / 'valid_unseen'}")
+    assert_one_line_error(
+        process, f"no such games folder: {tmp_path / 'nowhere' / 'json_2.1.1' / 'valid_unseen'}"
+    )

@@ -21,6 +21,7 @@ from react_agent.models.scripted import ScriptedModel
 if TYPE_CHECKING:
     from react_agent.models.llama_cpp import LlamaCppModel
     from react_agent.models.openai import OpenAIModel
+    from react_agent.models.replay import ReplayModel
 
 __all__ = [
     "Completion",
@@ -31,6 +32,7 @@ __all__ = [
     "ModelRequest",
     "ModelUnavailable",
     "OpenAIModel",
+    "ReplayModel",
     "ScriptedModel",
 ]
 
@@ -40,6 +42,10 @@ def __getattr__(name: str):
         from react_agent.models.llama_cpp import LlamaCppModel
 
         return LlamaCppModel
+    if name == "ReplayModel":
+        from react_agent.models.replay import ReplayModel
+
+        return ReplayModel
     if name == "OpenAIModel":
         from react_agent.models.openai import OpenAIModel
 

@@ -11,11 +11,13 @@ from react_agent.trajectory import Usage
 
 class ScriptedModel:
     """Answers each call with the next of `outputs`, cut at the request's stop sequences and at
-    `stop_when` as a decoding model would be. Token counts are whitespace-separated words."""
+    `stop_when` as a decoding model would be. Token counts are whitespace-separated words, or
+    unknown (None) with `count_tokens=False`, as for a replay, which computes nothing."""
 
     name = "scripted"
 
-    def __init__(self, outputs: Iterable[str]):
+    def __init__(self, outputs: Iterable[str], *, count_tokens: bool = True):
+        self.count_tokens = count_tokens
         self._outputs = list(outputs)
         self._next = 0
         self._lock = threading.Lock()
@@ -31,6 +33,11 @@ class ScriptedModel:
         text, _ = cut_at_stop(output, request.stop)
         if stop_when is not None:
             text = _shortest_complete_prefix(text, stop_when)
+        if not self.count_tokens:
+            return Completion(
+                text=text,
+                usage=Usage(calls=1, prompt_tokens=None, evaluated_tokens=None, completion_tokens=None),
+            )
         words = request.prompt.split()
         return Completion(
             text=text,

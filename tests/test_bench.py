@@ -1,0 +1,219 @@
+"""`react bench`, `react leaderboard`, `react show` and replays, as a user runs them."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from react_agent.leaderboard import bootstrap_ci
+from servers import scripted_openai_server, url_of
+
+
+def answer_for(prompt: str) -> str:
+    """A deterministic 'model': it depends only on the task's own part of the prompt, so any order
+    of play (workers, a resumed run) gives every task the same episode."""
+    episode = prompt.rsplit("\nQuestion: ", 1)[1]
+    question = episode.split("\n", 1)[0]
+    steps = episode.count("\nObservation ")
+    if steps == 0:
+        return f" I look it up.\nAction 1: Search[{question.rstrip('?').split()[-1]}]"
+    last_observation = episode.rsplit("\nObservation ", 1)[1].split(": ", 1)[1]
+    return f" So it is this.\nAction {steps + 1}: Finish[{' '.join(last_observation.split()[:2])}]"
+
+
+def bench_command(url, out, *extra):
+    return [
+        sys.executable,
+        "-m",
+        "react_agent.cli",
+        "bench",
+        "--task",
+        "hotpotqa",
+        "--model",
+        "openai:m",
+        "--base-url",
+        url,
+        "--out",
+        str(out),
+        *map(str, extra),
+    ]
+
+
+def lines_of(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def by_task(path):
+    return {r["task_id"]: (r["answer"], r["metrics"], len(r["steps"])) for r in lines_of(path)}
+
+
+@pytest.fixture
+def server():
+    with scripted_openai_server(answer_for=answer_for, delay=0.05) as running:
+        yield running
+
+
+def test_killed_run_resumes_to_one_line_per_task_with_the_same_metrics(server, tmp_path):
+    url = url_of(server, "/v1")
+    reference = tmp_path / "reference.jsonl"
+    assert subprocess.run(bench_command(url, reference), capture_output=True).returncode == 0
+    assert len(lines_of(reference)) == 22
+
+    killed = tmp_path / "killed.jsonl"
+    process = subprocess.Popen(
+        bench_command(url, killed, "--workers", "2"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while (not killed.exists() or len(killed.read_text().splitlines()) < 5) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    written = len(killed.read_text().splitlines())
+    assert 5 <= written < 22, "the kill should land mid-run"
+
+    rerun = subprocess.run(bench_command(url, killed, "--workers", "2"), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    ids = [r["task_id"] for r in lines_of(killed)]
+    assert len(ids) == len(set(ids)) == 22
+    assert by_task(killed) == by_task(reference)
+
+
+def test_workers_give_the_same_results_as_one(server, tmp_path):
+    url = url_of(server, "/v1")
+    one, eight = tmp_path / "one.jsonl", tmp_path / "eight.jsonl"
+    assert subprocess.run(bench_command(url, one, "--n", "8"), capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            bench_command(url, eight, "--n", "8", "--workers", "8"), capture_output=True
+        ).returncode
+        == 0
+    )
+    assert by_task(one) == by_task(eight) and len(by_task(one)) == 8
+
+
+def test_replay_reproduces_the_metrics_with_no_model(server, tmp_path):
+    url = url_of(server, "/v1")
+    recorded, replayed = tmp_path / "recorded.jsonl", tmp_path / "replayed.jsonl"
+    assert subprocess.run(bench_command(url, recorded, "--n", "6"), capture_output=True).returncode == 0
+    requests_before = len(server.requests)
+    replay = [
+        sys.executable,
+        "-m",
+        "react_agent.cli",
+        "bench",
+        "--task",
+        "hotpotqa",
+        "--n",
+        "6",
+        "--model",
+        f"replay:{recorded}",
+        "--out",
+        str(replayed),
+    ]
+    process = subprocess.run(replay, capture_output=True, text=True)
+    assert process.returncode == 0, process.stderr
+    assert len(server.requests) == requests_before  # nothing asked of any model
+    assert by_task(replayed) == by_task(recorded)
+    assert all(r["config"]["model"] == f"replay:{recorded.name}" for r in lines_of(replayed))
+
+
+def test_each_line_records_the_run_setup(server, tmp_path):
+    out = tmp_path / "run.jsonl"
+    assert (
+        subprocess.run(
+            bench_command(url_of(server, "/v1"), out, "--n", "1", "--seed", "7"), capture_output=True
+        ).returncode
+        == 0
+    )
+    [record] = lines_of(out)
+    config = record["config"]
+    assert config["method"] == "react" and config["seed"] == 7 and config["task"] == "hotpotqa"
+    assert re.fullmatch(r"[0-9a-f]{64}", config["prompt_sha256"]) and config["version"]
+    assert {"prompt_tokens", "evaluated_tokens", "completion_tokens"} <= set(record["usage"])
+    assert record["usage"]["calls"] >= 1 and record["seconds"] > 0
+
+
+def test_methods_use_their_own_prompts(server, tmp_path):
+    for method in ("act", "cot", "standard"):
+        out = tmp_path / f"{method}.jsonl"
+        process = subprocess.run(
+            bench_command(url_of(server, "/v1"), out, "--n", "1", "--method", method),
+            capture_output=True,
+            text=True,
+        )
+        assert process.returncode == 0, process.stderr
+        assert lines_of(out)[0]["config"]["method"] == method
+    prompts = [r.get("prompt", "") for r in server.requests]
+    assert any(p.endswith("Action 1:") for p in prompts)  # act
+    assert any(p.endswith("Thought:") for p in prompts)  # cot
+    assert any(p.endswith("Answer:") for p in prompts)  # standard
+
+
+def test_react500_needs_the_official_dev_file():
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "react_agent.cli",
+            "bench",
+            "--task",
+            "hotpotqa",
+            "--sample",
+            "react500",
+            "--out",
+            os.devnull,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 2 and "official dev file (7,405 questions)" in process.stderr
+
+
+def test_bootstrap_interval_matches_the_known_binomial_case():
+    # 300 successes in 1,000: the normal approximation gives 30.0 +- 2.84 points.
+    values = [100.0] * 300 + [0.0] * 700
+    low, high = bootstrap_ci(values)
+    assert low == pytest.approx(30.0 - 2.84, abs=0.4) and high == pytest.approx(30.0 + 2.84, abs=0.4)
+    assert bootstrap_ci([100.0] * 20) == (100.0, 100.0)
+    assert bootstrap_ci(values) == bootstrap_ci(values)  # seeded
+
+
+def test_leaderboard_and_show(server, tmp_path):
+    out = tmp_path / "run.jsonl"
+    assert (
+        subprocess.run(bench_command(url_of(server, "/v1"), out, "--n", "4"), capture_output=True).returncode
+        == 0
+    )
+    board = subprocess.run(
+        [sys.executable, "-m", "react_agent.cli", "leaderboard", str(out), "--format", "markdown"],
+        capture_output=True,
+        text=True,
+    )
+    assert board.returncode == 0, board.stderr
+    assert "| m | react | 4 |" in board.stdout and "PaLM-540B (reported) | react |  | 27.4" in board.stdout
+    records = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "react_agent.cli", "leaderboard", str(out), "--format", "json"],
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    assert records[0]["n"] == 4 and records[0]["scores"]["em"][0] == 0.0
+    first = lines_of(out)[0]
+    show = subprocess.run(
+        [sys.executable, "-m", "react_agent.cli", "show", str(out), "--id", first["task_id"]],
+        capture_output=True,
+        text=True,
+    )
+    assert show.returncode == 0 and f"Action 1: {first['steps'][0]['action']['text']}" in show.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "react_agent.cli", "show", str(tmp_path / "none.jsonl")],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 2 and "results file not found" in missing.stderr
