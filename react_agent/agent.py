@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from react_agent.environment import Environment, Observation, Outcome
@@ -56,7 +56,9 @@ class Agent:
         prompt: Prompt | None = None,
         max_steps: int = 7,
         max_tokens: int = 128,
+        temperature: float | None = None,
     ):
+        self.temperature = temperature  # None: the model's own; set for sampling (CoT-SC)
         self.model = model
         self.env = env
         self.prompt = prompt
@@ -118,6 +120,8 @@ class Agent:
         )
         yield EpisodeStart(task_id=task_id, question=first_observation)
         while (request := episode.next_request()) is not None:
+            if self.temperature is not None:
+                request = replace(request, temperature=self.temperature)
             call_started = time.perf_counter()
             try:
                 completion = yield _ModelCall(model, request, episode.output_is_complete)

@@ -32,7 +32,9 @@ from react_agent.results import append_result
 from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
 EXIT_BAD_INPUT = 2
-METHODS = ("react", "act", "cot", "standard")  # the rows of the paper's Table 1 that are one prompt
+PROMPT_METHODS = ("react", "act", "cot", "standard")  # one prompt of their own each
+COMBINED_METHODS = ("cot-sc", "react-then-cot-sc", "cot-sc-then-react")  # see react_agent.methods
+METHODS = PROMPT_METHODS + COMBINED_METHODS  # the rows of the paper's Table 1
 ONE_STEP_METHODS = {"cot", "standard"}  # they answer at once, with no tool
 REACT500 = (7405, 233, 500)  # the official dev file's size, the paper's shuffle seed, the sample
 
@@ -65,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--method", default="react", choices=METHODS, help="prompting method (Table 1)")
     bench.add_argument("--sample", choices=["react500"], help="the paper's 500 dev questions")
     bench.add_argument("--workers", type=int, default=1, help="episodes played at once")
+    bench.add_argument(
+        "--sc-samples", type=int, default=21, help="CoT-SC: chains sampled (at temperature 0.7)"
+    )
 
     board = commands.add_parser("leaderboard", help="tables of results with 95%% confidence intervals")
     board.add_argument("runs", type=Path, nargs="+", help="results files")
@@ -178,7 +183,9 @@ def hotpotqa_task(args: argparse.Namespace) -> TaskSetup:
             raise UserError(f"{args.data} has no context paragraphs: give --wiki FILE or --wiki live")
         wiki = LocalWiki.from_corpus(*sources)
     method = getattr(args, "method", "react")
-    prompt_key = method if args.prompt_file is None else args.prompt_key
+    prompt_key = (
+        (method if method in PROMPT_METHODS else "react") if args.prompt_file is None else args.prompt_key
+    )
     env = HotpotQAEnv(wiki, prompt_file=args.prompt_file, prompt_key=prompt_key)
     make_env = partial(HotpotQAEnv, wiki, prompt_file=args.prompt_file, prompt_key=prompt_key)
     return TaskSetup(env, questions, max_steps=1 if method in ONE_STEP_METHODS else 7, make_env=make_env)
@@ -265,6 +272,7 @@ def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_ste
         "method": args.method,
         "prompt_file": str(args.prompt_file) if args.prompt_file else None,
         "prompt_key": args.prompt_key if args.prompt_file else args.method,
+        "sc_samples": args.sc_samples if args.method in COMBINED_METHODS else None,
         "prompt_sha256": hashlib.sha256(f"{prompt.instruction}{prompt.examples}".encode()).hexdigest()
         if prompt
         else None,
@@ -305,9 +313,23 @@ def bench_command(args: argparse.Namespace) -> int:
     local = model.__class__.__name__ == "LlamaCppModel" and args.workers > 1
     threads = max(1, (os.cpu_count() or 1) // args.workers)
 
-    def make_agent() -> Agent:
+    def make_agent() -> Any:
         worker_model = make_model(args, n_threads=threads) if local else model
-        return Agent(worker_model, setup.make_env(), max_steps=max_steps, max_tokens=args.max_tokens)
+        env = setup.make_env()
+        agent = Agent(worker_model, env, max_steps=max_steps, max_tokens=args.max_tokens)
+        if args.method not in COMBINED_METHODS:
+            return agent
+        from react_agent import methods
+        from react_agent.prompts import builtin_prompt
+
+        vote = methods.SelfConsistency(
+            worker_model, env, builtin_prompt("hotpotqa", "cot"), samples=args.sc_samples
+        )
+        if args.method == "cot-sc":
+            return vote
+        if args.method == "react-then-cot-sc":
+            return methods.ReactThenSelfConsistency(agent, vote)
+        return methods.SelfConsistencyThenReact(vote, agent)
 
     score_name = "em" if args.task == "hotpotqa" else "success"
     scores: list[float] = []

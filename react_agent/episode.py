@@ -57,6 +57,7 @@ class Episode:
         self.error: str | None = None
         self._prompt = prompt_prefix  # grows by one Thought/Action/Observation block per step
         self._current: _StepInProgress | None = None
+        self._outputs: list[str] = []  # every completion, in order, finished step or not
 
     @property
     def done(self) -> bool:
@@ -81,6 +82,7 @@ class Episode:
     def take_completion(self, completion: Completion, seconds: float) -> Action | None:
         """The model's answer to `next_request()`: the action to carry out, or None when the model
         must be asked again (see `next_request()`) or the episode has ended."""
+        self._outputs.append(completion.text)
         current = self._current
         if current is None:
             parsed = self.format.parse(completion.text)
@@ -156,7 +158,7 @@ class Episode:
             metrics=outcome.metrics,
             usage=usage,
             seconds=seconds,
-            unfinished_outputs=self._current.model_outputs if self._current else [],
+            model_outputs=self._outputs,
         )
 
     def _stop(self, reason: StopReason, error: str | None = None) -> None:

@@ -45,7 +45,7 @@ def repair_torn_tail(path: Path) -> None:
 
 async def run_many(
     tasks: Iterable[Any],
-    make_agent: Callable[[], Agent],
+    make_agent: Callable[[], Agent | Any],  # an Agent, or a method of react_agent.methods
     *,
     workers: int = 1,
     out: Path | None = None,

@@ -89,12 +89,8 @@ class EpisodeResult(BaseModel):
     metrics: dict[str, float] = {}
     usage: Usage = Usage()
     seconds: float = 0.0
-    unfinished_outputs: list[str] = []  # the model's text in a step that ended without an observation
+    model_outputs: list[str] = []  # every text the model produced, in order: what a replay plays back
     config: dict[str, Any] = {}  # the run's setup (model, method, prompt, seed...), set by runners
-
-    def model_outputs(self) -> list[str]:
-        """Every text the model produced in this episode, in order (what a replay plays back)."""
-        return [text for step in self.steps for text in step.model_outputs] + self.unfinished_outputs
 
     @property
     def em(self) -> float | None:

@@ -217,3 +217,61 @@ def test_leaderboard_and_show(server, tmp_path):
         text=True,
     )
     assert missing.returncode == 2 and "results file not found" in missing.stderr
+
+
+def sampling_answer_for(prompt: str) -> str:
+    """CoT answers that depend on the sample: a majority for 'Paris', one odd one out."""
+    if prompt.endswith("Thought:"):
+        sampling_answer_for.calls += 1
+        city = "Lyon" if sampling_answer_for.calls % 3 == 0 else "Paris"
+        return f" It must be {city}.\nAnswer: {city}"
+    return answer_for(prompt)
+
+
+sampling_answer_for.calls = 0
+
+
+@pytest.mark.parametrize("method", ["cot-sc", "react-then-cot-sc", "cot-sc-then-react"])
+def test_combined_methods_vote_and_replay(tmp_path, method):
+    with scripted_openai_server(answer_for=sampling_answer_for) as server:
+        out = tmp_path / "run.jsonl"
+        process = subprocess.run(
+            bench_command(url_of(server, "/v1"), out, "--n", "2", "--method", method, "--sc-samples", "5"),
+            capture_output=True,
+            text=True,
+        )
+        assert process.returncode == 0, process.stderr
+        temperatures = {r.get("temperature") for r in server.requests if r["prompt"].endswith("Thought:")}
+    records = lines_of(out)
+    if method == "cot-sc":
+        assert temperatures == {0.7}
+        assert all(r["answer"] == "Paris" and len(r["steps"]) == 5 for r in records)
+    if method == "react-then-cot-sc":  # ReAct finishes here, so no fallback
+        assert all(r["steps"][-1]["action"]["name"] == "finish" and len(r["steps"]) == 2 for r in records)
+    if method == "cot-sc-then-react":  # 3 or 4 of 5 votes agree: a strong vote, no fallback
+        assert all(r["answer"] == "Paris" for r in records)
+    replayed = tmp_path / "replayed.jsonl"
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "react_agent.cli",
+            "bench",
+            "--task",
+            "hotpotqa",
+            "--n",
+            "2",
+            "--method",
+            method,
+            "--sc-samples",
+            "5",
+            "--model",
+            f"replay:{out}",
+            "--out",
+            str(replayed),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 0, process.stderr
+    assert by_task(replayed) == by_task(out)

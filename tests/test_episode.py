@@ -121,3 +121,26 @@ def test_scripted_model_honours_stop_sequences():
     assert model.complete(ModelRequest("p", stop=["\nObservation 1:"])).text == " a\nAction 1: Search[x]"
     with pytest.raises(ModelError):
         model.complete(ModelRequest("p"))
+
+
+def test_weak_vote_falls_back_to_react_and_unfinished_react_to_the_vote(demo_wiki, eiffel):
+    from react_agent import methods
+    from react_agent.prompts import builtin_prompt
+
+    cot = builtin_prompt("hotpotqa", "cot")
+    env = HotpotQAEnv(demo_wiki)
+    weak = [" a\nAnswer: Loire", " b\nAnswer: Rhine", " c\nAnswer: Thames"]  # 1 of 3 votes each
+    model = ScriptedModel(weak + GOLD_RUN)
+    vote = methods.SelfConsistency(model, env, cot, samples=3)
+    result = asyncio.run(methods.SelfConsistencyThenReact(vote, Agent(model, env)).arun(eiffel))
+    assert vote.votes == 1 and result.answer == "Seine" and len(result.steps) == 3 + 3
+    assert result.model_outputs == weak + GOLD_RUN
+
+    unfinished = [f" again\nAction {i}: Search[Paris]" for i in (1, 2)]
+    strong = [" x\nAnswer: Seine", " y\nAnswer: seine", " z\nAnswer: Loire"]
+    model = ScriptedModel(unfinished + strong)
+    vote = methods.SelfConsistency(model, env, cot, samples=3)
+    react = Agent(model, env, max_steps=2)
+    result = asyncio.run(methods.ReactThenSelfConsistency(react, vote).arun(eiffel))
+    assert vote.votes == 2 and result.answer == "Seine" and result.em == 1.0
+    assert [s.index for s in result.steps] == [1, 2, 3, 4, 5]

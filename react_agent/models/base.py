@@ -16,6 +16,7 @@ class ModelRequest:
     prompt: str
     stop: list[str] = field(default_factory=list)
     max_tokens: int = 128
+    temperature: float | None = None  # None: the model's own setting
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ class LlamaCppModel:
                     request.prompt,
                     max_tokens=request.max_tokens,
                     stop=request.stop,
-                    temperature=self.temperature,
+                    temperature=self.temperature if request.temperature is None else request.temperature,
                     stream=True,
                 )
                 text = ""

@@ -90,7 +90,7 @@ class OpenAIModel:
         common = dict(
             model=self.name,
             max_tokens=request.max_tokens,
-            temperature=self.temperature,
+            temperature=self.temperature if request.temperature is None else request.temperature,
             stop=request.stop[:4] or None,  # the API takes at most four
             stream=True,
             stream_options={"include_usage": True},

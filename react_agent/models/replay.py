@@ -29,7 +29,7 @@ class ReplayModel:
     def for_task(self, task_id: str) -> ScriptedModel:
         if task_id not in self.recorded:
             raise ModelUnavailable(f"{self.path} has no recorded episode of task {task_id!r}")
-        return ScriptedModel(self.recorded[task_id].model_outputs(), count_tokens=False)
+        return ScriptedModel(self.recorded[task_id].model_outputs, count_tokens=False)
 
     def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
         raise ModelUnavailable("a replayed model answers per task: use for_task(task_id)")
