@@ -14,6 +14,7 @@ import json
 import sys
 from contextlib import contextmanager
 from dataclasses import replace
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ class AlfWorldGame(BaseModel):
 
 
 def find_games(root: str | Path) -> list[AlfWorldGame]:
-    """Every playable game below `root`, in a stable order.
+    """Every playable game below `root`, in a stable order: the six task types in turn.
 
     Like alfworld's own loader: a trial folder needs `traj_data.json` and a `game.tw-pddl` marked
     solvable; sliced and movable-receptacle tasks (not part of ALFWorld's six types) are skipped.
@@ -78,7 +79,9 @@ def find_games(root: str | Path) -> list[AlfWorldGame]:
         raise DataFileError(
             f"no ALFWorld games (json_2.1.1/<split>/<task>/<trial>/game.tw-pddl) below {root}"
         )
-    return games
+    # The task types in turn, so that the first N games (`--n N`) are a balanced sample.
+    by_type = [[g for g in games if g.task_type == t] for t in TASK_TYPES]
+    return [g for group in zip_longest(*by_type) for g in group if g is not None]
 
 
 def _read_json(path: Path) -> dict[str, Any]:

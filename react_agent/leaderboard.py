@@ -7,6 +7,7 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from react_agent.trajectory import EpisodeResult
@@ -14,6 +15,7 @@ from react_agent.trajectory import EpisodeResult
 BOOTSTRAP_SAMPLES = 2000
 
 # Yao et al., 2022 (Table 1 and Table 3, PaLM-540B), and the paper's code README (GPT-3).
+REPORTED_DATA = {"hotpotqa": "HotpotQA dev, react500", "alfworld": "ALFWorld unseen (134)"}
 REPORTED = {
     "hotpotqa": [
         ("PaLM-540B", "standard", 28.7),
@@ -49,6 +51,7 @@ def bootstrap_ci(
 @dataclass
 class Row:
     task: str
+    data: str
     model: str
     method: str
     n: int
@@ -64,18 +67,27 @@ def _task_of(result: EpisodeResult) -> str:
     return str(result.config.get("task") or ("hotpotqa" if "em" in result.metrics else "alfworld"))
 
 
+def _method_of(result: EpisodeResult) -> str:
+    method = str(result.config.get("method", "react"))
+    samples = result.config.get("sc_samples")
+    return f"{method} ({samples} samples)" if samples and samples != 21 else method
+
+
+def _data_of(result: EpisodeResult) -> str:
+    data = str(result.config.get("data", "?"))
+    name = data if data in ("built-in", "?") else Path(data).name
+    sample = result.config.get("sample")
+    return f"{name}, {sample}" if sample else name
+
+
 def rows(results: Sequence[EpisodeResult]) -> list[Row]:
-    groups: dict[tuple[str, str, str], list[EpisodeResult]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, str], list[EpisodeResult]] = defaultdict(list)
     for result in results:
-        key = (
-            _task_of(result),
-            str(result.config.get("model", "?")),
-            str(result.config.get("method", "react")),
-        )
+        key = (_task_of(result), _data_of(result), str(result.config.get("model", "?")), _method_of(result))
         groups[key].append(result)
     table = []
-    for (task, model, method), group in sorted(groups.items()):
-        row = Row(task, model, method, n=len(group))
+    for (task, data, model, method), group in sorted(groups.items()):
+        row = Row(task, data, model, method, n=len(group))
         names = ["em", "f1"] if task == "hotpotqa" else ["success"]
         for name in names:
             values = [100 * r.metrics.get(name, 0.0) for r in group]
@@ -100,6 +112,7 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
             table.append(
                 Row(
                     task,
+                    REPORTED_DATA[task],
                     model,
                     method,
                     n=0,
@@ -130,6 +143,7 @@ def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list
         task_rows = [row for row in table if row.task == task]
         score_names = list(dict.fromkeys(name for row in task_rows for name in row.scores))
         header = [
+            "data",
             "model",
             "method",
             "n",
@@ -144,6 +158,7 @@ def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list
             scores = [_score(row.scores[name]) if name in row.scores else "" for name in score_names]
             cells.append(
                 [
+                    row.data,
                     row.model + (" (reported)" if row.reported else ""),
                     row.method,
                     "" if row.reported else str(row.n),

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from conftest import REPO
 from react_agent.leaderboard import bootstrap_ci
 from servers import scripted_openai_server, url_of
 
@@ -42,6 +43,12 @@ def bench_command(url, out, *extra):
         str(out),
         *map(str, extra),
     ]
+
+
+def cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "react_agent.cli", *map(str, args)], capture_output=True, text=True
+    )
 
 
 def lines_of(path):
@@ -155,22 +162,7 @@ def test_methods_use_their_own_prompts(server, tmp_path):
 
 
 def test_react500_needs_the_official_dev_file():
-    process = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "react_agent.cli",
-            "bench",
-            "--task",
-            "hotpotqa",
-            "--sample",
-            "react500",
-            "--out",
-            os.devnull,
-        ],
-        capture_output=True,
-        text=True,
-    )
+    process = cli("bench", "--task", "hotpotqa", "--sample", "react500", "--out", os.devnull)
     assert process.returncode == 2 and "official dev file (7,405 questions)" in process.stderr
 
 
@@ -189,33 +181,16 @@ def test_leaderboard_and_show(server, tmp_path):
         subprocess.run(bench_command(url_of(server, "/v1"), out, "--n", "4"), capture_output=True).returncode
         == 0
     )
-    board = subprocess.run(
-        [sys.executable, "-m", "react_agent.cli", "leaderboard", str(out), "--format", "markdown"],
-        capture_output=True,
-        text=True,
-    )
+    board = cli("leaderboard", str(out), "--format", "markdown")
     assert board.returncode == 0, board.stderr
-    assert "| m | react | 4 |" in board.stdout and "PaLM-540B (reported) | react |  | 27.4" in board.stdout
-    records = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "react_agent.cli", "leaderboard", str(out), "--format", "json"],
-            capture_output=True,
-            text=True,
-        ).stdout
-    )
+    assert "| built-in | m | react | 4 |" in board.stdout
+    assert "| HotpotQA dev, react500 | PaLM-540B (reported) | react |  | 27.4" in board.stdout
+    records = json.loads(cli("leaderboard", str(out), "--format", "json").stdout)
     assert records[0]["n"] == 4 and records[0]["scores"]["em"][0] == 0.0
     first = lines_of(out)[0]
-    show = subprocess.run(
-        [sys.executable, "-m", "react_agent.cli", "show", str(out), "--id", first["task_id"]],
-        capture_output=True,
-        text=True,
-    )
+    show = cli("show", str(out), "--id", first["task_id"])
     assert show.returncode == 0 and f"Action 1: {first['steps'][0]['action']['text']}" in show.stdout
-    missing = subprocess.run(
-        [sys.executable, "-m", "react_agent.cli", "show", str(tmp_path / "none.jsonl")],
-        capture_output=True,
-        text=True,
-    )
+    missing = cli("show", str(tmp_path / "none.jsonl"))
     assert missing.returncode == 2 and "results file not found" in missing.stderr
 
 
@@ -251,27 +226,44 @@ def test_combined_methods_vote_and_replay(tmp_path, method):
     if method == "cot-sc-then-react":  # 3 or 4 of 5 votes agree: a strong vote, no fallback
         assert all(r["answer"] == "Paris" for r in records)
     replayed = tmp_path / "replayed.jsonl"
-    process = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "react_agent.cli",
-            "bench",
-            "--task",
-            "hotpotqa",
-            "--n",
-            "2",
-            "--method",
-            method,
-            "--sc-samples",
-            "5",
-            "--model",
-            f"replay:{out}",
-            "--out",
-            str(replayed),
-        ],
-        capture_output=True,
-        text=True,
+    process = cli(
+        "bench",
+        "--task",
+        "hotpotqa",
+        "--n",
+        "2",
+        "--method",
+        method,
+        "--sc-samples",
+        "5",
+        "--model",
+        f"replay:{out}",
+        "--out",
+        str(replayed),
     )
     assert process.returncode == 0, process.stderr
     assert by_task(replayed) == by_task(out)
+
+
+def test_published_runs_replay_to_their_published_scores(tmp_path):
+    """The leaderboard in benchmarks/README.md comes from these files: replaying the model outputs
+    they recorded through today's code gives the same answers and metrics."""
+    for name in ("hotpotqa-demo-react-smollm2.jsonl", "hotpotqa-demo-cot-sc5-smollm2.jsonl"):
+        recorded = REPO / "benchmarks" / "runs" / name
+        config = lines_of(recorded)[0]["config"]
+        replayed = tmp_path / name
+        process = cli(
+            "bench",
+            "--task",
+            "hotpotqa",
+            "--method",
+            config["method"],
+            "--sc-samples",
+            config.get("sc_samples") or 21,
+            "--model",
+            f"replay:{recorded}",
+            "--out",
+            replayed,
+        )
+        assert process.returncode == 0, process.stderr
+        assert by_task(replayed) == by_task(recorded)
