@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from react_agent.datafiles import DataFileError
 from react_agent.environment import Observation, Outcome
 from react_agent.prompts import Prompt, builtin_prompts, prompt_from, read_prompt_file
-from react_agent.tools.wikipedia import DataFileError
 from react_agent.trajectory import Action
 
 MAX_STEPS = 50

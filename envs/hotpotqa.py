@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import string
 from collections import Counter
@@ -12,9 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from react_agent.datafiles import DataFileError, read_records
 from react_agent.environment import Observation, Outcome
 from react_agent.prompts import Prompt, builtin_prompt, load_prompt
-from react_agent.tools.wikipedia import DataFileError, Wiki, WikiBrowser
+from react_agent.tools.wikipedia import Wiki, WikiBrowser
 from react_agent.trajectory import Action
 
 _DEMO = files("react_agent.envs").joinpath("data")
@@ -41,27 +41,9 @@ def load_questions(path: str | Path) -> list[Question]:
     Ids come from `_id` or `id`, else the record's position. Errors name the file and the line.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError(f"question file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataFileError(f"cannot read question file {path}: {error}") from None
-    if text.lstrip().startswith("["):
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DataFileError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
-        numbered = [(f"{path}: record {n}", n, r) for n, r in enumerate(records, start=1)]
-    else:
-        numbered = []
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                numbered.append((f"{path}:{n}", len(numbered) + 1, json.loads(line)))
-            except json.JSONDecodeError as error:
-                raise DataFileError(f"{path}:{n}: not valid JSON ({error.msg})") from None
+    numbered = [
+        (where, n, record) for n, (where, record) in enumerate(read_records(path, "question"), start=1)
+    ]
     questions = [_question(where, position, record) for where, position, record in numbered]
     if not questions:
         raise DataFileError(f"{path}: no questions in the file")

@@ -16,7 +16,7 @@ from typing import Any
 from react_agent.environment import Environment, Observation, Outcome
 from react_agent.episode import Episode
 from react_agent.formats import FORMATS
-from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen
+from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen, model_for_task
 from react_agent.prompts import Prompt
 from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
@@ -101,8 +101,7 @@ class Agent:
         started = time.perf_counter()
         task_id = str(getattr(task, "id", ""))
         prompt = self.prompt or self.env.prompt(task)
-        # A replayed run answers per task (models.replay); every other model answers all tasks.
-        model = self.model.for_task(task_id) if hasattr(self.model, "for_task") else self.model
+        model = model_for_task(self.model, task_id)
         try:
             first_observation = yield _EnvCall(self.env.reset, task)
         except Exception as error:

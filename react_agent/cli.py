@@ -28,7 +28,7 @@ from react_agent.display import show_question, show_result, show_step, summary_t
 from react_agent.environment import Environment
 from react_agent.models.base import Model, ModelUnavailable
 from react_agent.prompts import PromptFileError
-from react_agent.results import append_result
+from react_agent.results import append_result, read_results
 from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
 EXIT_BAD_INPUT = 2
@@ -358,17 +358,14 @@ def bench_command(args: argparse.Namespace) -> int:
             )
         )
     print(f"{len(results)} episodes played, {len(done)} already in {args.out}")
-    from react_agent.runner import load_run
-
-    Console().print(summary_table(load_run(args.out), time.perf_counter() - started))
+    Console().print(summary_table(read_run(args.out), time.perf_counter() - started))
     return 0
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:
     from react_agent.leaderboard import as_markdown, as_records, as_text_tables, rows
-    from react_agent.runner import load_run
 
-    results = [result for path in args.runs for result in _read_run(path, load_run)]
+    results = [result for path in args.runs for result in read_run(path)]
     table = rows(results)
     if args.format == "json":
         print(json.dumps(as_records(table), indent=1))
@@ -385,9 +382,9 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_run(path: Path, load_run: Callable[[Path], list[EpisodeResult]]) -> list[EpisodeResult]:
+def read_run(path: Path) -> list[EpisodeResult]:
     try:
-        return load_run(path)
+        return list(read_results(path))
     except FileNotFoundError:
         raise UserError(f"results file not found: {path}") from None
     except ValueError as error:
@@ -395,9 +392,7 @@ def _read_run(path: Path, load_run: Callable[[Path], list[EpisodeResult]]) -> li
 
 
 def show_command(args: argparse.Namespace) -> int:
-    from react_agent.runner import load_run
-
-    results = _read_run(args.run, load_run)
+    results = read_run(args.run)
     if args.id is not None:
         results = [r for r in results if r.task_id == args.id]
         if not results:
@@ -426,7 +421,7 @@ def generate_command(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from react_agent.tools.wikipedia import DataFileError
+    from react_agent.datafiles import DataFileError
 
     try:
         commands = {

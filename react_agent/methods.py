@@ -18,7 +18,7 @@ from typing import Any
 from react_agent.agent import Agent
 from react_agent.environment import Environment
 from react_agent.formats import FINISH
-from react_agent.models.base import Model
+from react_agent.models.base import Model, model_for_task
 from react_agent.prompts import Prompt
 from react_agent.trajectory import Action, EpisodeResult, StopReason, Usage
 
@@ -27,9 +27,8 @@ SC_TEMPERATURE = 0.7  # and their temperature
 
 
 def _model_for(model: Model, task: Any) -> Model:
-    # A replay answers per task: take the task's model once, so that the episodes run here consume
-    # its recorded outputs in the order they were made.
-    return model.for_task(str(getattr(task, "id", ""))) if hasattr(model, "for_task") else model
+    # Taken once per task, so that the episodes run here consume a replay's outputs in order.
+    return model_for_task(model, str(getattr(task, "id", "")))
 
 
 def _combined(results: list[EpisodeResult], scored: EpisodeResult | None = None) -> EpisodeResult:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from react_agent.agent import Agent
-from react_agent.results import append_result, read_results
+from react_agent.results import append_result
 from react_agent.trajectory import EpisodeResult
 
 
@@ -76,7 +76,3 @@ async def run_many(
 
     await asyncio.gather(*(worker() for _ in range(max(1, workers))))
     return results
-
-
-def load_run(path: Path) -> list[EpisodeResult]:
-    return list(read_results(path))

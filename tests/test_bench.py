@@ -108,21 +108,9 @@ def test_replay_reproduces_the_metrics_with_no_model(server, tmp_path):
     recorded, replayed = tmp_path / "recorded.jsonl", tmp_path / "replayed.jsonl"
     assert subprocess.run(bench_command(url, recorded, "--n", "6"), capture_output=True).returncode == 0
     requests_before = len(server.requests)
-    replay = [
-        sys.executable,
-        "-m",
-        "react_agent.cli",
-        "bench",
-        "--task",
-        "hotpotqa",
-        "--n",
-        "6",
-        "--model",
-        f"replay:{recorded}",
-        "--out",
-        str(replayed),
-    ]
-    process = subprocess.run(replay, capture_output=True, text=True)
+    process = cli(
+        "bench", "--task", "hotpotqa", "--n", "6", "--model", f"replay:{recorded}", "--out", replayed
+    )
     assert process.returncode == 0, process.stderr
     assert len(server.requests) == requests_before  # nothing asked of any model
     assert by_task(replayed) == by_task(recorded)

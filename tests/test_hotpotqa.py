@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from conftest import HOTPOT_SAMPLE, PAPER_PROMPTS, WIKI_SLICE, need_shared
 from react_agent import Agent, StopReason
+from react_agent.datafiles import DataFileError
 from react_agent.envs.hotpotqa import (
     HotpotQAEnv,
     exact_match,
@@ -15,7 +16,7 @@ from react_agent.envs.hotpotqa import (
     normalize_answer,
 )
 from react_agent.models import ScriptedModel
-from react_agent.tools.wikipedia import DataFileError, LocalWiki, WikiBrowser
+from react_agent.tools.wikipedia import LocalWiki, WikiBrowser
 from react_agent.trajectory import Action
 
 # ---------------------------------------------------------------- scoring

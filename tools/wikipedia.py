@@ -6,7 +6,6 @@ similar pages. `WikiBrowser` turns that into the ReAct paper's Search and Lookup
 
 from __future__ import annotations
 
-import bz2
 import hashlib
 import html
 import json
@@ -20,12 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from react_agent.datafiles import DataFileError, read_records
+
 SEARCH_SENTENCES = 5  # a Search shows the page's first five sentences
 SIMILAR_TITLES = 5
-
-
-class DataFileError(ValueError):
-    """A data file that is missing or cannot be read; the message names the file and line."""
 
 
 @dataclass(frozen=True)
@@ -111,31 +108,8 @@ def _fts_query(text: str) -> str:
 def read_pages(path: Path) -> Iterator[Page]:
     """Pages from a file: HotpotQA's abstracts dump (JSON lines, or its `wiki_NN.bz2` shards) or
     a HotpotQA question file (JSON array or JSON lines), whose context paragraphs are pages."""
-    opener = bz2.open if path.suffix == ".bz2" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as file:
-            first = file.read(1)
-            file.seek(0)
-            if first == "[":  # a whole JSON document: the official question files
-                try:
-                    records = json.load(file)
-                except json.JSONDecodeError as error:
-                    raise DataFileError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
-                for number, record in enumerate(records, start=1):
-                    yield from _pages_of(record, f"{path}: record {number}")
-                return
-            for number, line in enumerate(file, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise DataFileError(f"{path}:{number}: not valid JSON ({error.msg})") from None
-                yield from _pages_of(record, f"{path}:{number}")
-    except FileNotFoundError:
-        raise DataFileError(f"wiki file not found: {path}") from None
-    except (OSError, EOFError, UnicodeDecodeError) as error:
-        raise DataFileError(f"cannot read wiki file {path}: {error}") from None
+    for where, record in read_records(path, "wiki"):
+        yield from _pages_of(record, where)
 
 
 def _pages_of(record: object, where: str) -> Iterator[Page]:

@@ -57,3 +57,10 @@ def cut_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
     """The text before the earliest stop sequence, and whether one was found."""
     cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+def model_for_task(model: Model, task_id: str) -> Model:
+    """The model that answers one task: itself, except for a replay (`models.replay`), which
+    plays back what was recorded for that task."""
+    for_task = getattr(model, "for_task", None)
+    return for_task(task_id) if for_task is not None else model
