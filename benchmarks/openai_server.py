@@ -45,8 +45,9 @@ def url_of(server: ThreadingHTTPServer, path: str) -> str:
 
 class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
     """`POST /v1/completions` and `/v1/chat/completions`, streamed as server-sent events like
-    OpenAI's API, each answer the next of `server.outputs`, one chunk per word; `server.delay`
-    seconds before each answer. `server.requests` records the JSON bodies."""
+    OpenAI's API, each answer the next of `server.outputs` (or `server.answer_for(prompt)`), one
+    chunk per word; an answer that is an int is sent as that HTTP error status instead.
+    `server.delay` seconds pass before each answer. `server.requests` records the JSON bodies."""
 
     protocol_version = "HTTP/1.1"
 
@@ -67,6 +68,9 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         time.sleep(getattr(server, "delay", 0.0))
+        if isinstance(output, int):
+            self._error(output)
+            return
         chat = self.path.endswith("/chat/completions")
         for stop in body.get("stop") or []:
             output = output.split(stop)[0]
@@ -99,16 +103,26 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
 
+    def _error(self, status: int) -> None:
+        data = json.dumps(
+            {"error": {"message": f"scripted failure {status}", "type": "server_error"}}
+        ).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _event(self, data: dict[str, Any]) -> None:
         self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
 
 
 @contextmanager
 def scripted_openai_server(
-    outputs: list[str] | None = None,
+    outputs: list[str | int] | None = None,
     delay: float = 0.0,
     fail_after: int | None = None,
-    answer_for: Callable[[str], str] | None = None,
+    answer_for: Callable[[str], str | int] | None = None,
 ) -> Iterator[ThreadingHTTPServer]:
     state = dict(
         outputs=outputs or [], delay=delay, requests=[], lock=threading.Lock(), answer_for=answer_for

@@ -22,11 +22,12 @@ from pydantic import BaseModel
 
 from react_agent.datafiles import DataFileError
 from react_agent.environment import Observation, Outcome
-from react_agent.prompts import Prompt, builtin_prompts, prompt_from, read_prompt_file
+from react_agent.prompts import Prompt, builtin_prompt, prompt_from, read_prompt_file
 from react_agent.trajectory import Action
 
 MAX_STEPS = 50
 EVAL_SPLIT = "valid_unseen"  # the paper's 134 games: eval_out_of_distribution
+METHODS = ("react", "act")  # the paper's ALFWorld rows: ReAct, and Act (the same without think:)
 
 # ALFRED's task types, and the short names of the paper's prompt keys (react_<short>_<n>).
 TASK_TYPES = {
@@ -119,11 +120,21 @@ def strip_arrival(feedback: str) -> str:
 class AlfWorldEnv:
     """One ALFWorld game at a time on the real engine.
 
-    `prompt_file` swaps our few-shot examples for a file's: the paper's `alfworld_3prompts.json`
-    gives, as in the paper, examples `react_<type>_1` and `react_<type>_0` of the game's type.
+    `method` is `react` (commands and `think:` lines) or `act` (commands only), each with our two
+    examples of the game's type, in the game's wording. `prompt_file` swaps the examples for a
+    file's: as in the paper, `<key>_<type>_1` then `<key>_<type>_0` (`react_cool_1`...), where
+    `<key>` is `prompt_key`, by default the method; the paper's `alfworld_3prompts.json` has both.
     """
 
-    def __init__(self, *, prompt_file: str | Path | None = None):
+    def __init__(
+        self,
+        *,
+        method: str = "react",
+        prompt_file: str | Path | None = None,
+        prompt_key: str | None = None,
+    ):
+        if method not in METHODS:
+            raise ValueError(f"ALFWorld has no method {method!r} (it has: {', '.join(METHODS)})")
         try:
             import textworld  # noqa: F401
             from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos  # noqa: F401
@@ -131,6 +142,9 @@ class AlfWorldEnv:
             raise DataFileError(
                 "ALFWorld needs the alfworld package: pip install 'react-agent[alfworld]'"
             ) from None
+        self.method = method
+        self._prompt_file = prompt_file
+        self._prompt_key = prompt_key or method
         self._prompts = read_prompt_file(prompt_file) if prompt_file is not None else None
         self._engine: Any = None
         self.game: AlfWorldGame | None = None
@@ -138,15 +152,13 @@ class AlfWorldEnv:
         self.admissible_commands: list[str] = []
 
     def prompt(self, game: AlfWorldGame) -> Prompt:
-        key = f"{game.wording}/{game.task_type}"  # examples in the game's own wording
-        ours = prompt_from(builtin_prompts("alfworld"), key, "built-in alfworld prompts")
+        ours = builtin_prompt("alfworld", f"{self.method}/{game.wording}/{game.task_type}")
         if self._prompts is None:
             return ours
-        short = TASK_TYPES[game.task_type]
-        examples = [
-            prompt_from(self._prompts, f"react_{short}_{n}", "the prompt file", ours).examples for n in (1, 0)
-        ]
-        return replace(ours, examples="".join(examples))
+        source = str(self._prompt_file)
+        keys = [f"{self._prompt_key}_{TASK_TYPES[game.task_type]}_{n}" for n in (1, 0)]
+        examples = [prompt_from(self._prompts, key, source, ours).examples for key in keys]
+        return replace(ours, examples="".join(examples), source=f"{Path(source).name}:{'+'.join(keys)}")
 
     def reset(self, game: AlfWorldGame) -> str:
         import textworld

@@ -635,7 +635,7 @@ def unpack(pack_file: Path, folder: Path) -> Path:
 def builtin_games_folder(cache_dir: Path | None = None) -> Path:
     """The built-in set (60 generated games, seed 2022, ReAct-era wording), unpacked once into the
     cache; every game in it was solved by the planner through the adapter when it was made."""
-    from react_agent.tools.wikipedia import default_cache_dir
+    from react_agent.datafiles import default_cache_dir
 
     pack_file = Path(str(files("react_agent.envs").joinpath("data", BUILTIN_PACK)))
     digest = hashlib.sha256(pack_file.read_bytes()).hexdigest()[:16]

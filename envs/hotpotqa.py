@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from collections import Counter
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from react_agent.datafiles import DataFileError, read_records
 from react_agent.environment import Observation, Outcome
-from react_agent.prompts import Prompt, builtin_prompt, load_prompt
+from react_agent.prompts import Prompt, builtin_prompt, choose_key, prompt_from, read_prompt_file
 from react_agent.tools.wikipedia import Wiki, WikiBrowser
 from react_agent.trajectory import Action
 
@@ -38,29 +39,70 @@ def load_questions(path: str | Path) -> list[Question]:
     """Questions from the official HotpotQA JSON (distractor or fullwiki), JSON lines of the same
     records, or the answer-only layout (`[{"question": ..., "answer": ...}, ...]`).
 
-    Ids come from `_id` or `id`, else the record's position. Errors name the file and the line.
+    Ids come from `_id` or `id`, else a hash of the question text (stable when the file changes
+    around it). Errors name the file and the line.
     """
     path = Path(path)
-    numbered = [
-        (where, n, record) for n, (where, record) in enumerate(read_records(path, "question"), start=1)
-    ]
-    questions = [_question(where, position, record) for where, position, record in numbered]
+    questions = [_question(where, record) for where, record in read_records(path, "question")]
     if not questions:
         raise DataFileError(f"{path}: no questions in the file")
     return questions
 
 
-def _question(where: str, position: int, record: Any) -> Question:
+def _question(where: str, record: Any) -> Question:
     if not isinstance(record, dict):
         raise DataFileError(f"{where}: expected a JSON object with 'question' and 'answer'")
     record = dict(record)
-    record["id"] = str(record.pop("_id", None) or record.get("id") or position)
+    record["id"] = str(record.pop("_id", None) or record.get("id") or _id_from_text(record.get("question")))
     try:
         return Question.model_validate(record)
     except ValidationError as error:
         problem = error.errors()[0]
         field = ".".join(str(part) for part in problem["loc"])
         raise DataFileError(f"{where}: field {field!r}: {problem['msg'].lower()}") from None
+
+
+def _id_from_text(question: Any) -> str:
+    return "q-" + hashlib.sha256(str(question).encode()).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------- prompts
+
+# The ReAct paper's prompt keys in its `prompts_naive.json`, for each method of its Table 1.
+PAPER_PROMPT_KEYS = {
+    "react": "webthink_simple6",
+    "act": "webact_simple6",
+    "cot": "cotqa_simple6",
+    "standard": "webqa_simple6",
+}
+
+
+def hotpotqa_prompt(
+    method: str = "react", prompt_file: str | Path | None = None, prompt_key: str | None = None
+) -> Prompt:
+    """The prompt of a method (react, act, cot, standard): ours, or a file's.
+
+    From a file, `prompt_key` picks the entry; without one, the entry named after the method, else
+    the paper's key for it (`webthink_simple6` for react...). An entry of the paper's layout (the
+    examples alone) takes its instruction and step format from our prompt of the same method.
+    """
+    ours = builtin_prompt("hotpotqa", method)
+    if prompt_file is None:
+        return ours
+    data = read_prompt_file(prompt_file)
+    candidates = [method, PAPER_PROMPT_KEYS[method]]
+    key = prompt_key or choose_key(data, candidates, str(prompt_file), f"method {method!r}")
+    return prompt_from(data, key, str(prompt_file), ours)
+
+
+def votes_prompt(prompt_file: str | Path | None = None, cot_prompt_key: str | None = None) -> Prompt:
+    """The CoT prompt that CoT-SC and the hybrids sample: the file's when it has one (`cot`, else
+    the paper's `cotqa_simple6`, or `cot_prompt_key`), else ours."""
+    if prompt_file is not None:
+        has_cot = {"cot", PAPER_PROMPT_KEYS["cot"]} & set(read_prompt_file(prompt_file))
+        if cot_prompt_key or has_cot:
+            return hotpotqa_prompt("cot", prompt_file, cot_prompt_key)
+    return hotpotqa_prompt("cot")
 
 
 # ---------------------------------------------------------------- scoring (HotpotQA's official rules)
@@ -99,14 +141,12 @@ class HotpotQAEnv:
     """Answer a question with Search[entity], Lookup[keyword] and Finish[answer] over a wiki.
 
     Observations follow the ReAct paper's environment; anything else is `Invalid action: ...`.
-    `prompt_file` / `prompt_key` swap our few-shot examples for a file's (the paper's
-    `prompts_naive.json`, key `webthink_simple6`, reproduces its prompt).
+    `prompt` is the method's prompt (default: our ReAct prompt); see `hotpotqa_prompt`.
     """
 
-    def __init__(self, wiki: Wiki, *, prompt_file: str | Path | None = None, prompt_key: str = "react"):
+    def __init__(self, wiki: Wiki, *, prompt: Prompt | None = None):
         self.wiki = wiki
-        default = builtin_prompt("hotpotqa", prompt_key if prompt_file is None else "react")
-        self._prompt = load_prompt(prompt_file, prompt_key, default) if prompt_file is not None else default
+        self._prompt = prompt or hotpotqa_prompt("react")
         self.question: Question | None = None
         self.answer: str | None = None
         self._browser = WikiBrowser(wiki)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from react_agent.environment import Environment, Observation, Outcome
+from react_agent.environment import Environment, Observation, Outcome, ToolError, task_id_of
 from react_agent.episode import Episode
 from react_agent.formats import FORMATS
 from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen, model_for_task
@@ -99,14 +100,14 @@ class Agent:
 
     def _script(self, task: Any) -> _Script:
         started = time.perf_counter()
-        task_id = str(getattr(task, "id", ""))
+        task_id = task_id_of(task)
         prompt = self.prompt or self.env.prompt(task)
         model = model_for_task(self.model, task_id)
         try:
             first_observation = yield _EnvCall(self.env.reset, task)
-        except Exception as error:
+        except Exception as error:  # a task the environment cannot start is a bug: keep its traceback
             episode = Episode(task_id, "", "", max_steps=self.max_steps)
-            episode.take_error(error)
+            episode.take_error(error, traceback.format_exc())
             yield episode.result(Outcome(), time.perf_counter() - started)
             return
         episode = Episode(
@@ -116,11 +117,10 @@ class Agent:
             max_steps=self.max_steps,
             max_tokens=self.max_tokens,
             step_format=FORMATS[prompt.format],
+            temperature=self.temperature,
         )
         yield EpisodeStart(task_id=task_id, question=first_observation)
         while (request := episode.next_request()) is not None:
-            if self.temperature is not None:
-                request = replace(request, temperature=self.temperature)
             call_started = time.perf_counter()
             try:
                 completion = yield _ModelCall(model, request, episode.output_is_complete)
@@ -133,8 +133,11 @@ class Agent:
             call_started = time.perf_counter()
             try:
                 observation = yield _EnvCall(self.env.step, action)
-            except Exception as error:  # a failing tool is news for the model, not a crash
-                observation = Observation(text=f"Error: {type(error).__name__}: {error}")
+            except ToolError as error:  # an expected failure of the action: news for the model
+                observation = Observation(text=str(error))
+            except Exception as error:  # a bug in the environment: the episode cannot go on
+                episode.take_error(error, traceback.format_exc())
+                break
             yield episode.take_observation(observation, time.perf_counter() - call_started)
         yield episode.result(self.env.outcome(), time.perf_counter() - started)
 

@@ -15,7 +15,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
@@ -24,17 +24,17 @@ from rich.console import Console
 
 from react_agent import __version__
 from react_agent.agent import Agent
+from react_agent.datafiles import FileDigest, file_sha256
 from react_agent.display import show_question, show_result, show_step, summary_table
 from react_agent.environment import Environment
+from react_agent.methods import METHODS, SC_SAMPLES, SC_TEMPERATURE, SINGLE_METHODS, VOTES, roles
 from react_agent.models.base import Model, ModelUnavailable
-from react_agent.prompts import PromptFileError
-from react_agent.results import append_result, read_results
+from react_agent.prompts import Prompt, PromptFileError
+from react_agent.provenance import RunConfig, git_commit, package_versions, prompt_use
+from react_agent.results import ResultsFileError, append_result, latest_results, read_results, results_files
 from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
 EXIT_BAD_INPUT = 2
-PROMPT_METHODS = ("react", "act", "cot", "standard")  # one prompt of their own each
-COMBINED_METHODS = ("cot-sc", "react-then-cot-sc", "cot-sc-then-react")  # see react_agent.methods
-METHODS = PROMPT_METHODS + COMBINED_METHODS  # the rows of the paper's Table 1
 ONE_STEP_METHODS = {"cot", "standard"}  # they answer at once, with no tool
 REACT500 = (7405, 233, 500)  # the official dev file's size, the paper's shuffle seed, the sample
 
@@ -68,11 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--sample", choices=["react500"], help="the paper's 500 dev questions")
     bench.add_argument("--workers", type=int, default=1, help="episodes played at once")
     bench.add_argument(
-        "--sc-samples", type=int, default=21, help="CoT-SC: chains sampled (at temperature 0.7)"
+        "--sc-samples",
+        type=int,
+        default=SC_SAMPLES,
+        help=f"CoT-SC: chains sampled (at temperature {SC_TEMPERATURE})",
+    )
+    bench.add_argument(
+        "--cot-prompt-key",
+        help="the CoT prompt of --prompt-file that cot-sc and the hybrids vote with "
+        "(default: 'cot', else the paper's 'cotqa_simple6', when the file has one; else ours)",
     )
 
     board = commands.add_parser("leaderboard", help="tables of results with 95%% confidence intervals")
-    board.add_argument("runs", type=Path, nargs="+", help="results files")
+    board.add_argument("runs", type=Path, nargs="+", help="results files, or folders of them (*.jsonl)")
     board.add_argument("--format", choices=["table", "markdown", "json"], default="table")
 
     show = commands.add_parser("show", help="replay recorded trajectories step by step")
@@ -124,7 +132,14 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--max-steps", type=int, help="step limit (default: the paper's, 7 or 50)")
     run.add_argument("--max-tokens", type=int, default=128, help="token budget of one model call")
     run.add_argument("--prompt-file", type=Path, help="few-shot examples from this JSON file")
-    run.add_argument("--prompt-key", default="react", help="which prompt of the file (default: react)")
+    run.add_argument(
+        "--prompt-key",
+        help="which prompt of the file (default: the method's name, else the paper's key for it; "
+        "for alfworld, the prefix of <key>_<type>_1 and _0)",
+    )
+    run.add_argument(
+        "--wiki-timeout", type=float, default=10.0, help="seconds for each request to live Wikipedia"
+    )
     run.add_argument("--n-gpu-layers", type=int, default=0, help="layers offloaded to a GPU (-1: all)")
     run.add_argument("--n-ctx", type=int, default=8192, help="context window of a local model")
     run.add_argument("--seed", type=int, default=0)
@@ -152,16 +167,35 @@ def make_model(args: argparse.Namespace, n_threads: int | None = None) -> Model:
 
 @dataclass
 class TaskSetup:
-    env: Environment
     tasks: list[Any]
-    max_steps: int  # the paper's limit for the task
+    max_steps: int  # the paper's limit for the task and method
     make_env: Callable[[], Environment]  # a fresh environment, for each concurrent worker
+    data: str  # what the tasks were read from, as given, or "built-in"
+    data_files: list[FileDigest]
+    votes_prompt: Prompt | None = None  # the CoT prompt that voting methods sample
+    wiki: list[FileDigest] | str | None = None
+    packages: list[str] = field(default_factory=list)  # whose versions shape the episodes
 
 
 def hotpotqa_task(args: argparse.Namespace) -> TaskSetup:
-    from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, HotpotQAEnv, load_questions
+    from react_agent.envs.hotpotqa import (
+        DEMO_QUESTIONS,
+        DEMO_WIKI,
+        HotpotQAEnv,
+        hotpotqa_prompt,
+        load_questions,
+        votes_prompt,
+    )
     from react_agent.tools.wikipedia import LiveWikipedia, LocalWiki
 
+    method = getattr(args, "method", "react")
+    cot_key = getattr(args, "cot_prompt_key", None)
+    if method == "cot-sc" and args.prompt_key:
+        raise UserError("cot-sc plays no prompt but its votes': choose that one with --cot-prompt-key")
+    if cot_key and (method in SINGLE_METHODS or args.prompt_file is None):
+        raise UserError(
+            "--cot-prompt-key picks the votes' prompt of --prompt-file, for cot-sc and the hybrids"
+        )
     questions = load_questions(args.data or DEMO_QUESTIONS)
     if getattr(args, "sample", None) == "react500":
         size, seed, take = REACT500
@@ -177,25 +211,39 @@ def hotpotqa_task(args: argparse.Namespace) -> TaskSetup:
     if "live" in sources:
         if len(sources) > 1:
             raise UserError("--wiki live cannot be combined with wiki files")
-        wiki = LiveWikipedia()
+        if args.wiki_timeout <= 0:
+            raise UserError("--wiki-timeout must be more than 0 seconds")
+        wiki: Any = LiveWikipedia(timeout=args.wiki_timeout)
+        wiki_record: list[FileDigest] | str = "live"
     else:
         if args.data is not None and not args.wiki and not any(q.context for q in questions):
             raise UserError(f"{args.data} has no context paragraphs: give --wiki FILE or --wiki live")
         wiki = LocalWiki.from_corpus(*sources)
-    method = getattr(args, "method", "react")
-    prompt_key = (
-        (method if method in PROMPT_METHODS else "react") if args.prompt_file is None else args.prompt_key
+        wiki_record = wiki.stats.sources
+    own = method if method in SINGLE_METHODS else "react"
+    prompt = hotpotqa_prompt(own, args.prompt_file, args.prompt_key)
+    return TaskSetup(
+        questions,
+        max_steps=1 if method in ONE_STEP_METHODS else 7,
+        make_env=partial(HotpotQAEnv, wiki, prompt=prompt),
+        data=str(args.data or "built-in"),
+        data_files=[FileDigest.of(args.data or DEMO_QUESTIONS)],
+        votes_prompt=None if method in SINGLE_METHODS else votes_prompt(args.prompt_file, cot_key),
+        wiki=wiki_record,
     )
-    env = HotpotQAEnv(wiki, prompt_file=args.prompt_file, prompt_key=prompt_key)
-    make_env = partial(HotpotQAEnv, wiki, prompt_file=args.prompt_file, prompt_key=prompt_key)
-    return TaskSetup(env, questions, max_steps=1 if method in ONE_STEP_METHODS else 7, make_env=make_env)
 
 
 def alfworld_task(args: argparse.Namespace) -> TaskSetup:
     user_data = os.environ.get("ALFWORLD_DATA")  # read first: importing alfworld sets a default of its own
-    from react_agent.envs.alfworld import EVAL_SPLIT, MAX_STEPS, AlfWorldEnv, find_games
+    from react_agent.envs.alfworld import EVAL_SPLIT, MAX_STEPS, METHODS, AlfWorldEnv, find_games
 
-    env = AlfWorldEnv(prompt_file=args.prompt_file)  # first: it says clearly when alfworld is missing
+    method = getattr(args, "method", "react")
+    if method not in METHODS:
+        raise UserError(f"method {method!r} is not available for alfworld (it has: {', '.join(METHODS)})")
+    if getattr(args, "cot_prompt_key", None):
+        raise UserError("--cot-prompt-key is for hotpotqa's voting methods")
+    make_env = partial(AlfWorldEnv, method=method, prompt_file=args.prompt_file, prompt_key=args.prompt_key)
+    make_env()  # first: it says clearly when alfworld is missing, or the prompt file is wrong
     if args.games is not None:
         folder = args.games
     elif user_data:
@@ -204,16 +252,70 @@ def alfworld_task(args: argparse.Namespace) -> TaskSetup:
         from react_agent.envs.alfworld_games import builtin_games_folder
 
         folder = builtin_games_folder()
-    if getattr(args, "method", "react") != "react":
-        raise UserError(f"method {args.method!r} is not available for alfworld (only react)")
-    make_env = partial(AlfWorldEnv, prompt_file=args.prompt_file)
-    return TaskSetup(env, find_games(folder), max_steps=MAX_STEPS, make_env=make_env)
+    games = find_games(folder)
+    return TaskSetup(
+        games,
+        max_steps=MAX_STEPS,
+        make_env=make_env,
+        data=str(args.games or user_data or "built-in"),
+        data_files=[_folder_digest(folder, [game.game_file for game in games])],
+        packages=["alfworld", "textworld"],
+    )
+
+
+def _folder_digest(folder: Path, files: list[Path]) -> FileDigest:
+    """A folder of data files as one record: their total size, and the sha256 of the list of their
+    paths (relative to the folder) and sha256s."""
+    listing = "".join(f"{file.relative_to(folder)}\0{file_sha256(file)}\n" for file in sorted(files))
+    size = sum(file.stat().st_size for file in files)
+    return FileDigest(path=str(folder), size=size, sha256=hashlib.sha256(listing.encode()).hexdigest())
 
 
 TASKS: dict[str, Callable[[argparse.Namespace], TaskSetup]] = {
     "hotpotqa": hotpotqa_task,
     "alfworld": alfworld_task,
 }
+
+
+def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_steps: int) -> RunConfig:
+    """What each results line records of how it was made (see react_agent.provenance)."""
+    from react_agent.models.llama_cpp import LlamaCppModel
+
+    method = getattr(args, "method", "react")
+    env = setup.make_env()
+    prompts = {}
+    for role in roles(method):
+        if role == VOTES:
+            assert setup.votes_prompt is not None
+            prompts[role] = prompt_use([setup.votes_prompt], SC_TEMPERATURE)
+        else:  # the environment's prompt, over every task (ALFWorld's differ by task type)
+            prompts[role] = prompt_use(
+                (env.prompt(task) for task in setup.tasks), getattr(model, "temperature", None)
+            )
+    local = isinstance(model, LlamaCppModel)
+    model_file = getattr(model, "path", None)
+    spec = args.model or ""
+    backend = ["llama-cpp-python"] if local else ["openai"] if spec.startswith("openai:") else []
+    return RunConfig(
+        task=args.task,
+        method=method,
+        data=setup.data,
+        data_files=setup.data_files,
+        sample=getattr(args, "sample", None),
+        wiki=setup.wiki,
+        prompts=prompts,
+        sc_samples=args.sc_samples if VOTES in prompts else None,
+        model=model.name,
+        model_sha256=file_sha256(model_file) if local and model_file else None,
+        base_url=args.base_url,
+        endpoint=args.endpoint if args.model and args.model.startswith("openai:") else None,
+        n_ctx=args.n_ctx if local else None,
+        seed=args.seed,
+        max_steps=max_steps,
+        max_tokens=args.max_tokens,
+        packages=package_versions(["react-agent", *backend, *setup.packages]),
+        git_commit=git_commit(),
+    )
 
 
 # ---------------------------------------------------------------- commands
@@ -238,7 +340,8 @@ def run_command(args: argparse.Namespace) -> int:
     setup = TASKS[args.task](args)
     model = make_model(args)
     max_steps = args.max_steps or setup.max_steps
-    agent = Agent(model, setup.env, max_steps=max_steps, max_tokens=args.max_tokens)
+    config = run_config(args, model, setup, max_steps) if args.out else None
+    agent = Agent(model, setup.make_env(), max_steps=max_steps, max_tokens=args.max_tokens)
     console = Console(quiet=args.quiet)
     results: list[EpisodeResult] = []
     started = time.perf_counter()
@@ -253,6 +356,7 @@ def run_command(args: argparse.Namespace) -> int:
                     show_result(console, event)
                     results.append(event)
                     if args.out:
+                        event.config = config
                         append_result(args.out, event)
     finally:
         if results:
@@ -260,88 +364,60 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_steps: int) -> dict[str, Any]:
-    """What a bench result line records of its setup, so that a number can be traced to it."""
-    prompt = setup.env.prompt(setup.tasks[0]) if setup.tasks else None
-    model_file = getattr(model, "path", None)
-    return {
-        "task": args.task,
-        "model": model.name,
-        "model_sha256": _file_sha256(model_file) if isinstance(model_file, Path) else None,
-        "base_url": args.base_url,
-        "method": args.method,
-        "prompt_file": str(args.prompt_file) if args.prompt_file else None,
-        "prompt_key": args.prompt_key if args.prompt_file else args.method,
-        "sc_samples": args.sc_samples if args.method in COMBINED_METHODS else None,
-        "prompt_sha256": hashlib.sha256(f"{prompt.instruction}{prompt.examples}".encode()).hexdigest()
-        if prompt
-        else None,
-        "data": str(args.data or args.games or "built-in"),
-        "sample": args.sample,
-        "seed": args.seed,
-        "temperature": getattr(model, "temperature", 0.0),
-        "max_steps": max_steps,
-        "max_tokens": args.max_tokens,
-        "version": __version__,
-    }
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def bench_command(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from react_agent.runner import finished_task_ids, run_many
+    from react_agent.methods import make_player
+    from react_agent.models.llama_cpp import LlamaCppModel
+    from react_agent.runner import run_many
 
     check_task_options(args)
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
+    if args.sc_samples < 1:
+        raise UserError("--sc-samples must be at least 1")
     setup = TASKS[args.task](args)
     model = make_model(args)
     max_steps = args.max_steps or setup.max_steps
     tasks = setup.tasks[: args.n]
     config = run_config(args, model, setup, max_steps)
-    done = finished_task_ids(args.out) & {str(t.id) for t in tasks}
     # A local model keeps one KV cache, which episodes taking turns would evict for each other:
     # with several workers each gets a model of its own, the cores shared out among them.
-    local = model.__class__.__name__ == "LlamaCppModel" and args.workers > 1
+    local = isinstance(model, LlamaCppModel) and args.workers > 1
     threads = max(1, (os.cpu_count() or 1) // args.workers)
 
     def make_agent() -> Any:
-        worker_model = make_model(args, n_threads=threads) if local else model
-        env = setup.make_env()
-        agent = Agent(worker_model, env, max_steps=max_steps, max_tokens=args.max_tokens)
-        if args.method not in COMBINED_METHODS:
-            return agent
-        from react_agent import methods
-        from react_agent.prompts import builtin_prompt
-
-        vote = methods.SelfConsistency(
-            worker_model, env, builtin_prompt("hotpotqa", "cot"), samples=args.sc_samples
+        return make_player(
+            args.method,
+            make_model(args, n_threads=threads) if local else model,
+            setup.make_env(),
+            votes_prompt=setup.votes_prompt,
+            max_steps=max_steps,
+            max_tokens=args.max_tokens,
+            sc_samples=args.sc_samples,
         )
-        if args.method == "cot-sc":
-            return vote
-        if args.method == "react-then-cot-sc":
-            return methods.ReactThenSelfConsistency(agent, vote)
-        return methods.SelfConsistencyThenReact(vote, agent)
 
     score_name = "em" if args.task == "hotpotqa" else "success"
     scores: list[float] = []
     tokens = [0]
+    done = [0]
     started = time.perf_counter()
-    progress = Progress(
+    console = Console(stderr=True)
+    progress = Progress(  # on a terminal only: in a log, a bar is noise around the one-line errors
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
     )
+    job = progress.add_task("starting", total=len(tasks))
+
+    def on_start(already: int) -> None:  # the results file is ours to append to: show the bar
+        done[0] = already
+        progress.update(job, completed=already)
+        progress.start()
 
     def on_result(result: EpisodeResult) -> None:
         scores.append(result.metrics.get(score_name, 0.0))
@@ -350,14 +426,21 @@ def bench_command(args: argparse.Namespace) -> int:
         mean = 100 * sum(scores) / len(scores)
         progress.update(job, advance=1, description=f"{score_name.upper()} {mean:.1f}  {rate:.0f} tok/s")
 
-    with progress:
-        job = progress.add_task("starting", total=len(tasks), completed=len(done))
+    try:
         results = asyncio.run(
             run_many(
-                tasks, make_agent, workers=args.workers, out=args.out, config=config, on_result=on_result
+                tasks,
+                make_agent,
+                workers=args.workers,
+                out=args.out,
+                config=config,
+                on_start=on_start,
+                on_result=on_result,
             )
         )
-    print(f"{len(results)} episodes played, {len(done)} already in {args.out}")
+    finally:
+        progress.stop()
+    print(f"{len(results)} episodes played, {done[0]} already in {args.out}")
     Console().print(summary_table(read_run(args.out), time.perf_counter() - started))
     return 0
 
@@ -365,8 +448,10 @@ def bench_command(args: argparse.Namespace) -> int:
 def leaderboard_command(args: argparse.Namespace) -> int:
     from react_agent.leaderboard import as_markdown, as_records, as_text_tables, rows
 
-    results = [result for path in args.runs for result in read_run(path)]
-    table = rows(results)
+    paths = results_files(args.runs)
+    if not paths:
+        raise UserError(f"no results files (*.jsonl) in {', '.join(map(str, args.runs))}")
+    table = rows([result for path in paths for result in read_run(path)])
     if args.format == "json":
         print(json.dumps(as_records(table), indent=1))
     elif args.format == "markdown":
@@ -383,12 +468,20 @@ def leaderboard_command(args: argparse.Namespace) -> int:
 
 
 def read_run(path: Path) -> list[EpisodeResult]:
+    """The live line of each task in a results file (the last one written), warning on stderr of
+    a torn last line."""
     try:
-        return list(read_results(path))
+        return latest_results(
+            read_results(path, warn=lambda message: print(f"react: warning: {message}", file=sys.stderr))
+        )
     except FileNotFoundError:
         raise UserError(f"results file not found: {path}") from None
-    except ValueError as error:
-        raise UserError(f"{path} is not a results file: {str(error).splitlines()[0]}") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder, not a results file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read results file {path}: {error}") from None
+    except ResultsFileError as error:
+        raise UserError(str(error)) from None
 
 
 def show_command(args: argparse.Namespace) -> int:
@@ -422,6 +515,7 @@ def generate_command(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from react_agent.datafiles import DataFileError
+    from react_agent.runner import ResumeRefused
 
     try:
         commands = {
@@ -432,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
             "run": run_command,
         }
         return commands[args.command](args)
-    except (UserError, ModelUnavailable, DataFileError, PromptFileError) as error:
+    except (UserError, ModelUnavailable, DataFileError, PromptFileError, ResumeRefused) as error:
         fail(str(error))
     except KeyboardInterrupt:
         print("react: interrupted", file=sys.stderr)

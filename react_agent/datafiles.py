@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import bz2
+import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 
 class DataFileError(ValueError):
@@ -44,3 +48,45 @@ def read_records(path: Path, kind: str) -> Iterator[tuple[str, Any]]:
         raise DataFileError(f"{kind} file not found: {path}") from None
     except (OSError, EOFError, UnicodeDecodeError) as error:
         raise DataFileError(f"cannot read {kind} file {path}: {error}") from None
+
+
+def default_cache_dir() -> Path:
+    """Where built indexes and file digests are kept: `$REACT_AGENT_CACHE`, else ~/.cache/react-agent."""
+    return Path(os.environ.get("REACT_AGENT_CACHE", Path.home() / ".cache" / "react-agent"))
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes. Kept in the cache folder, keyed by the file's path, size and
+    modification time, so that a multi-gigabyte model or dump is read once, not at every run."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = hashlib.sha256(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()
+    memo = default_cache_dir() / "sha256" / key
+    try:
+        return memo.read_text().strip()
+    except OSError:
+        pass
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        partial = memo.with_name(f"{key}.{os.getpid()}.partial")
+        partial.write_text(digest.hexdigest())
+        partial.replace(memo)
+    except OSError:
+        pass  # a read-only cache only costs the time to hash again
+    return digest.hexdigest()
+
+
+class FileDigest(BaseModel):
+    """A file as a run's provenance records it: where, how big, and its bytes' sha256."""
+
+    path: str
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: str | Path) -> FileDigest:
+        return cls(path=str(path), size=Path(path).stat().st_size, sha256=file_sha256(path))

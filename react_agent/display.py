@@ -61,6 +61,8 @@ def summary_table(results: Sequence[EpisodeResult], wall_seconds: float) -> Tabl
             )
     stops = Counter(r.stop_reason.value for r in results)
     table.add_row("stop reasons", ", ".join(f"{k} {v}" for k, v in stops.most_common()))
+    if stops["error"]:
+        table.add_row("errors", f"{stops['error']} episodes ended by an error (react show prints each)")
     table.add_row("mean steps", f"{sum(len(r.steps) for r in results) / n:.2f}" if n else "-")
     table.add_row("prompt tokens sent", _total([r.usage.prompt_tokens for r in results]))
     table.add_row("prompt tokens evaluated", _total([r.usage.evaluated_tokens for r in results]))

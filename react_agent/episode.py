@@ -14,17 +14,19 @@ With the paper's HotpotQA layout (`formats.NumberedSteps`) the prompt grows like
 
 When the model writes a thought but no action, it is asked once more for just the action
 (`...Thought i: <thought>\nAction i:`, stopping at the line's end), as the paper's code does.
+
+The step format (`formats.py`) writes every step into the prompt and reads every answer; this file
+only decides what to ask next and when to stop.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from react_agent.environment import Observation, Outcome
 from react_agent.formats import NumberedSteps, StepFormat
 from react_agent.models.base import Completion, ContextFull, ModelRequest
-from react_agent.parsing import cut_observation, parse_action
-from react_agent.trajectory import Action, EpisodeResult, Step, StopReason, Usage
+from react_agent.trajectory import Action, EpisodeResult, ModelOutput, Step, StopReason, Usage
 
 
 @dataclass
@@ -46,18 +48,20 @@ class Episode:
         max_steps: int = 7,
         max_tokens: int = 128,
         step_format: StepFormat | None = None,
+        temperature: float | None = None,
     ):
         self.task_id = task_id
         self.format = step_format or NumberedSteps()
         self.question = question
         self.max_steps = max_steps
         self.max_tokens = max_tokens
+        self.temperature = temperature  # None: the model's own; set for sampling (CoT-SC)
         self.steps: list[Step] = []
         self.stop_reason: StopReason | None = None
         self.error: str | None = None
-        self._prompt = prompt_prefix  # grows by one Thought/Action/Observation block per step
+        self._prompt = prompt_prefix  # grows by one step, as the format writes it, per step
         self._current: _StepInProgress | None = None
-        self._outputs: list[str] = []  # every completion, in order, finished step or not
+        self._outputs: list[ModelOutput] = []  # every completion, in order, finished step or not
 
     @property
     def done(self) -> bool:
@@ -72,8 +76,10 @@ class Episode:
         if self.done:
             return None
         if self._current is None:
-            return self.format.request(self._prompt, self.step_number, self.max_tokens)
-        return self.format.reask(self._prompt, self.step_number, self._current.thought)
+            request = self.format.request(self._prompt, self.step_number, self.max_tokens)
+        else:
+            request = self.format.reask(self._prompt, self.step_number, self._current.thought)
+        return request if self.temperature is None else replace(request, temperature=self.temperature)
 
     def output_is_complete(self, text: str) -> bool:
         """For the runner: decoding may stop here, the action is whole."""
@@ -82,7 +88,12 @@ class Episode:
     def take_completion(self, completion: Completion, seconds: float) -> Action | None:
         """The model's answer to `next_request()`: the action to carry out, or None when the model
         must be asked again (see `next_request()`) or the episode has ended."""
-        self._outputs.append(completion.text)
+        request = self.next_request()
+        if request is None:
+            raise RuntimeError("take_completion() after the episode ended")
+        self._outputs.append(
+            ModelOutput(text=completion.text, request_sha256=request.sha256(), step=self.step_number)
+        )
         current = self._current
         if current is None:
             parsed = self.format.parse(completion.text)
@@ -99,8 +110,7 @@ class Episode:
         current.model_outputs.append(completion.text)
         current.usage += completion.usage
         current.model_seconds += seconds
-        lines = cut_observation(completion.text).strip().splitlines()
-        current.action = parse_action(lines[0]) if lines else None
+        current.action = self.format.parse_reask(completion.text)
         if current.action is None:
             self._stop(
                 StopReason.invalid_output, f"no action in the model's output: {current.model_outputs!r}"
@@ -126,19 +136,17 @@ class Episode:
         )
         self.steps.append(step)
         self._current = None
-        self._prompt += (
-            f"Thought {i}: {step.thought}\nAction {i}: {step.action.text}\nObservation {i}: {text}\n"
-        )
+        self._prompt += self.format.block(i, step.thought, step.action, text)
         if observation.done:
             self._stop(StopReason.finished)
         elif len(self.steps) >= self.max_steps:
             self._stop(StopReason.max_steps)
         return step
 
-    def take_error(self, error: Exception) -> None:
-        """A model call failed: the episode ends, saying why."""
+    def take_error(self, error: Exception, details: str | None = None) -> None:
+        """A call failed: the episode ends, saying why (`details`: a traceback, for a bug)."""
         reason = StopReason.context_full if isinstance(error, ContextFull) else StopReason.error
-        self._stop(reason, f"{type(error).__name__}: {error}")
+        self._stop(reason, details or f"{type(error).__name__}: {error}")
 
     def result(self, outcome: Outcome, seconds: float) -> EpisodeResult:
         usage = Usage()

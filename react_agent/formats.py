@@ -1,4 +1,11 @@
-"""How a trajectory is written into the prompt. The ReAct paper uses two layouts:
+"""How a trajectory is written into the prompt: the one owner of the transcript.
+
+A step format asks for a step (`request`), reads the answer (`parse`), asks once more for a missing
+action and reads that answer (`reask`, `parse_reask`), says when decoding may stop (`is_complete`),
+and writes each finished step into the transcript (`block`). `Episode` holds only the rules (when
+to ask, when to stop); nothing else writes a step into a prompt.
+
+The ReAct paper uses two layouts:
 
 - `numbered` (HotpotQA, FEVER): the model writes `Thought i: ...` and `Action i: ...`; decoding
   stops at `\\nObservation i:`; a thought without an action is asked once more for the action.
@@ -6,8 +13,8 @@
   commands, which the environment answers `OK.`; decoding stops at the end of the line.
 
 and the baselines of its Table 1: `actions` (Act: actions without thoughts), `answer` (Standard:
-the answer straight away) and `reasoned_answer` (CoT: a thought, then the answer); the last two
-end in one step with `Finish[answer]`.
+the answer straight away) and `reasoned_answer` (CoT: a thought, then the answer). The last two end
+in one step with `Finish[answer]`.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from react_agent.trajectory import Action
 
 ACTION_MAX_TOKENS = 48  # a re-asked action is one short line
 THINK = "think:"
+FINISH = "finish"  # the action that ends a question-answering task with its answer: Finish[answer]
 
 
 class StepFormat(Protocol):
@@ -32,13 +40,22 @@ class StepFormat(Protocol):
     def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
         """Ask for just the action when the model gave only a thought."""
 
-    def parse(self, text: str) -> ParsedOutput: ...
+    def parse(self, text: str) -> ParsedOutput:
+        """The thought and action in the answer to `request`."""
+
+    def parse_reask(self, text: str) -> Action | None:
+        """The action in the answer to `reask`."""
 
     def is_complete(self, text: str) -> bool:
         """True once `text` holds a whole step, so decoding can stop."""
 
     def block(self, i: int, thought: str, action: Action, observation: str) -> str:
         """Step i as it is added to the transcript."""
+
+
+def _first_line(text: str) -> str:
+    lines = cut_observation(text).strip().splitlines()
+    return lines[0].strip() if lines else ""
 
 
 class NumberedSteps:
@@ -54,6 +71,9 @@ class NumberedSteps:
     def parse(self, text: str) -> ParsedOutput:
         return parse_output(text)
 
+    def parse_reask(self, text: str) -> Action | None:
+        return parse_action(_first_line(text))
+
     def is_complete(self, text: str) -> bool:
         return action_is_complete(text)
 
@@ -62,6 +82,9 @@ class NumberedSteps:
 
 
 class CommandLines:
+    """ALFWorld's `> command` lines. The request ends in `>` and the model's command follows it, so
+    each step adds ` command\\nobservation\\n>` to the prompt, as in the paper's code."""
+
     asks_for_missing_action = False
 
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
@@ -78,6 +101,9 @@ class CommandLines:
             return ParsedOutput(thought=line[len(THINK) :].strip(), action=Action(text=line))
         return ParsedOutput(thought="", action=action)
 
+    def parse_reask(self, text: str) -> Action | None:
+        raise NotImplementedError("a command line has no separate action to ask for")
+
     def is_complete(self, text: str) -> bool:
         return "\n" in text.lstrip("\n")
 
@@ -85,12 +111,8 @@ class CommandLines:
         return f"> {action.text}\n{observation}\n"
 
 
-FINISH = "finish"  # the action that ends a question-answering task with its answer: Finish[answer]
-
-
 def _answer(text: str) -> Action | None:
-    lines = text.strip().splitlines()
-    answer = lines[0].strip() if lines else ""
+    answer = _first_line(text)
     return Action(text=f"Finish[{answer}]", name=FINISH, argument=answer) if answer else None
 
 
@@ -106,8 +128,10 @@ class ActionsOnly:
         raise NotImplementedError("an Act step is only its action")
 
     def parse(self, text: str) -> ParsedOutput:
-        lines = cut_observation(text).strip().splitlines()
-        return ParsedOutput(thought="", action=parse_action(lines[0]) if lines else None)
+        return ParsedOutput(thought="", action=parse_action(_first_line(text)))
+
+    def parse_reask(self, text: str) -> Action | None:
+        raise NotImplementedError("an Act step is only its action")
 
     def is_complete(self, text: str) -> bool:
         return "\n" in text.lstrip() or text.rstrip().endswith("]")
@@ -117,7 +141,7 @@ class ActionsOnly:
 
 
 class DirectAnswer:
-    """The paper's Standard prompting: `Answer: ...` right after the question."""
+    """The paper's Standard prompting: `Answer: ...` right after the question, in one step."""
 
     asks_for_missing_action = False
 
@@ -130,6 +154,9 @@ class DirectAnswer:
     def parse(self, text: str) -> ParsedOutput:
         return ParsedOutput(thought="", action=_answer(text))
 
+    def parse_reask(self, text: str) -> Action | None:
+        raise NotImplementedError("a direct answer is one line")
+
     def is_complete(self, text: str) -> bool:
         return "\n" in text.lstrip()
 
@@ -138,7 +165,9 @@ class DirectAnswer:
 
 
 class ReasonedAnswer:
-    """The paper's chain-of-thought prompting: `Thought: ...` then `Answer: ...`."""
+    """The paper's chain-of-thought prompting: `Thought: ...` then `Answer: ...`, in one step. A
+    thought with no answer line is asked once more (`...Thought: <thought>\\nAnswer:`), and the
+    answer given then is the step's `Finish[answer]`."""
 
     asks_for_missing_action = True
 
@@ -154,6 +183,9 @@ class ReasonedAnswer:
         thought, found, rest = text.partition("Answer:")
         thought = " ".join(thought.split())
         return ParsedOutput(thought=thought, action=_answer(rest) if found else None)
+
+    def parse_reask(self, text: str) -> Action | None:
+        return _answer(text)
 
     def is_complete(self, text: str) -> bool:
         _, found, rest = text.partition("Answer:")

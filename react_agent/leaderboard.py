@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from react_agent.provenance import RunConfig, flatten
 from react_agent.trajectory import EpisodeResult
 
 BOOTSTRAP_SAMPLES = 2000
@@ -55,39 +56,70 @@ class Row:
     model: str
     method: str
     n: int
+    config: str = ""  # the run's config hash (react_agent.provenance); empty for reported rows
     scores: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # name: (mean, low, high), %
     mean_steps: float | None = None
     tokens_per_episode: float | None = None
     cached_share: float | None = None
     seconds_per_episode: float | None = None
     reported: bool = False
+    git_commits: list[str] = field(default_factory=list)  # of the code that played the episodes
+    run_config: RunConfig | None = None
 
 
-def _task_of(result: EpisodeResult) -> str:
-    return str(result.config.get("task") or ("hotpotqa" if "em" in result.metrics else "alfworld"))
+def _label(result: EpisodeResult) -> tuple[str, str, str, str]:
+    """(task, data, model, method): what a reader tells rows apart by."""
+    config = result.config
+    if config is None:
+        return ("hotpotqa" if "em" in result.metrics else "alfworld", "?", "?", "?")
+    name = Path(config.data).name if config.data != "built-in" else config.data
+    data = f"{name}, {config.sample}" if config.sample else name
+    samples = config.sc_samples
+    method = f"{config.method} ({samples} samples)" if samples and samples != 21 else config.method
+    return (config.task, data, config.model, method)
 
 
-def _method_of(result: EpisodeResult) -> str:
-    method = str(result.config.get("method", "react"))
-    samples = result.config.get("sc_samples")
-    return f"{method} ({samples} samples)" if samples and samples != 21 else method
+def _distinguished(
+    labels: dict[str, tuple[str, str, str, str]], configs: dict[str, RunConfig | None]
+) -> dict[str, tuple[str, str, str, str]]:
+    """Labels where no two runs look alike: a run that shares its label with another gets the
+    fields where they differ, with its values of them, added to its method."""
+    by_label: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
+    for key, label in labels.items():
+        by_label[label].append(key)
+    out = dict(labels)
+    for label, keys in by_label.items():
+        if len(keys) < 2:
+            continue
+        flat = {key: flatten(config.identity()) if (config := configs[key]) else {} for key in keys}
+        names = sorted({name for key in keys for name in flat[key]})
+        names = [name for name in names if len({str(flat[key].get(name)) for key in keys}) > 1]
+        # A prompt of another source shows by its source, not by its hash as well.
+        names = [
+            n for n in names if not (n.endswith(".sha256") and n.removesuffix("sha256") + "source" in names)
+        ]
+        for key in keys:
+            shown = ", ".join(f"{name}={_short(flat[key].get(name))}" for name in names[:3])
+            out[key] = (*label[:3], f"{label[3]} [{shown}]")
+    return out
 
 
-def _data_of(result: EpisodeResult) -> str:
-    data = str(result.config.get("data", "?"))
-    name = data if data in ("built-in", "?") else Path(data).name
-    sample = result.config.get("sample")
-    return f"{name}, {sample}" if sample else name
+def _short(value: Any) -> str:
+    text = str(value)
+    return text[:12] if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text[:60]
 
 
 def rows(results: Sequence[EpisodeResult]) -> list[Row]:
-    groups: dict[tuple[str, str, str, str], list[EpisodeResult]] = defaultdict(list)
+    groups: dict[str, list[EpisodeResult]] = defaultdict(list)
     for result in results:
-        key = (_task_of(result), _data_of(result), str(result.config.get("model", "?")), _method_of(result))
-        groups[key].append(result)
+        groups[result.config.hash if result.config else "?"].append(result)
+    configs = {key: group[0].config for key, group in groups.items()}
+    labels = _distinguished({key: _label(group[0]) for key, group in groups.items()}, configs)
     table = []
-    for (task, data, model, method), group in sorted(groups.items()):
-        row = Row(task, data, model, method, n=len(group))
+    for key, group in sorted(groups.items(), key=lambda item: labels[item[0]]):
+        task, data, model, method = labels[key]
+        row = Row(task, data, model, method, n=len(group), config=key, run_config=configs[key])
+        row.git_commits = sorted({r.config.git_commit or "?" for r in group if r.config})
         names = ["em", "f1"] if task == "hotpotqa" else ["success"]
         for name in names:
             values = [100 * r.metrics.get(name, 0.0) for r in group]
@@ -133,7 +165,48 @@ def _optional(value: float | None, spec: str) -> str:
 
 
 def as_records(table: Sequence[Row]) -> list[dict[str, Any]]:
-    return [row.__dict__ | {"scores": {k: list(v) for k, v in row.scores.items()}} for row in table]
+    return [
+        row.__dict__
+        | {
+            "scores": {k: list(v) for k, v in row.scores.items()},
+            "run_config": row.run_config.model_dump() if row.run_config else None,
+        }
+        for row in table
+    ]
+
+
+def _file(record: Any) -> str:
+    return f"{Path(record.path).name} ({record.size:,} bytes, sha256 {record.sha256[:12]})"
+
+
+def describe(config: RunConfig, git_commits: Sequence[str]) -> str:
+    """One line saying what a config holds, for readers of a leaderboard."""
+    prompts = "; ".join(
+        f"{role}: {use.source} ({use.format}, sha256 {use.sha256[:12]}, temperature "
+        f"{'model default' if use.temperature is None else format(use.temperature, 'g')})"
+        for role, use in config.prompts.items()
+    )
+    wiki = (
+        config.wiki
+        if isinstance(config.wiki, str) or config.wiki is None
+        else ", ".join(map(_file, config.wiki))
+    )
+    model = config.model + (f" (sha256 {config.model_sha256[:12]})" if config.model_sha256 else "")
+    settings = [f"max_steps {config.max_steps}", f"max_tokens {config.max_tokens}", f"seed {config.seed}"]
+    settings += [f"n_ctx {config.n_ctx}"] if config.n_ctx else []
+    settings += [f"{config.sc_samples} samples"] if config.sc_samples else []
+    packages = ", ".join(f"{name} {version}" for name, version in config.packages.items())
+    parts = [
+        f"prompts: {prompts}",
+        f"data: {', '.join(map(_file, config.data_files))}"
+        + (f", sample {config.sample}" if config.sample else ""),
+        *([f"wiki: {wiki}"] if wiki else []),
+        f"model: {model}" + (f" at {config.base_url}" if config.base_url else ""),
+        ", ".join(settings),
+        f"packages: {packages}",
+        f"code: {', '.join(git_commits) or '?'}",
+    ]
+    return "; ".join(parts)
 
 
 def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list[str]]]]:
@@ -146,6 +219,7 @@ def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list
             "data",
             "model",
             "method",
+            "config",
             "n",
             *[f"{name} (95% CI)" for name in score_names],
             "steps",
@@ -161,6 +235,7 @@ def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list
                     row.data,
                     row.model + (" (reported)" if row.reported else ""),
                     row.method,
+                    row.config[:8],
                     "" if row.reported else str(row.n),
                     *scores,
                     _optional(row.mean_steps, ".2f"),
@@ -181,5 +256,14 @@ def as_markdown(table: Sequence[Row]) -> str:
         parts.append("| " + " | ".join(header) + " |")
         parts.append("|" + "---|" * len(header))
         parts += ["| " + " | ".join(cell for cell in row) + " |" for row in cells]
+        parts.append("")
+    described = [row for row in table if row.run_config is not None]
+    if described:
+        parts.append("### configs\n")
+        parts += [
+            f"- `{row.config[:8]}` ({row.task}, {row.method}): {describe(row.run_config, row.git_commits)}"
+            for row in described
+            if row.run_config
+        ]
         parts.append("")
     return "\n".join(parts)

@@ -18,6 +18,8 @@ _ACTION_INLINE = re.compile(r"\baction[ \t]*\d*[ \t]*:[ \t]*(.*)$", re.IGNORECAS
 # A line where the model starts writing the environment's part.
 _OBSERVATION_LINE = re.compile(r"^[ \t]*observation[ \t]*\d*[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _OBSERVATION_INLINE = re.compile(r"\bobservation[ \t]*\d*[ \t]*:", re.IGNORECASE)
+# An action line that starts with the Observation label, colon or not: the model skipped its action.
+_OBSERVATION_LABEL = re.compile(r"^[ \t]*observation", re.IGNORECASE)
 _THOUGHT_LABEL = re.compile(r"^[ \t]*thought[ \t]*\d*[ \t]*:[ \t]*", re.IGNORECASE)
 _BRACKETED = re.compile(r"^([A-Za-z_][\w ]*?)\s*\[(.*)$", re.DOTALL)
 
@@ -68,7 +70,8 @@ def parse_output(text: str) -> ParsedOutput:
         return ParsedOutput(thought=thought, action=None)
     thought = _THOUGHT_LABEL.sub("", text[: match.start()].strip()).strip()
     action_text = _OBSERVATION_INLINE.split(match.group(1), maxsplit=1)[0]
-    return ParsedOutput(thought=" ".join(thought.split()), action=parse_action(action_text))
+    action = None if _OBSERVATION_LABEL.match(action_text) else parse_action(action_text)
+    return ParsedOutput(thought=" ".join(thought.split()), action=action)
 
 
 def action_is_complete(text: str) -> bool:

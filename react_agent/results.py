@@ -1,12 +1,26 @@
-"""Results files: one `EpisodeResult` per JSON line, written the moment the episode ends."""
+"""Results files: one `EpisodeResult` per JSON line, written the moment the episode ends.
+
+A file only grows: a rerun appends, and when a task appears more than once (an episode that ended
+in `error`, played again on resume) the last line is the live one. A kill can leave a last line
+half written; readers skip it with a warning, and a resumed run cuts it off before appending.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from react_agent.trajectory import EpisodeResult
+
+_TAIL_BLOCK = 1 << 16
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be read; the message names the file and line."""
 
 
 def append_result(path: str | Path, result: EpisodeResult) -> None:
@@ -17,8 +31,72 @@ def append_result(path: str | Path, result: EpisodeResult) -> None:
         os.fsync(file.fileno())
 
 
-def read_results(path: str | Path) -> Iterator[EpisodeResult]:
+def repair_torn_tail(path: str | Path) -> bool:
+    """Cut a last line that a kill left half written, so appends start on a fresh line. The file
+    is truncated in place at its last newline (never rewritten: a second kill loses nothing more).
+    Returns whether anything was cut."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    with open(path, "rb+") as file:
+        size = file.seek(0, os.SEEK_END)
+        end = size
+        while end > 0:
+            start = max(0, end - _TAIL_BLOCK)
+            file.seek(start)
+            block = file.read(end - start)
+            if start + len(block) == size and block.endswith(b"\n"):
+                return False
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            end = start
+        else:
+            keep = 0
+        if keep == size:
+            return False
+        os.truncate(file.fileno(), keep)
+        os.fsync(file.fileno())
+        return True
+
+
+def read_results(path: str | Path, warn: Callable[[str], None] | None = None) -> Iterator[EpisodeResult]:
+    """Every line of a results file, in order. A torn last line (no newline, not valid) is skipped
+    with a warning; any other line that is not a result is an error naming it."""
+    path = Path(path)
     with open(path, encoding="utf-8") as file:
-        for line in file:
-            if line.strip():
-                yield EpisodeResult.model_validate_json(line)
+        lines = file.readlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield EpisodeResult.model_validate_json(line)
+        except ValidationError as error:
+            if number == len(lines) and not line.endswith("\n"):
+                message = f"{path}: skipped a torn last line (line {number}, cut off by an interrupted write)"
+                (warn or _warn)(message)
+                return
+            first = str(error).splitlines()
+            detail = first[2].strip() if len(first) > 2 else first[0]
+            raise ResultsFileError(f"{path}:{number}: not a result line ({detail})") from None
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
+
+
+def latest_results(results: Iterable[EpisodeResult]) -> list[EpisodeResult]:
+    """One result per task: the last line written for it, in the order tasks first appear."""
+    latest: dict[str, EpisodeResult] = {}
+    for result in results:
+        latest[result.task_id] = result
+    return list(latest.values())
+
+
+def results_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; a folder stands for every `*.jsonl` in it."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files += sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    return files

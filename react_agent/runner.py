@@ -2,8 +2,10 @@
 
 Each worker owns an `Agent` (its own environment, and its own model where a model cannot be shared,
 as a local one cannot without its KV cache being evicted by the other episodes). Each result is
-appended to the results file, fsync'd, the moment its episode ends, and a rerun skips the tasks
-already there: a killed run loses at most the episodes in flight, and none is ever written twice.
+appended to the results file, fsync'd, the moment its episode ends. A rerun into the same file
+plays only what is missing: tasks with no line yet, and tasks whose last line ended in `error` (a
+server failure, a bug since fixed), whose new line then supersedes the old one. A file holds one
+run: a rerun with another setup is refused, naming what differs.
 """
 
 from __future__ import annotations
@@ -14,33 +16,36 @@ from pathlib import Path
 from typing import Any
 
 from react_agent.agent import Agent
-from react_agent.results import append_result
-from react_agent.trajectory import EpisodeResult
+from react_agent.environment import task_id_of
+from react_agent.provenance import RunConfig, differences
+from react_agent.results import append_result, latest_results, read_results, repair_torn_tail
+from react_agent.trajectory import EpisodeResult, StopReason
 
 
-def finished_task_ids(path: Path) -> set[str]:
-    """The tasks a results file already holds; a torn last line (a kill mid-write) is ignored,
-    and its episode is played again."""
+class ResumeRefused(ValueError):
+    """The results file holds a run made with another setup."""
+
+
+def finished_task_ids(path: Path, config: RunConfig | None = None) -> set[str]:
+    """The tasks a results file holds a finished episode of (any stop reason but `error`). With a
+    `config`, a file holding another run's lines is refused. A torn last line is cut off first."""
     if not path.exists():
         return set()
-    ids = set()
-    with open(path, encoding="utf-8") as file:
-        for line in file:
-            try:
-                ids.add(EpisodeResult.model_validate_json(line).task_id)
-            except ValueError:
-                continue
-    return ids
+    repair_torn_tail(path)
+    results = list(read_results(path))
+    if config is not None:
+        for result in results:
+            if result.config is None or result.config.hash != config.hash:
+                raise ResumeRefused(_refusal(path, result, config))
+    return {r.task_id for r in latest_results(results) if r.stop_reason is not StopReason.error}
 
 
-def repair_torn_tail(path: Path) -> None:
-    """Cut a last line that a kill left half written, so appends start on a fresh line."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    data = path.read_bytes()
-    if data.endswith(b"\n"):
-        return
-    path.write_bytes(data[: data.rfind(b"\n") + 1])
+def _refusal(path: Path, result: EpisodeResult, config: RunConfig) -> str:
+    if result.config is None:
+        fields = "its lines record no setup"
+    else:
+        fields = ", ".join(differences(result.config.identity(), config.identity())) + " differ"
+    return f"{path} holds another run ({fields}): give another --out, or delete the file to start over"
 
 
 async def run_many(
@@ -49,14 +54,19 @@ async def run_many(
     *,
     workers: int = 1,
     out: Path | None = None,
-    config: dict[str, Any] | None = None,
+    config: RunConfig | None = None,
+    on_start: Callable[[int], None] | None = None,
     on_result: Callable[[EpisodeResult], None] | None = None,
 ) -> list[EpisodeResult]:
-    """Play every task not already in `out`, `workers` at a time; returns the new results."""
+    """Play every task that `out` does not already hold finished, `workers` at a time; returns the
+    new results. `on_start` is told how many tasks were already done."""
+    tasks = list(tasks)
     if out is not None:
-        repair_torn_tail(out)
-        done = finished_task_ids(out)
-        tasks = [task for task in tasks if str(getattr(task, "id", "")) not in done]
+        done = finished_task_ids(out, config)
+        pending = [task for task in tasks if task_id_of(task) not in done]
+        if on_start is not None:
+            on_start(len(tasks) - len(pending))
+        tasks = pending
     queue: asyncio.Queue[Any] = asyncio.Queue()
     for task in tasks:
         queue.put_nowait(task)
@@ -67,7 +77,7 @@ async def run_many(
         while not queue.empty():
             task = queue.get_nowait()
             result = await agent.arun(task)
-            result.config = dict(config or {})
+            result.config = config
             if out is not None:
                 append_result(out, result)
             results.append(result)

@@ -7,9 +7,10 @@ are the serialization: results files are JSON lines of `EpisodeResult`.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
 
 from pydantic import BaseModel, Field
+
+from react_agent.provenance import RunConfig
 
 
 class Usage(BaseModel):
@@ -43,6 +44,16 @@ class Action(BaseModel):
     text: str
     name: str | None = None
     argument: str | None = None
+
+
+class ModelOutput(BaseModel):
+    """One text the model produced, with the sha256 of the exact request it answered (see
+    `ModelRequest.sha256`), and the step it was asked for: a replay checks the request before it
+    plays the text back."""
+
+    text: str
+    request_sha256: str
+    step: int
 
 
 class Step(BaseModel):
@@ -89,8 +100,9 @@ class EpisodeResult(BaseModel):
     metrics: dict[str, float] = {}
     usage: Usage = Usage()
     seconds: float = 0.0
-    model_outputs: list[str] = []  # every text the model produced, in order: what a replay plays back
-    config: dict[str, Any] = {}  # the run's setup (model, method, prompt, seed...), set by runners
+    # Every text the model produced, in order, finished step or not: what a replay plays back.
+    model_outputs: list[ModelOutput] = []
+    config: RunConfig | None = None  # how the run was made (model, data, prompts...), set by runners
 
     @property
     def em(self) -> float | None:

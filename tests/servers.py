@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,9 @@ __all__ = ["mediawiki_server", "scripted_openai_server", "url_of"]
 class MediaWikiHandler(BaseHTTPRequestHandler):
     """The parts of the MediaWiki API (`/w/api.php`) that the `wikipedia` package asks for:
     page info (with redirects and disambiguation page props), plain-text extracts, and search.
-    `server.pages` maps titles to plain text; `server.disambiguation` is a set of titles."""
+    `server.pages` maps titles to plain text; `server.disambiguation` is a set of titles. A title
+    with characters MediaWiki forbids is answered `invalid`, as the real API does; `server.delay`
+    seconds pass before each answer."""
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -29,6 +32,7 @@ class MediaWikiHandler(BaseHTTPRequestHandler):
         params = {k: v[0] for k, v in parse_qs(urlparse(self.path).query, keep_blank_values=True).items()}
         server: Any = self.server
         server.queries.append(params)
+        time.sleep(server.delay)
         if params.get("list") == "search":
             words = re.findall(r"\w+", params["srsearch"].lower())
             titles = [t for t in server.pages if set(words) & set(re.findall(r"\w+", t.lower()))]
@@ -49,6 +53,9 @@ class MediaWikiHandler(BaseHTTPRequestHandler):
             title = titles[int(params["pageids"]) - 1]
         else:
             title = params["titles"]
+        if forbidden := re.search(r"[\[\]{}|#<>]", title):
+            reason = f'The requested page title contains invalid characters: "{forbidden.group()}".'
+            return {"-1": {"title": title, "invalidreason": reason, "invalid": ""}}
         if title not in server.pages:
             return {"-1": {"ns": 0, "title": title, "missing": ""}}
         pageid = str(titles.index(title) + 1)
@@ -69,7 +76,8 @@ class MediaWikiHandler(BaseHTTPRequestHandler):
 
 @contextmanager
 def mediawiki_server(
-    pages: dict[str, str], disambiguation: set[str] = frozenset()
+    pages: dict[str, str], disambiguation: set[str] = frozenset(), delay: float = 0.0
 ) -> Iterator[ThreadingHTTPServer]:
-    with serve(MediaWikiHandler, pages=pages, disambiguation=set(disambiguation), queries=[]) as server:
+    state = dict(pages=pages, disambiguation=set(disambiguation), queries=[], delay=delay)
+    with serve(MediaWikiHandler, **state) as server:
         yield server

@@ -1,6 +1,7 @@
 """ALFWorld on the real alfworld / TextWorld engine: the adapter, the generator, the built-in set."""
 
 import json
+import re
 import sys
 
 import pytest
@@ -18,6 +19,7 @@ from react_agent.envs.alfworld_games import (
     play,
 )
 from react_agent.models import ScriptedModel
+from react_agent.prompts import builtin_prompts
 from react_agent.trajectory import Action
 
 ALFWORLD = SHARED_DATA / "alfworld"
@@ -178,11 +180,35 @@ def test_paper_prompt_file_gives_its_two_examples_of_the_type(generated):
     assert prompt.format == "commands"
 
 
-def test_our_examples_match_the_game_type_and_wording(generated):
-    env = AlfWorldEnv()
+@pytest.mark.parametrize("method", ["react", "act"])
+def test_our_examples_match_the_game_type_and_wording(generated, method):
+    env = AlfWorldEnv(method=method)
     for wording in ("react", "current"):
         for game in find_games(generated / wording):
-            examples = env.prompt(game).examples
-            assert examples.count("You are in the middle of a room.") == 2
+            prompt = env.prompt(game)
+            assert prompt.examples.count("You are in the middle of a room.") == 2
             other_wording = "> move " if wording == "react" else "in/on"
-            assert other_wording not in examples
+            assert other_wording not in prompt.examples
+            assert prompt.source == f"built-in alfworld:{method}/{wording}/{game.task_type}"
+            assert ("> think:" in prompt.examples) == (method == "react")
+
+
+def test_act_examples_are_the_react_examples_without_their_thoughts():
+    """As in the paper: Act's examples are ReAct's trajectories with the `think:` lines (and their
+    `OK.`, which the engine never saw) taken out, so each is the same game played on the engine."""
+    prompts = builtin_prompts("alfworld")
+    acts = [key for key in prompts if key.startswith("act/")]
+    assert len(acts) == 12
+    for key in acts:
+        react = prompts["react/" + key.removeprefix("act/")]["examples"]
+        assert prompts[key]["examples"] == re.sub(r"> think: [^\n]*\nOK\.\n", "", react)
+        assert "think" not in prompts[key]["instruction"]
+
+
+def test_paper_act_prompts_come_from_the_file(generated):
+    need_shared(SHARED_DATA / "react-prompts" / "alfworld_3prompts.json")
+    paper = json.loads((SHARED_DATA / "react-prompts" / "alfworld_3prompts.json").read_text())
+    env = AlfWorldEnv(method="act", prompt_file=SHARED_DATA / "react-prompts" / "alfworld_3prompts.json")
+    game = next(g for g in find_games(generated / "react") if g.task_type == "pick_two_obj_and_place")
+    assert env.prompt(game).examples == paper["act_puttwo_1"] + paper["act_puttwo_0"]
+    assert "think" not in env.prompt(game).instruction

@@ -1,5 +1,6 @@
 """`react bench`, `react leaderboard`, `react show` and replays, as a user runs them."""
 
+import hashlib
 import json
 import os
 import re
@@ -118,19 +119,62 @@ def test_replay_reproduces_the_metrics_with_no_model(server, tmp_path):
 
 
 def test_each_line_records_the_run_setup(server, tmp_path):
+    from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, hotpotqa_prompt
+
     out = tmp_path / "run.jsonl"
-    assert (
-        subprocess.run(
-            bench_command(url_of(server, "/v1"), out, "--n", "1", "--seed", "7"), capture_output=True
-        ).returncode
-        == 0
+    process = subprocess.run(
+        bench_command(url_of(server, "/v1"), out, "--n", "1", "--seed", "7"), capture_output=True, text=True
     )
+    assert process.returncode == 0, process.stderr
     [record] = lines_of(out)
     config = record["config"]
-    assert config["method"] == "react" and config["seed"] == 7 and config["task"] == "hotpotqa"
-    assert re.fullmatch(r"[0-9a-f]{64}", config["prompt_sha256"]) and config["version"]
+    assert (config["task"], config["method"], config["seed"], config["max_steps"]) == (
+        "hotpotqa",
+        "react",
+        7,
+        7,
+    )
+    assert config["prompts"] == {
+        "react": {
+            "source": "built-in hotpotqa:react",
+            "format": "numbered",
+            "sha256": hotpotqa_prompt("react").sha256(),
+            "temperature": 0.0,
+        }
+    }
+    sha = hashlib.sha256
+    assert config["data_files"][0]["sha256"] == sha(DEMO_QUESTIONS.read_bytes()).hexdigest()
+    assert config["wiki"][0]["sha256"] == sha(DEMO_WIKI.read_bytes()).hexdigest()
+    assert config["packages"]["react-agent"] and config["packages"]["openai"]
+    assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", config["git_commit"])
+    assert re.fullmatch(r"[0-9a-f]{16}", config["hash"])
     assert {"prompt_tokens", "evaluated_tokens", "completion_tokens"} <= set(record["usage"])
     assert record["usage"]["calls"] >= 1 and record["seconds"] > 0
+
+
+def test_voting_methods_record_the_votes_prompt_and_temperature(tmp_path):
+    from react_agent.envs.hotpotqa import hotpotqa_prompt
+
+    out = tmp_path / "run.jsonl"
+    with scripted_openai_server(answer_for=sampling_answer_for) as server:
+        process = subprocess.run(
+            bench_command(
+                url_of(server, "/v1"), out, "--n", "1", "--method", "react-then-cot-sc", "--sc-samples", "3"
+            ),
+            capture_output=True,
+            text=True,
+        )
+    assert process.returncode == 0, process.stderr
+    prompts = lines_of(out)[0]["config"]["prompts"]
+    assert (
+        prompts["react"]["sha256"] == hotpotqa_prompt("react").sha256()
+        and prompts["react"]["temperature"] == 0.0
+    )
+    assert (
+        prompts["votes"]["sha256"] == hotpotqa_prompt("cot").sha256()
+        and prompts["votes"]["temperature"] == 0.7
+    )
+    assert prompts["votes"]["format"] == "reasoned_answer"
 
 
 def test_methods_use_their_own_prompts(server, tmp_path):
@@ -171,8 +215,13 @@ def test_leaderboard_and_show(server, tmp_path):
     )
     board = cli("leaderboard", str(out), "--format", "markdown")
     assert board.returncode == 0, board.stderr
-    assert "| built-in | m | react | 4 |" in board.stdout
-    assert "| HotpotQA dev, react500 | PaLM-540B (reported) | react |  | 27.4" in board.stdout
+    config = lines_of(out)[0]["config"]
+    assert f"| built-in | m | react | {config['hash'][:8]} | 4 |" in board.stdout
+    assert "| HotpotQA dev, react500 | PaLM-540B (reported) | react |  |  | 27.4" in board.stdout
+    assert (
+        f"- `{config['hash'][:8]}` (hotpotqa, react): prompts: react: built-in hotpotqa:react (numbered"
+        in board.stdout
+    )
     records = json.loads(cli("leaderboard", str(out), "--format", "json").stdout)
     assert records[0]["n"] == 4 and records[0]["scores"]["em"][0] == 0.0
     first = lines_of(out)[0]
@@ -233,25 +282,215 @@ def test_combined_methods_vote_and_replay(tmp_path, method):
     assert by_task(replayed) == by_task(out)
 
 
-def test_published_runs_replay_to_their_published_scores(tmp_path):
-    """The leaderboard in benchmarks/README.md comes from these files: replaying the model outputs
-    they recorded through today's code gives the same answers and metrics."""
-    for name in ("hotpotqa-demo-react-smollm2.jsonl", "hotpotqa-demo-cot-sc5-smollm2.jsonl"):
-        recorded = REPO / "benchmarks" / "runs" / name
-        config = lines_of(recorded)[0]["config"]
-        replayed = tmp_path / name
-        process = cli(
-            "bench",
-            "--task",
-            "hotpotqa",
-            "--method",
-            config["method"],
-            "--sc-samples",
-            config.get("sc_samples") or 21,
-            "--model",
-            f"replay:{recorded}",
-            "--out",
-            replayed,
-        )
+# ---------------------------------------------------------------- resume, torn lines, replay checks
+
+
+def one_error_line(process):
+    assert process.returncode == 2, process.stderr
+    # A wiki indexed on first use says so in a line of its own; the error is one line besides.
+    lines = [line for line in process.stderr.splitlines() if line.strip() and not line.startswith("indexed ")]
+    assert len(lines) == 1 and lines[0].startswith("react: error: ") and "Traceback" not in process.stderr
+    return lines[0]
+
+
+def test_rerun_with_another_method_into_the_same_file_is_refused(server, tmp_path):
+    out = tmp_path / "run.jsonl"
+    url = url_of(server, "/v1")
+    assert subprocess.run(bench_command(url, out, "--n", "2", "--method", "standard")).returncode == 0
+    before = out.read_bytes()
+    line = one_error_line(
+        subprocess.run(bench_command(url, out, "--n", "2", "--method", "cot"), capture_output=True, text=True)
+    )
+    assert f"{out} holds another run (" in line and "method" in line.split("(", 1)[1]
+    assert out.read_bytes() == before  # nothing appended, nothing lost
+
+
+def test_error_episodes_are_played_again_on_resume(tmp_path):
+    healthy = [True]
+
+    def flaky(prompt: str) -> str | int:
+        if not healthy[0] and "Eiffel Tower" in prompt.rsplit("\nQuestion: ", 1)[1]:
+            return 500
+        return answer_for(prompt)
+
+    out = tmp_path / "run.jsonl"
+    with scripted_openai_server(answer_for=flaky) as server:
+        url = url_of(server, "/v1")
+        healthy[0] = False
+        assert subprocess.run(bench_command(url, out, "--n", "3"), capture_output=True).returncode == 0
+        first = lines_of(out)
+        assert [r["stop_reason"] for r in first].count("error") == 1
+        assert "500" in next(r["error"] for r in first if r["stop_reason"] == "error")
+        healthy[0] = True
+        rerun = subprocess.run(bench_command(url, out, "--n", "3"), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "1 episodes played, 2 already in" in rerun.stdout
+    lines = lines_of(out)
+    assert len(lines) == 4 and lines[-1]["task_id"] == "demo-01" and lines[-1]["stop_reason"] == "finished"
+    board = json.loads(cli("leaderboard", out, "--format", "json").stdout)
+    assert board[0]["n"] == 3  # one live line per task: the last one written
+    show = cli("show", out, "--id", "demo-01")
+    assert show.stdout.count("Question: Which river flows") == 1 and "finished" in show.stdout
+
+
+def test_a_torn_last_line_is_skipped_by_readers_and_cut_by_resume(server, tmp_path):
+    out = tmp_path / "runs" / "run.jsonl"
+    out.parent.mkdir()
+    url = url_of(server, "/v1")
+    assert subprocess.run(bench_command(url, out, "--n", "3"), capture_output=True).returncode == 0
+    whole = out.read_bytes()
+    out.write_bytes(whole + whole.splitlines(keepends=True)[0][:150])  # a kill in mid-write
+    for args in (("leaderboard", out), ("leaderboard", out.parent), ("show", out)):
+        process = cli(*args)
         assert process.returncode == 0, process.stderr
-        assert by_task(replayed) == by_task(recorded)
+        assert "react: warning:" in process.stderr and "torn last line (line 4" in process.stderr
+    assert json.loads(cli("leaderboard", out.parent, "--format", "json").stdout)[0]["n"] == 3
+    resumed = subprocess.run(bench_command(url, out, "--n", "4"), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert out.read_bytes().startswith(whole) and len(lines_of(out)) == 4
+
+
+def test_leaderboard_refuses_what_it_cannot_read_in_one_line(tmp_path):
+    assert "results file not found" in one_error_line(cli("leaderboard", tmp_path / "none.jsonl"))
+    assert "no results files (*.jsonl) in" in one_error_line(cli("leaderboard", tmp_path))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"task_id": "x"}\n{"task_id": "y"}\n')
+    assert f"{bad}:1: not a result line" in one_error_line(cli("leaderboard", bad))
+
+
+def test_replay_stops_where_the_request_differs_naming_task_and_step(server, tmp_path):
+    from react_agent.envs.hotpotqa import DEMO_WIKI
+
+    recorded = tmp_path / "recorded.jsonl"
+    assert (
+        subprocess.run(
+            bench_command(url_of(server, "/v1"), recorded, "--n", "2"), capture_output=True
+        ).returncode
+        == 0
+    )
+    replay = ["bench", "--task", "hotpotqa", "--n", "2", "--model", f"replay:{recorded}"]
+    same = cli(*replay, "--out", tmp_path / "same.jsonl")
+    assert same.returncode == 0, same.stderr
+
+    # Another token budget changes every request, from the first step on.
+    line = one_error_line(cli(*replay, "--max-tokens", "64", "--out", tmp_path / "budget.jsonl"))
+    assert "task 'demo-01', step 1 (model call 1): the request differs" in line
+
+    # A wiki with a page titled what the first step searched for changes what the model saw
+    # after it: step 2.
+    searched = lines_of(recorded)[0]["steps"][0]["action"]["argument"]
+    page = {"id": "x", "url": "", "title": searched, "text": ["A page that was not there before."]}
+    wiki = tmp_path / "wiki.jsonl"
+    wiki.write_text(DEMO_WIKI.read_text() + json.dumps(page) + "\n")
+    line = one_error_line(cli(*replay, "--wiki", wiki, "--out", tmp_path / "wiki-run.jsonl"))
+    assert "task 'demo-01', step 2 (model call 2): the request differs" in line
+
+
+# ---------------------------------------------------------------- what each method sends
+
+
+def test_act_sends_actions_and_observations_with_no_thoughts(tmp_path):
+    out = tmp_path / "act.jsonl"
+    with scripted_openai_server([" Search[Eiffel Tower]", " Finish[Seine]"]) as server:
+        process = subprocess.run(
+            bench_command(url_of(server, "/v1"), out, "--n", "1", "--method", "act"),
+            capture_output=True,
+            text=True,
+        )
+        first, second = (r["prompt"] for r in server.requests)
+    assert process.returncode == 0, process.stderr
+    assert first.endswith("\nAction 1:") and second.startswith(first)
+    added = second[len(first) :]
+    assert re.fullmatch(
+        r" Search\[Eiffel Tower\]\nObservation 1: The Eiffel Tower is [^\n]+\nAction 2:", added
+    )
+    assert "Thought" not in second.rsplit("\nQuestion: ", 1)[1]
+    assert lines_of(out)[0]["metrics"]["em"] == 1.0
+
+
+def test_a_cot_answer_given_on_the_reask_scores_as_the_answer(tmp_path):
+    def cot(prompt: str) -> str:
+        return (
+            " Seine" if prompt.endswith("\nAnswer:") else " The tower is in Paris, which lies on the Seine."
+        )
+
+    out = tmp_path / "cot.jsonl"
+    with scripted_openai_server(answer_for=cot) as server:
+        process = subprocess.run(
+            bench_command(url_of(server, "/v1"), out, "--n", "1", "--method", "cot"),
+            capture_output=True,
+            text=True,
+        )
+        prompts = [r["prompt"] for r in server.requests]
+    assert process.returncode == 0, process.stderr
+    assert prompts[1] == prompts[0] + " The tower is in Paris, which lies on the Seine.\nAnswer:"
+    [record] = lines_of(out)
+    assert (record["answer"], record["metrics"]["em"], record["stop_reason"]) == ("Seine", 1.0, "finished")
+
+
+def test_alfworld_sends_command_lines_with_no_labels(tmp_path):
+    answers = iter([" think: I should find the object first.", " inventory", " look"])
+    with scripted_openai_server(answer_for=lambda prompt: next(answers)) as server:
+        process = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "react_agent.cli",
+                "run",
+                "--task",
+                "alfworld",
+                "--n",
+                "1",
+                "--max-steps",
+                "3",
+                "--model",
+                "openai:m",
+                "--base-url",
+                url_of(server, "/v1"),
+                "--out",
+                str(tmp_path / "run.jsonl"),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        prompts = [r["prompt"] for r in server.requests]
+    assert process.returncode == 0, process.stderr
+    [record] = lines_of(tmp_path / "run.jsonl")
+    observations = [step["observation"] for step in record["steps"]]
+    assert observations[:2] == ["OK.", "You are not carrying anything."]
+    assert prompts[0].endswith("\n>")
+    assert prompts[1] == prompts[0] + " think: I should find the object first.\nOK.\n>"
+    assert prompts[2] == prompts[1] + " inventory\nYou are not carrying anything.\n>"
+    task = prompts[2].rsplit("Here is the task.\n", 1)[1]
+    assert "Thought" not in task and "Action" not in task and "Observation" not in task
+
+
+# ---------------------------------------------------------------- the published runs
+
+
+def suite_entries():
+    suites = json.loads((REPO / "benchmarks" / "suites.json").read_text())
+    return [(name, entry) for name, entries in suites.items() for entry in entries]
+
+
+def test_every_published_run_file_belongs_to_a_suite():
+    outs = {entry[entry.index("--out") + 1] for _, entry in suite_entries()}
+    assert {path.name for path in (REPO / "benchmarks" / "runs").glob("*.jsonl")} == outs
+
+
+@pytest.mark.parametrize("suite, entry", suite_entries(), ids=lambda x: x if isinstance(x, str) else x[-1])
+def test_published_runs_replay_to_their_published_scores(tmp_path, suite, entry):
+    """The leaderboard in benchmarks/README.md comes from these files: replaying each through
+    today's code sends exactly the recorded requests (or stops, naming the task and step) and gives
+    the same answers and metrics."""
+    from conftest import SHARED_DATA, need_shared
+
+    if any("{shared}" in part for part in entry):
+        need_shared(SHARED_DATA)
+    args = [part.replace("{shared}", str(SHARED_DATA)) for part in entry]
+    name = args[args.index("--out") + 1]
+    recorded = REPO / "benchmarks" / "runs" / name
+    args[args.index("--out") + 1] = str(tmp_path / name)
+    process = cli("bench", *args, "--model", f"replay:{recorded}")
+    assert process.returncode == 0, process.stderr
+    assert by_task(tmp_path / name) == by_task(recorded)

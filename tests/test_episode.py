@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from react_agent import Agent, EpisodeResult, EpisodeStart, Step, StopReason
+from react_agent import Agent, EpisodeResult, EpisodeStart, Step, StopReason, ToolError
 from react_agent.envs.hotpotqa import HotpotQAEnv
 from react_agent.models import ModelError, ScriptedModel
 
@@ -85,15 +85,28 @@ def test_model_failure_ends_the_episode_with_error(demo_wiki, eiffel):
     assert len(result.steps) == 1
 
 
-def test_failing_tool_is_an_observation_not_a_crash(demo_wiki, eiffel):
+def test_tool_error_is_an_observation_and_the_episode_goes_on(demo_wiki, eiffel):
+    class SlowWiki:
+        def find(self, entity):
+            raise ToolError("Wikipedia did not answer within 10 s.")
+
+    model = ScriptedModel([" x\nAction 1: Search[Paris]", " y\nAction 2: Finish[Seine]"])
+    result = Agent(model, HotpotQAEnv(SlowWiki())).run(eiffel)
+    assert result.steps[0].observation == "Wikipedia did not answer within 10 s."
+    assert result.stop_reason is StopReason.finished and result.error is None
+
+
+def test_bug_in_an_environment_ends_the_episode_with_its_traceback(demo_wiki, eiffel):
     class BrokenWiki:
         def find(self, entity):
-            raise ConnectionError("wiki is down")
+            return len(entity) + "pages"  # a TypeError: a bug, not news for the model
 
     model = ScriptedModel([" x\nAction 1: Search[Paris]", " y\nAction 2: Finish[Seine]"])
     result = Agent(model, HotpotQAEnv(BrokenWiki())).run(eiffel)
-    assert result.steps[0].observation == "Error: ConnectionError: wiki is down"
-    assert result.stop_reason is StopReason.finished
+    assert result.stop_reason is StopReason.error and result.steps == []
+    assert result.error.startswith("Traceback (most recent call last):")
+    assert 'return len(entity) + "pages"' in result.error  # the frame where it went wrong
+    assert result.error.rstrip().endswith("TypeError: unsupported operand type(s) for +: 'int' and 'str'")
 
 
 def test_stream_yields_each_step_then_the_result(demo_wiki, eiffel):
@@ -125,16 +138,17 @@ def test_scripted_model_honours_stop_sequences():
 
 def test_weak_vote_falls_back_to_react_and_unfinished_react_to_the_vote(demo_wiki, eiffel):
     from react_agent import methods
-    from react_agent.prompts import builtin_prompt
+    from react_agent.envs.hotpotqa import hotpotqa_prompt
 
-    cot = builtin_prompt("hotpotqa", "cot")
+    cot = hotpotqa_prompt("cot")
     env = HotpotQAEnv(demo_wiki)
     weak = [" a\nAnswer: Loire", " b\nAnswer: Rhine", " c\nAnswer: Thames"]  # 1 of 3 votes each
     model = ScriptedModel(weak + GOLD_RUN)
     vote = methods.SelfConsistency(model, env, cot, samples=3)
     result = asyncio.run(methods.SelfConsistencyThenReact(vote, Agent(model, env)).arun(eiffel))
     assert vote.votes == 1 and result.answer == "Seine" and len(result.steps) == 3 + 3
-    assert result.model_outputs == weak + GOLD_RUN
+    assert [output.text for output in result.model_outputs] == weak + GOLD_RUN
+    assert [output.step for output in result.model_outputs] == [1, 2, 3, 4, 5, 6]
 
     unfinished = [f" again\nAction {i}: Search[Paris]" for i in (1, 2)]
     strong = [" x\nAnswer: Seine", " y\nAnswer: seine", " z\nAnswer: Loire"]
@@ -144,3 +158,42 @@ def test_weak_vote_falls_back_to_react_and_unfinished_react_to_the_vote(demo_wik
     result = asyncio.run(methods.ReactThenSelfConsistency(react, vote).arun(eiffel))
     assert vote.votes == 2 and result.answer == "Seine" and result.em == 1.0
     assert [s.index for s in result.steps] == [1, 2, 3, 4, 5]
+
+
+def test_each_model_output_records_the_request_it_answered(demo_wiki, eiffel):
+    model = ScriptedModel(
+        [" I should look at the tower first.", " Search[Eiffel Tower]", GOLD_RUN[1], GOLD_RUN[2]]
+    )
+    result = Agent(model, HotpotQAEnv(demo_wiki)).run(eiffel)
+    assert [o.request_sha256 for o in result.model_outputs] == [r.sha256() for r in model.requests]
+    assert [o.step for o in result.model_outputs] == [1, 1, 2, 3]
+    assert len(set(o.request_sha256 for o in result.model_outputs)) == 4
+
+
+def test_request_fingerprint_covers_every_field():
+    from react_agent.models import ModelRequest
+
+    base = ModelRequest("p", stop=["\n"], max_tokens=8, temperature=None)
+    changed = [
+        ModelRequest("p ", stop=["\n"], max_tokens=8),
+        ModelRequest("p", stop=["\nObservation"], max_tokens=8),
+        ModelRequest("p", stop=["\n"], max_tokens=9),
+        ModelRequest("p", stop=["\n"], max_tokens=8, temperature=0.0),
+    ]
+    assert len({base.sha256(), *(r.sha256() for r in changed)}) == 5
+    assert base.sha256() == ModelRequest("p", stop=["\n"], max_tokens=8).sha256()
+
+
+def test_task_without_an_id_gets_a_stable_one(demo_wiki):
+    from react_agent.environment import task_id_of
+
+    class Bare:
+        def __init__(self, question):
+            self.question = question
+
+        def __repr__(self):
+            return f"Bare({self.question!r})"
+
+    assert task_id_of("Where is Paris?") == task_id_of("Where is Paris?") != task_id_of("Where is Rome?")
+    assert task_id_of(Bare("a")) == task_id_of(Bare("a")) != task_id_of(Bare("b"))
+    assert task_id_of({"question": "a"}).startswith("task-")

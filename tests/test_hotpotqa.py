@@ -1,4 +1,5 @@
 import bz2
+import hashlib
 import json
 
 import pytest
@@ -12,10 +13,13 @@ from react_agent.envs.hotpotqa import (
     HotpotQAEnv,
     exact_match,
     f1_score,
+    hotpotqa_prompt,
     load_questions,
     normalize_answer,
+    votes_prompt,
 )
 from react_agent.models import ScriptedModel
+from react_agent.prompts import PromptFileError
 from react_agent.tools.wikipedia import LocalWiki, WikiBrowser
 from react_agent.trajectory import Action
 
@@ -64,10 +68,14 @@ def test_loads_official_json_with_underscore_ids(tmp_path):
     assert (question.id, question.answer, question.context[0][0]) == ("5a8b", "A", "T")
 
 
-def test_loads_answer_only_layout_with_positional_ids(tmp_path):
+def test_questions_without_ids_get_ids_from_their_text(tmp_path):
     path = tmp_path / "simplified.json"
     path.write_text(json.dumps([{"question": "Q1?", "answer": "A1"}, {"question": "Q2?", "answer": "A2"}]))
-    assert [q.id for q in load_questions(path)] == ["1", "2"]
+    first, second = load_questions(path)
+    assert first.id.startswith("q-") and first.id != second.id
+    # The same question keeps its id when the file around it changes.
+    path.write_text(json.dumps([{"question": "Q0?", "answer": "A0"}, {"question": "Q2?", "answer": "A2"}]))
+    assert load_questions(path)[1].id == second.id
 
 
 def test_malformed_line_is_named(tmp_path):
@@ -228,9 +236,82 @@ def test_env_answers_finish_and_counts_wrong_answers(demo_wiki, demo_questions):
     assert env.outcome().metrics == {"em": 0.0, "f1": 0.0}
 
 
-def test_paper_prompt_file_reproduces_the_paper_examples(demo_wiki, demo_questions):
+@pytest.mark.parametrize(
+    "method, paper_key, step_format, instruction",
+    [
+        (
+            "react",
+            "webthink_simple6",
+            "numbered",
+            "Answer a question by alternating Thought, Action and Observation",
+        ),
+        ("act", "webact_simple6", "actions", "Answer a question with Action and Observation lines"),
+        ("cot", "cotqa_simple6", "reasoned_answer", "Answer a question: reason step by step"),
+        ("standard", "webqa_simple6", "answer", "Answer a question in an Answer line"),
+    ],
+)
+def test_paper_prompt_file_takes_the_method_layout(method, paper_key, step_format, instruction):
     need_shared(PAPER_PROMPTS)
-    env = HotpotQAEnv(demo_wiki, prompt_file=PAPER_PROMPTS, prompt_key="webthink_simple6")
-    prompt = env.prompt(demo_questions[0])
-    assert prompt.examples == json.loads(PAPER_PROMPTS.read_text())["webthink_simple6"]
-    assert prompt.instruction.startswith("Answer a question by alternating Thought, Action and Observation")
+    prompt = hotpotqa_prompt(method, PAPER_PROMPTS)  # no key: the paper's key for the method
+    assert prompt.examples == json.loads(PAPER_PROMPTS.read_text())[paper_key]
+    assert prompt.format == step_format and prompt.instruction.startswith(instruction)
+    assert prompt.source == f"prompts_naive.json:{paper_key}"
+    # An explicit key wins; a key the file lacks is one clear error listing what it has.
+    assert hotpotqa_prompt(method, PAPER_PROMPTS, "webqa_simple").examples.startswith("\nQuestion: Musician")
+    with pytest.raises(PromptFileError, match="has no prompt 'nope'; it has: cotqa_simple"):
+        hotpotqa_prompt(method, PAPER_PROMPTS, "nope")
+
+
+def test_votes_use_the_file_cot_prompt_when_it_has_one(tmp_path):
+    need_shared(PAPER_PROMPTS)
+    assert votes_prompt(PAPER_PROMPTS).source == "prompts_naive.json:cotqa_simple6"
+    assert votes_prompt(PAPER_PROMPTS, "cotqa_simple").source == "prompts_naive.json:cotqa_simple"
+    only_react = tmp_path / "react_only.json"
+    only_react.write_text(
+        json.dumps({"webthink_simple6": "\nQuestion: q\nThought 1: t\nAction 1: Finish[a]\n"})
+    )
+    assert votes_prompt(only_react) == hotpotqa_prompt("cot")  # the file has none: ours
+
+
+# ---------------------------------------------------------------- wiki fidelity
+
+
+def _dump(path, pages):
+    path.write_text(
+        "".join(
+            json.dumps({"id": str(i), "url": "", "title": t, "text": s}) + "\n"
+            for i, (t, s) in enumerate(pages)
+        )
+    )
+    return path
+
+
+def test_pages_whose_titles_differ_only_in_case_are_all_kept(tmp_path):
+    dump = _dump(
+        tmp_path / "wiki.jsonl",
+        [("Red", ["A colour."]), ("RED", ["A film."]), ("Red", ["A colour."]), ("Red", ["Another text."])],
+    )
+    wiki = LocalWiki.from_corpus(dump, cache_dir=tmp_path, progress=False)
+    assert len(wiki) == 3  # the exact repeat of the first page is the only one left out
+    assert wiki.stats.pages == 3 and wiki.stats.duplicates == 1
+    assert wiki.find("RED").sentences == ["A film."]  # exact title first
+    assert wiki.find("Red").sentences == ["A colour."]  # the first of its exact title
+    assert wiki.find("red").sentences == ["A colour."]  # then case-insensitive, first page first
+    [source] = wiki.stats.sources
+    assert (source.path, source.size) == (str(dump.resolve()), dump.stat().st_size)
+    assert source.sha256 == hashlib.sha256(dump.read_bytes()).hexdigest()
+
+
+def test_titles_from_question_contexts_are_unescaped(tmp_path):
+    questions = tmp_path / "q.jsonl"
+    context = [["Big Mama&#039;s &amp; Papa&#039;s", ["A restaurant chain."]]]
+    questions.write_text(json.dumps({"id": "1", "question": "Q?", "answer": "A", "context": context}) + "\n")
+    wiki = LocalWiki.from_corpus(questions, cache_dir=tmp_path, progress=False)
+    assert wiki.find("Big Mama's & Papa's").title == "Big Mama's & Papa's"
+    assert "&amp;" not in WikiBrowser(wiki).search("Big Mama")
+
+
+def test_index_build_reports_what_went_in(tmp_path, capsys):
+    dump = _dump(tmp_path / "wiki.jsonl", [("A", ["a."]), ("A", ["a."]), ("B", ["b."])])
+    LocalWiki.from_corpus(dump, cache_dir=tmp_path, progress=True)
+    assert "indexed 2 pages from 1 file(s); 1 skipped as exact duplicates" in capsys.readouterr().err

@@ -64,3 +64,34 @@ def test_split_sentences_skips_headings_and_fragments():
         "One is here.",
         "Two is there.",
     ]
+
+
+def test_bracketed_title_is_answered_invalid_and_gives_similar_titles(live):
+    """MediaWiki answers `[High Plains]` as an invalid title, which the `wikipedia` package does
+    not expect; we never ask it for one and search instead, as the paper's code does in effect."""
+    wiki, server = live
+    found = wiki.find("[High Plains]")
+    assert found.similar == ["High Plains", "High Plains (United States)"]
+    assert not any(q.get("titles") == "[High Plains]" for q in server.queries)
+
+
+def test_the_test_server_answers_invalid_titles_as_mediawiki_does(live):
+    import wikipedia
+
+    _, server = live
+    with pytest.raises(KeyError, match="fullurl"):  # what the package makes of it, unguarded
+        wikipedia.page("[High Plains]", auto_suggest=False, redirect=True)
+
+
+def test_a_wiki_that_does_not_answer_in_time_is_an_observation():
+    from react_agent import Agent, StopReason
+    from react_agent.envs.hotpotqa import HotpotQAEnv, Question
+    from react_agent.models import ScriptedModel
+
+    with mediawiki_server(PAGES, delay=3.0) as server:
+        wiki = LiveWikipedia(api_url=url_of(server, "/w/api.php"), timeout=0.3)
+        model = ScriptedModel([" x\nAction 1: Search[Colorado orogeny]", " y\nAction 2: Finish[1780]"])
+        question = Question(id="q", question="When did the Colorado orogeny begin?", answer="1780")
+        result = Agent(model, HotpotQAEnv(wiki)).run(question)
+    assert result.steps[0].observation == "Wikipedia did not answer within 0.3 s."
+    assert result.stop_reason is StopReason.finished and result.error is None

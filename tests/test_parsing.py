@@ -99,3 +99,9 @@ def test_fuzzed_react_fragments_never_raise(tokens):
 def test_observation_written_on_the_action_line_is_dropped():
     assert parse_output(" x\nAction 1: go to desk 1 Observation 1: you see").action.text == "go to desk 1"
     assert parse_output(" x\nAction 1: Observation 1: hi").action is None
+
+
+def test_an_action_line_that_begins_the_observation_is_no_action():
+    assert parse_output(" x\nAction 1: Observation").action is None
+    assert parse_output(" x\nAction 1: Observation 1").action is None
+    assert parse_output(" x\nAction 1: Search[observation deck]").action.argument == "observation deck"

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sqlite3
+import sys
 import threading
 import warnings
 from collections.abc import Iterable, Iterator
@@ -19,10 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from react_agent.datafiles import DataFileError, read_records
+from pydantic import BaseModel
+
+from react_agent.datafiles import DataFileError, FileDigest, default_cache_dir, read_records
+from react_agent.environment import ToolError
 
 SEARCH_SENTENCES = 5  # a Search shows the page's first five sentences
 SIMILAR_TITLES = 5
+INDEX_VERSION = 2  # part of an index's cache key: an index of another layout is never reused
 
 
 @dataclass(frozen=True)
@@ -95,8 +100,13 @@ def split_sentences(text: str) -> list[str]:
 # ---------------------------------------------------------------- the offline index
 
 
+def _title(title: str) -> str:
+    """A title as the index keeps it: HTML entities decoded (the dump escapes them), single spaces."""
+    return " ".join(html.unescape(title).split())
+
+
 def _title_key(title: str) -> str:
-    return " ".join(html.unescape(title).split()).casefold()
+    return _title(title).casefold()
 
 
 def _fts_query(text: str) -> str:
@@ -118,12 +128,12 @@ def _pages_of(record: object, where: str) -> Iterator[Page]:
         # The abstracts dump holds a list of sentences; the full dump a list of paragraphs of them.
         if text and isinstance(text[0], list):
             text = [s for paragraph in text for s in paragraph]
-        yield Page(html.unescape(record["title"]), [s.strip() for s in text if s.strip()])
+        yield Page(_title(record["title"]), [s.strip() for s in text if s.strip()])
     elif isinstance(record, dict) and isinstance(record.get("context"), list):
         for entry in record["context"]:
             if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], list)):
                 raise DataFileError(f"{where}: a context entry is not [title, sentences]")
-            yield Page(entry[0], [s.strip() for s in entry[1] if s.strip()])
+            yield Page(_title(entry[0]), [s.strip() for s in entry[1] if s.strip()])
     else:
         raise DataFileError(f"{where}: neither a wiki page (title, text) nor a question with context")
 
@@ -140,15 +150,20 @@ def corpus_files(source: Path) -> list[Path]:
     return [source]
 
 
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("REACT_AGENT_CACHE", Path.home() / ".cache" / "react-agent"))
+class IndexStats(BaseModel):
+    sources: list[FileDigest]  # the files the index was built from
+    pages: int
+    duplicates: int  # pages skipped because an earlier one had the same title and the same text
 
 
 class LocalWiki:
     """Wikipedia intro paragraphs in an SQLite FTS5 index.
 
-    A title is matched exactly (case-insensitive, HTML entities decoded); otherwise the five pages
-    whose title and text best match the entity's words are offered as similar.
+    Every page is kept: pages whose titles differ only in case are different pages (Wikipedia's
+    titles are case-sensitive after the first letter). A title is found exactly first, then
+    case-insensitively (HTML entities decoded either way); otherwise the five pages whose title and
+    text best match the entity's words are offered as similar. Only a page that repeats an earlier
+    one exactly (same title, same text) is left out of the index, and counted.
     """
 
     def __init__(self, index_path: str | Path):
@@ -164,7 +179,7 @@ class LocalWiki:
         """The index of these sources, built on first use and reused while the sources are unchanged
         (keyed by their paths, sizes and modification times)."""
         files = [f.resolve() for source in sources for f in corpus_files(Path(source))]
-        key = hashlib.sha256()
+        key = hashlib.sha256(f"index version {INDEX_VERSION}\n".encode())
         for file in files:
             stat = file.stat()
             key.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
@@ -173,11 +188,25 @@ class LocalWiki:
             build_index(files, index, progress=progress)
         return cls(index)
 
-    def find(self, entity: str) -> Page | NotFound:
+    @property
+    def stats(self) -> IndexStats:
+        """What the index was built from: each file's path, size and sha256, pages, duplicates."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT title, sentences FROM pages WHERE title_key = ?", (_title_key(entity),)
-            ).fetchone()
+            (value,) = self._db.execute("SELECT value FROM meta WHERE key = 'stats'").fetchone()
+        return IndexStats.model_validate_json(value)
+
+    def find(self, entity: str) -> Page | NotFound:
+        title = _title(entity)
+        with self._lock:
+            row = (
+                self._db.execute(
+                    "SELECT title, sentences FROM pages WHERE title = ? ORDER BY id LIMIT 1", (title,)
+                ).fetchone()
+                or self._db.execute(
+                    "SELECT title, sentences FROM pages WHERE title_key = ? ORDER BY id LIMIT 1",
+                    (title.casefold(),),
+                ).fetchone()
+            )
             if row:
                 return Page(row[0], json.loads(row[1]))
             return NotFound(self.similar(entity))
@@ -198,8 +227,8 @@ class LocalWiki:
             return self._db.execute("SELECT count(*) FROM pages").fetchone()[0]
 
 
-def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) -> None:
-    """Write the index of `files` to `index`; the first page of a title wins."""
+def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) -> IndexStats:
+    """Write the index of `files` to `index`, and say on stderr what went in."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -211,9 +240,12 @@ def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) ->
     db = sqlite3.connect(partial)
     db.executescript(
         """
-        CREATE TABLE pages (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
-                            title_key TEXT NOT NULL UNIQUE, sentences TEXT NOT NULL);
+        CREATE TABLE pages (id INTEGER PRIMARY KEY, title TEXT NOT NULL, title_key TEXT NOT NULL,
+                            sentences TEXT NOT NULL, digest BLOB NOT NULL UNIQUE);
+        CREATE INDEX pages_title ON pages (title);
+        CREATE INDEX pages_title_key ON pages (title_key);
         CREATE VIRTUAL TABLE pages_fts USING fts5(title, body, content='');
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """
     )
     bar = Progress(
@@ -226,12 +258,17 @@ def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) ->
         transient=True,
     )
     try:
+        pages = duplicates = 0
         with bar:
             job = bar.add_task(f"{len(files)} file(s)", total=len(files))
             for file in files:
                 bar.update(job, description=file.name)
-                _index_file(db, file)
+                added, repeated = _index_file(db, file)
+                pages, duplicates = pages + added, duplicates + repeated
                 bar.advance(job)
+        sources = [FileDigest.of(file) for file in files]
+        stats = IndexStats(sources=sources, pages=pages, duplicates=duplicates)
+        db.execute("INSERT INTO meta VALUES ('stats', ?)", (stats.model_dump_json(),))
         db.commit()
         db.close()
         partial.replace(index)  # atomic: a half-built index is never taken for a whole one
@@ -239,47 +276,97 @@ def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) ->
         db.close()
         partial.unlink(missing_ok=True)
         raise
-
-
-def _index_file(db: sqlite3.Connection, file: Path) -> None:
-    for page in read_pages(file):
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO pages (title, title_key, sentences) VALUES (?, ?, ?)",
-            (page.title, _title_key(page.title), json.dumps(page.sentences)),
+    if progress:
+        print(
+            f"indexed {pages:,} pages from {len(files)} file(s); "
+            f"{duplicates:,} skipped as exact duplicates (same title and text)",
+            file=sys.stderr,
         )
-        if cursor.rowcount:
-            db.execute(
-                "INSERT INTO pages_fts (rowid, title, body) VALUES (?, ?, ?)",
-                (cursor.lastrowid, page.title, " ".join(page.sentences)),
-            )
+    return stats
+
+
+def _index_file(db: sqlite3.Connection, file: Path) -> tuple[int, int]:
+    added = repeated = 0
+    for page in read_pages(file):
+        sentences = json.dumps(page.sentences)
+        digest = hashlib.sha256(f"{page.title}\0{sentences}".encode()).digest()
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO pages (title, title_key, sentences, digest) VALUES (?, ?, ?, ?)",
+            (page.title, _title_key(page.title), sentences, digest),
+        )
+        if not cursor.rowcount:
+            repeated += 1
+            continue
+        added += 1
+        db.execute(
+            "INSERT INTO pages_fts (rowid, title, body) VALUES (?, ?, ?)",
+            (cursor.lastrowid, page.title, " ".join(page.sentences)),
+        )
+    return added, repeated
 
 
 # ---------------------------------------------------------------- the live site
+
+# Characters MediaWiki never allows in a title: it answers such a title as `invalid`, which the
+# `wikipedia` package does not expect (it fails with `KeyError: 'fullurl'`).
+_INVALID_TITLE = re.compile(r"[\[\]{}|#<>]")
+WIKI_TIMEOUT = 10.0  # seconds for each request to the live site
+
+
+class _RequestsWithTimeout:
+    """Stands in for the `requests` module inside the `wikipedia` package, whose calls have no
+    timeout of their own: every GET it makes gets one."""
+
+    def __init__(self, requests_module: object, timeout: float):
+        self._requests = requests_module
+        self.timeout = timeout
+
+    def get(self, *args: object, **kwargs: object) -> object:
+        kwargs.setdefault("timeout", self.timeout)
+        return self._requests.get(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._requests, name)
 
 
 class LiveWikipedia:
     """The live Wikipedia through the `wikipedia` package.
 
-    `api_url` points the package at another MediaWiki API (a mirror, or a test server); the package
-    keeps it in a module global, so it applies to the whole process.
+    `api_url` points the package at another MediaWiki API (a mirror, or a test server), and
+    `timeout` bounds each of its requests; the package keeps both in module globals, so they apply
+    to the whole process. A request that times out or cannot connect is a `ToolError`: the model
+    sees it as the observation, and the episode goes on.
     """
 
-    def __init__(self, api_url: str | None = None, lang: str = "en"):
+    def __init__(self, api_url: str | None = None, lang: str = "en", timeout: float = WIKI_TIMEOUT):
+        import requests
         import wikipedia
 
         self._wikipedia = wikipedia
+        self._network_errors = (requests.Timeout, requests.ConnectionError)
+        self.timeout = timeout
         wikipedia.set_lang(lang)
         if api_url:
             wikipedia.wikipedia.API_URL = api_url
+        wikipedia.wikipedia.requests = _RequestsWithTimeout(requests, timeout)
 
     def find(self, entity: str) -> Page | NotFound:
         wikipedia = self._wikipedia
         try:
-            with warnings.catch_warnings():  # the package's BeautifulSoup call warns about its parser
-                warnings.simplefilter("ignore", UserWarning)
-                page = wikipedia.page(entity, auto_suggest=False, redirect=True)
-        except wikipedia.DisambiguationError:
-            return Page(entity, [f"{entity} may refer to:"])
-        except wikipedia.PageError:
-            return NotFound(wikipedia.search(entity, results=SIMILAR_TITLES))
-        return Page(page.title, split_sentences(page.content))
+            if _INVALID_TITLE.search(entity) or not entity.strip():
+                # No page can have this title (the paper's retry of a disambiguation page as
+                # `[entity]` lands here): what the site's search finds is all there is.
+                return NotFound(wikipedia.search(entity, results=SIMILAR_TITLES))
+            try:
+                with warnings.catch_warnings():  # the package's BeautifulSoup call warns about its parser
+                    warnings.simplefilter("ignore", UserWarning)
+                    page = wikipedia.page(entity, auto_suggest=False, redirect=True)
+            except wikipedia.DisambiguationError:
+                return Page(entity, [f"{entity} may refer to:"])
+            except wikipedia.PageError:
+                return NotFound(wikipedia.search(entity, results=SIMILAR_TITLES))
+            return Page(page.title, split_sentences(page.content))
+        except self._network_errors[0] as error:
+            raise ToolError(f"Wikipedia did not answer within {self.timeout:g} s.") from error
+        except self._network_errors[1] as error:
+            raise ToolError(f"Wikipedia could not be reached ({type(error).__name__}).") from error

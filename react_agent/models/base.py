@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -17,6 +19,11 @@ class ModelRequest:
     stop: list[str] = field(default_factory=list)
     max_tokens: int = 128
     temperature: float | None = None  # None: the model's own setting
+
+    def sha256(self) -> str:
+        """A fingerprint of everything that shapes the answer: prompt, stops, budget, temperature."""
+        fields = [self.prompt, list(self.stop), self.max_tokens, self.temperature]
+        return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

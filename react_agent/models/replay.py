@@ -1,13 +1,24 @@
 """Plays back the model outputs recorded in a results file: scores can be recomputed and runs
-checked offline, with no model loaded."""
+checked offline, with no model loaded.
+
+Each recorded output carries the sha256 of the request it answered. A replay answers a request
+only if it is the same request (prompt, stop sequences, token budget, temperature): a change in a
+prompt, a format or an option stops the replay at the first step where it shows, naming it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from react_agent.models.base import Completion, ModelRequest, ModelUnavailable, StopWhen
-from react_agent.models.scripted import ScriptedModel
-from react_agent.results import read_results
+from react_agent.results import ResultsFileError, latest_results, read_results
+from react_agent.trajectory import ModelOutput, Usage
+
+_UNKNOWN = Usage(calls=1, prompt_tokens=None, evaluated_tokens=None, completion_tokens=None)
+
+
+class ReplayMismatch(ModelUnavailable):
+    """The code asked the replayed model something other than what the recorded run asked."""
 
 
 class ReplayModel:
@@ -17,22 +28,48 @@ class ReplayModel:
     def __init__(self, path: str | Path):
         path = Path(path)
         try:
-            results = list(read_results(path))
+            results = latest_results(read_results(path))
         except FileNotFoundError:
             raise ModelUnavailable(f"run file to replay not found: {path}") from None
-        except ValueError as error:
-            raise ModelUnavailable(f"cannot read run file {path}: {error}") from None
+        except ResultsFileError as error:
+            raise ModelUnavailable(f"cannot replay {path}: {error}") from None
         self.path = path
         self.name = f"replay:{path.name}"
         self.recorded = {result.task_id: result for result in results}
 
-    def for_task(self, task_id: str) -> ScriptedModel:
+    def for_task(self, task_id: str) -> RecordedEpisode:
         if task_id not in self.recorded:
             raise ModelUnavailable(f"{self.path} has no recorded episode of task {task_id!r}")
-        return ScriptedModel(self.recorded[task_id].model_outputs, count_tokens=False)
+        return RecordedEpisode(self.name, task_id, self.recorded[task_id].model_outputs)
 
     def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
         raise ModelUnavailable("a replayed model answers per task: use for_task(task_id)")
+
+    async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        return self.complete(request, stop_when)
+
+
+class RecordedEpisode:
+    """The recorded outputs of one task, given back in order to the same requests."""
+
+    def __init__(self, name: str, task_id: str, outputs: list[ModelOutput]):
+        self.name = name
+        self.task_id = task_id
+        self._outputs = outputs
+        self._next = 0
+
+    def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        where = f"{self.name}: task {self.task_id!r}"
+        if self._next >= len(self._outputs):
+            raise ReplayMismatch(f"{where} asks the model more often than the recorded run did")
+        recorded = self._outputs[self._next]
+        if request.sha256() != recorded.request_sha256:
+            raise ReplayMismatch(
+                f"{where}, step {recorded.step} (model call {self._next + 1}): the request differs "
+                "from the recorded one (prompt, stop sequences, max tokens or temperature)"
+            )
+        self._next += 1
+        return Completion(text=recorded.text, usage=_UNKNOWN)
 
     async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
         return self.complete(request, stop_when)

@@ -2,13 +2,16 @@
 
 Two layouts load: ours (`{"key": {"instruction": ..., "examples": ..., "format": ...}}`) and the
 ReAct paper's (`{"key": "examples text"}`, as in its `prompts_naive.json` and
-`alfworld_3prompts.json`), whose examples take the rest of their prompt from a default of ours.
+`alfworld_3prompts.json`), whose examples take the rest of their prompt (instruction, step format)
+from our prompt of the method they are used with.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -26,10 +29,16 @@ class Prompt:
     examples: str
     format: str = "numbered"  # how steps are written: see react_agent.formats
     task_header: str = ""  # text between the examples and the task
+    source: str = field(default="", compare=False)  # where it came from, for a run's provenance
 
     def prefix(self, first_observation: str) -> str:
         """Everything the model sees before its first step."""
         return f"{self.instruction}{self.examples}{self.task_header}{first_observation}\n"
+
+    def sha256(self) -> str:
+        """A fingerprint of everything in the prompt that the model sees or that shapes its steps."""
+        fields = [self.instruction, self.examples, self.format, self.task_header]
+        return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
 def builtin_prompts(task: str) -> dict[str, Any]:
@@ -38,7 +47,18 @@ def builtin_prompts(task: str) -> dict[str, Any]:
 
 
 def builtin_prompt(task: str, key: str) -> Prompt:
-    return prompt_from(builtin_prompts(task), key, f"built-in {task} prompts")
+    return prompt_from(builtin_prompts(task), key, f"built-in {task}")
+
+
+def choose_key(data: dict[str, Any], candidates: Sequence[str], source: str, purpose: str) -> str:
+    """The first of `candidates` that `data` holds; otherwise an error listing what it has."""
+    for key in candidates:
+        if key in data:
+            return key
+    raise PromptFileError(
+        f"{source} has no prompt for {purpose} (looked for {', '.join(map(repr, candidates))}; "
+        f"it has: {', '.join(sorted(data))}); choose one with --prompt-key"
+    )
 
 
 def read_prompt_file(path: str | Path) -> dict[str, Any]:
@@ -63,12 +83,13 @@ def prompt_from(data: dict[str, Any], key: str, source: str, default: Prompt | N
     if key not in data:
         raise PromptFileError(f"{source} has no prompt {key!r}; it has: {', '.join(sorted(data))}")
     entry = data[key]
+    where = f"{Path(source).name}:{key}"  # no folder: the same file read from elsewhere is the same prompt
     if isinstance(entry, str) and default is not None:
-        return replace(default, examples=entry)
+        return replace(default, examples=entry, source=where)
     if isinstance(entry, dict) and isinstance(entry.get("examples"), str):
         base = default or Prompt(instruction="", examples="")
         names = ("instruction", "examples", "format", "task_header")
-        prompt = replace(base, **{name: entry[name] for name in names if name in entry})
+        prompt = replace(base, **{name: entry[name] for name in names if name in entry}, source=where)
         if prompt.format not in FORMATS:
             raise PromptFileError(f"{source}: prompt {key!r} has unknown format {prompt.format!r}")
         return prompt
