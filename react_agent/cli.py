@@ -220,7 +220,7 @@ def hotpotqa_task(args: argparse.Namespace) -> TaskSetup:
             raise UserError(f"{args.data} has no context paragraphs: give --wiki FILE or --wiki live")
         wiki = LocalWiki.from_corpus(*sources)
         wiki_record = wiki.stats.sources
-    own = method if method in SINGLE_METHODS else "react"
+    own = next((role for role in roles(method) if role != VOTES), "react")  # cot-sc's env only scores
     prompt = hotpotqa_prompt(own, args.prompt_file, args.prompt_key)
     return TaskSetup(
         questions,
@@ -315,6 +315,7 @@ def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_ste
         max_tokens=args.max_tokens,
         packages=package_versions(["react-agent", *backend, *setup.packages]),
         git_commit=git_commit(),
+        build=model.build if local else None,
     )
 
 
@@ -328,6 +329,8 @@ def check_task_options(args: argparse.Namespace) -> None:
         raise UserError("--n must be at least 1")
     if args.max_steps is not None and args.max_steps < 1:
         raise UserError("--max-steps must be at least 1")
+    if args.prompt_key and args.prompt_file is None:
+        raise UserError("--prompt-key picks an entry of --prompt-file, which is missing")
     if args.out:
         try:
             args.out.open("a").close()

@@ -1,8 +1,9 @@
 """One ReAct episode as a state machine with no I/O.
 
-It builds each prompt, takes the model's text, parses the action, takes the observation and decides
-when to stop. It never calls a model or an environment: a runner does that (`agent.py`), so the same
-logic serves sync, async and batch runs, and tests of it need no model at all.
+It decides what to ask the model next and when the episode stops; its step format (`formats.py`)
+writes each request and each finished step, and reads each answer. It never calls a model or an
+environment: a runner does that (`agent.py`), so the same logic serves sync, async and batch runs,
+and tests of it need no model at all.
 
 With the paper's HotpotQA layout (`formats.NumberedSteps`) the prompt grows like this:
 
@@ -14,9 +15,6 @@ With the paper's HotpotQA layout (`formats.NumberedSteps`) the prompt grows like
 
 When the model writes a thought but no action, it is asked once more for just the action
 (`...Thought i: <thought>\nAction i:`, stopping at the line's end), as the paper's code does.
-
-The step format (`formats.py`) writes every step into the prompt and reads every answer; this file
-only decides what to ask next and when to stop.
 """
 
 from __future__ import annotations

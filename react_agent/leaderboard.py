@@ -194,6 +194,7 @@ def describe(config: RunConfig, git_commits: Sequence[str]) -> str:
     model = config.model + (f" (sha256 {config.model_sha256[:12]})" if config.model_sha256 else "")
     settings = [f"max_steps {config.max_steps}", f"max_tokens {config.max_tokens}", f"seed {config.seed}"]
     settings += [f"n_ctx {config.n_ctx}"] if config.n_ctx else []
+    settings += [f"llama.cpp build: {config.build}"] if config.build else []
     settings += [f"{config.sc_samples} samples"] if config.sc_samples else []
     packages = ", ".join(f"{name} {version}" for name, version in config.packages.items())
     parts = [

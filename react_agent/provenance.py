@@ -2,10 +2,12 @@
 the code, model, data, prompts and settings behind it.
 
 `RunConfig.hash` identifies a run: two lines belong to the same run when their hashes agree. It
-covers every field but the git commit (recorded, but a run resumed after an unrelated commit is
-still the same run: a change that shapes prompts shows in the prompt hashes, and the replay check
-catches the rest) and the folders files were read from (the same bytes read from another checkout
-are the same data).
+covers every field but three, recorded all the same: the git commit (a run resumed after an
+unrelated commit is still the same run: a change that shapes prompts shows in the prompt hashes,
+and the replay check catches the rest), the local model's build (llama.cpp is compiled for the CPU
+it runs on, and greedy outputs can differ between builds: a run resumed on another machine is still
+the same run, and `build` tells why its numbers may move), and the folders files were read from
+(the same bytes read from another checkout are the same data).
 """
 
 from __future__ import annotations
@@ -54,10 +56,11 @@ class RunConfig(BaseModel):
     max_tokens: int
     packages: dict[str, str | None]
     git_commit: str | None = None
+    build: str | None = None  # the local model's llama.cpp build: the CPU features it uses
 
     def identity(self) -> dict[str, Any]:
         """The fields that make a run what it is (see the module's docstring)."""
-        identity = self.model_dump(exclude={"git_commit", "hash"})
+        identity = self.model_dump(exclude={"git_commit", "build", "hash"})
         identity["data"] = Path(self.data).name
         for files in (identity["data_files"], identity["wiki"]):
             for file in files if isinstance(files, list) else []:

@@ -494,3 +494,30 @@ def test_published_runs_replay_to_their_published_scores(tmp_path, suite, entry)
     process = cli("bench", *args, "--model", f"replay:{recorded}")
     assert process.returncode == 0, process.stderr
     assert by_task(tmp_path / name) == by_task(recorded)
+
+
+def test_show_prints_the_traceback_of_an_episode_that_a_bug_ended(tmp_path, demo_wiki, demo_questions):
+    from rich.console import Console
+
+    from react_agent import Agent
+    from react_agent.display import summary_table
+    from react_agent.envs.hotpotqa import HotpotQAEnv
+    from react_agent.models import ScriptedModel
+    from react_agent.results import append_result
+
+    class BrokenWiki:
+        def find(self, entity):
+            raise TypeError("find() got an unexpected page")
+
+    result = Agent(ScriptedModel([" x\nAction 1: Search[Paris]"]), HotpotQAEnv(BrokenWiki())).run(
+        demo_questions[0]
+    )
+    out = tmp_path / "run.jsonl"
+    append_result(out, result)
+    show = cli("show", out)
+    assert show.returncode == 0, show.stderr
+    assert "Traceback (most recent call last):" in show.stdout
+    assert "TypeError: find() got an unexpected page" in show.stdout
+    console = Console(record=True, width=120)
+    console.print(summary_table([result], 1.0))
+    assert "1 episodes ended by an error" in console.export_text()

@@ -179,3 +179,19 @@ def test_alfworld_data_points_at_the_games_folder(tmp_path, monkeypatch):
     assert_one_line_error(
         process, f"no such games folder: {tmp_path / 'nowhere' / 'json_2.1.1' / 'valid_unseen'}"
     )
+
+
+def test_prompt_key_without_a_prompt_file():
+    assert_one_line_error(
+        react("run", "--task", "hotpotqa", "--prompt-key", "act"), "--prompt-key picks an entry"
+    )
+
+
+def test_cot_prompt_key_for_a_method_that_does_not_vote(tmp_path):
+    process = react("bench", "--task", "hotpotqa", "--cot-prompt-key", "x", "--out", tmp_path / "r.jsonl")
+    assert_one_line_error(process, "--cot-prompt-key picks the votes' prompt")
+
+
+def test_alfworld_has_no_cot():
+    process = react("bench", "--task", "alfworld", "--method", "cot", "--out", "/dev/null")
+    assert_one_line_error(process, "method 'cot' is not available for alfworld (it has: react, act)")

@@ -52,3 +52,7 @@ def test_prompt_beyond_the_context_window_ends_the_episode(smollm2_path, demo_wi
     result = Agent(small, HotpotQAEnv(demo_wiki)).run(demo_questions[0])
     assert result.stop_reason is StopReason.context_full
     assert "exceed context window" in result.error
+
+
+def test_the_build_says_what_llama_cpp_was_compiled_for(smollm2):
+    assert smollm2.build.startswith("CPU :") and "|" not in smollm2.build

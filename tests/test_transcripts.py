@@ -74,7 +74,7 @@ def play(prompt: Prompt, outputs: list[str], tasks, env, *, max_steps: int = 7):
     """Play each task in turn with one scripted model; returns the results and every request."""
     model = ScriptedModel(outputs)
     results = [Agent(model, env, prompt=prompt, max_steps=max_steps).run(task) for task in tasks]
-    assert model._next == len(outputs), "every scripted output is used"
+    assert len(model.requests) == len(outputs), "every scripted output is used"
     return results, model.requests
 
 
@@ -226,7 +226,7 @@ def first_game():
 def play_game(env, game, outputs):
     model = ScriptedModel(outputs)
     result = Agent(model, env, max_steps=50).run(game)
-    assert model._next == len(outputs)
+    assert len(model.requests) == len(outputs)
     return result, model.requests
 
 

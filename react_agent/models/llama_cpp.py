@@ -100,6 +100,14 @@ class LlamaCppModel:
         self._prompt_tokens = 0
         self._wrap_counters()
 
+    @property
+    def build(self) -> str:
+        """What llama.cpp was compiled to use here (SIMD features...): greedy outputs can differ
+        between builds, so a run records it."""
+        import llama_cpp
+
+        return " ".join(llama_cpp.llama_print_system_info().decode().replace("|", " ").split())
+
     def _wrap_counters(self) -> None:
         # llama-cpp-python's generate() calls self.eval(tokens) once for the uncached prompt suffix
         # and once per sampled token after it; instance attributes shadow the methods it calls.

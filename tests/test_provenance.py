@@ -1,0 +1,97 @@
+"""What a run records of how it was made, what makes two runs the same run, and how the
+leaderboard keeps different runs apart."""
+
+from react_agent import EpisodeResult, RunConfig, StopReason
+from react_agent.datafiles import FileDigest
+from react_agent.leaderboard import rows
+from react_agent.provenance import PromptUse, differences
+
+
+def config(**changes) -> RunConfig:
+    base = RunConfig(
+        task="hotpotqa",
+        method="react",
+        data="/data/sample.jsonl",
+        data_files=[FileDigest(path="/data/sample.jsonl", size=10, sha256="a" * 64)],
+        prompts={
+            "react": PromptUse(
+                source="built-in hotpotqa:react", format="numbered", sha256="b" * 64, temperature=0.0
+            )
+        },
+        model="m.gguf",
+        seed=0,
+        max_steps=7,
+        max_tokens=128,
+        packages={"react-agent": "0.1.0"},
+        git_commit="1" * 40,
+    )
+    return base.model_copy(update=changes)
+
+
+def test_same_bytes_from_another_folder_commit_or_machine_are_the_same_run():
+    moved = config(
+        data="/elsewhere/sample.jsonl",
+        data_files=[FileDigest(path="/elsewhere/sample.jsonl", size=10, sha256="a" * 64)],
+        git_commit="2" * 40,
+        build="CPU : AVX = 1",
+    )
+    assert moved.hash == config().hash
+
+
+def test_other_bytes_prompts_or_limits_are_another_run():
+    edited = config(data_files=[FileDigest(path="/data/sample.jsonl", size=10, sha256="c" * 64)])
+    assert edited.hash != config().hash
+    assert differences(config().identity(), edited.identity()) == ["data_files.0"]
+    hotter = config(prompts={"react": config().prompts["react"].model_copy(update={"temperature": 0.7})})
+    assert differences(config().identity(), hotter.identity()) == ["prompts.react"]
+    assert differences(config().identity(), config(max_steps=3).identity()) == ["max_steps"]
+
+
+def test_the_hash_is_recomputed_from_what_a_line_holds():
+    line = config().model_dump_json()
+    assert RunConfig.model_validate_json(line).hash == config().hash
+    tampered = line.replace('"max_steps":7', '"max_steps":3')
+    assert RunConfig.model_validate_json(tampered).hash == config(max_steps=3).hash != config().hash
+
+
+def results(run: RunConfig, n: int, em: float) -> list[EpisodeResult]:
+    return [
+        EpisodeResult(
+            task_id=str(i),
+            question="q",
+            stop_reason=StopReason.finished,
+            metrics={"em": em, "f1": em},
+            config=run,
+        )
+        for i in range(n)
+    ]
+
+
+def test_leaderboard_keeps_runs_apart_and_names_what_differs():
+    paper = config(
+        prompts={
+            "react": PromptUse(
+                source="prompts_naive.json:webthink_simple6",
+                format="numbered",
+                sha256="d" * 64,
+                temperature=0.0,
+            )
+        }
+    )
+    table = rows(results(config(), 4, 1.0) + results(config(max_steps=3), 2, 0.0) + results(paper, 3, 1.0))
+    ours = {row.method: (row.n, row.scores["em"][0]) for row in table if not row.reported}
+    assert ours == {
+        "react [max_steps=7, prompts.react.source=built-in hotpotqa:react]": (4, 100.0),
+        "react [max_steps=3, prompts.react.source=built-in hotpotqa:react]": (2, 0.0),
+        "react [max_steps=7, prompts.react.source=prompts_naive.json:webthink_simple6]": (3, 100.0),
+    }
+    assert {row.config for row in table if not row.reported} == {
+        config().hash,
+        config(max_steps=3).hash,
+        paper.hash,
+    }
+
+
+def test_a_run_alone_keeps_its_plain_label():
+    [row] = [row for row in rows(results(config(), 2, 1.0)) if not row.reported]
+    assert (row.data, row.model, row.method, row.n) == ("sample.jsonl", "m.gguf", "react", 2)
