@@ -478,8 +478,33 @@ def test_every_published_run_file_belongs_to_a_suite():
     assert {path.name for path in (REPO / "benchmarks" / "runs").glob("*.jsonl")} == outs
 
 
+@pytest.fixture(scope="module")
+def replays(tmp_path_factory):
+    """Every published run replayed through today's code: one `react bench --model replay:` process
+    per file, as many at a time as there are cores (the ALFWorld ones replay on the real engine)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import SHARED_DATA
+
+    out = tmp_path_factory.mktemp("replays")
+    env = {key: value for key, value in os.environ.items() if key != "ALFWORLD_DATA"}
+    env["REACT_AGENT_CACHE"] = str(out / "cache")
+    jobs = {}
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        for _, entry in suite_entries():
+            if any("{shared}" in part for part in entry) and not SHARED_DATA.exists():
+                continue
+            args = [part.replace("{shared}", str(SHARED_DATA)) for part in entry]
+            name = args[args.index("--out") + 1]
+            args[args.index("--out") + 1] = str(out / name)
+            command = [sys.executable, "-m", "react_agent.cli", "bench", *args]
+            command += ["--model", f"replay:{REPO / 'benchmarks' / 'runs' / name}"]
+            jobs[name] = pool.submit(subprocess.run, command, capture_output=True, text=True, env=env)
+    return {name: (job.result(), out / name) for name, job in jobs.items()}
+
+
 @pytest.mark.parametrize("suite, entry", suite_entries(), ids=lambda x: x if isinstance(x, str) else x[-1])
-def test_published_runs_replay_to_their_published_scores(tmp_path, suite, entry):
+def test_published_runs_replay_to_their_published_scores(replays, suite, entry):
     """The leaderboard in benchmarks/README.md comes from these files: replaying each through
     today's code sends exactly the recorded requests (or stops, naming the task and step) and gives
     the same answers and metrics."""
@@ -487,13 +512,10 @@ def test_published_runs_replay_to_their_published_scores(tmp_path, suite, entry)
 
     if any("{shared}" in part for part in entry):
         need_shared(SHARED_DATA)
-    args = [part.replace("{shared}", str(SHARED_DATA)) for part in entry]
-    name = args[args.index("--out") + 1]
-    recorded = REPO / "benchmarks" / "runs" / name
-    args[args.index("--out") + 1] = str(tmp_path / name)
-    process = cli("bench", *args, "--model", f"replay:{recorded}")
+    name = entry[entry.index("--out") + 1]
+    process, replayed = replays[name]
     assert process.returncode == 0, process.stderr
-    assert by_task(tmp_path / name) == by_task(recorded)
+    assert by_task(replayed) == by_task(REPO / "benchmarks" / "runs" / name)
 
 
 def test_show_prints_the_traceback_of_an_episode_that_a_bug_ended(tmp_path, demo_wiki, demo_questions):
