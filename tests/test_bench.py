@@ -372,6 +372,20 @@ def test_replay_stops_where_the_request_differs_naming_task_and_step(server, tmp
     same = cli(*replay, "--out", tmp_path / "same.jsonl")
     assert same.returncode == 0, same.stderr
 
+    # A changed prompt (our own, with one word of its instruction changed) differs at the first step.
+    from react_agent.prompts import builtin_prompts
+
+    ours = builtin_prompts("hotpotqa")["react"]
+    changed = tmp_path / "prompts.json"
+    changed.write_text(
+        json.dumps({"react": ours | {"instruction": ours["instruction"].replace("Answer", "Solve", 1)}})
+    )
+    line = one_error_line(cli(*replay, "--prompt-file", changed, "--out", tmp_path / "prompt.jsonl"))
+    assert "task 'demo-01', step 1 (model call 1): the request differs" in line
+    unchanged = tmp_path / "same-prompts.json"
+    unchanged.write_text(json.dumps({"react": ours}))
+    assert cli(*replay, "--prompt-file", unchanged, "--out", tmp_path / "same-prompt.jsonl").returncode == 0
+
     # Another token budget changes every request, from the first step on.
     line = one_error_line(cli(*replay, "--max-tokens", "64", "--out", tmp_path / "budget.jsonl"))
     assert "task 'demo-01', step 1 (model call 1): the request differs" in line
