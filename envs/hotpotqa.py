@@ -6,6 +6,7 @@ import hashlib
 import re
 import string
 from collections import Counter
+from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from pydantic import BaseModel, ValidationError
 from react_agent.datafiles import DataFileError, read_records
 from react_agent.environment import Observation, Outcome
 from react_agent.prompts import Prompt, builtin_prompt, choose_key, prompt_from, read_prompt_file
-from react_agent.tools.wikipedia import Wiki, WikiBrowser
+from react_agent.toolbox import Tool, ToolEnvironment, instruction_for
+from react_agent.tools.wikipedia import Wiki, WikiBrowser, wiki_tools
 from react_agent.trajectory import Action
 
 _DEMO = files("react_agent.envs").joinpath("data")
@@ -84,9 +86,12 @@ def hotpotqa_prompt(
 
     From a file, `prompt_key` picks the entry; without one, the entry named after the method, else
     the paper's key for it (`webthink_simple6` for react...). An entry of the paper's layout (the
-    examples alone) takes its instruction and step format from our prompt of the same method.
+    examples alone) takes its instruction and step format from our prompt of the same method. The
+    instruction of the methods that act is written from the tools (Search, Lookup, Finish).
     """
     ours = builtin_prompt("hotpotqa", method)
+    if method in ("react", "act"):
+        ours = replace(ours, instruction=instruction_for(wiki_tools(WikiBrowser(None)), ours.format))
     if prompt_file is None:
         return ours
     data = read_prompt_file(prompt_file)
@@ -137,41 +142,42 @@ def f1_score(prediction: str, gold: str) -> float:
 # ---------------------------------------------------------------- the environment
 
 
-class HotpotQAEnv:
-    """Answer a question with Search[entity], Lookup[keyword] and Finish[answer] over a wiki.
+class HotpotQAEnv(ToolEnvironment):
+    """Answer a question with Search[entity], Lookup[keyword] and Finish[answer] over a wiki: the
+    tools of `tools.wikipedia.wiki_tools`, over a browser of the episode's own.
 
-    Observations follow the ReAct paper's environment; anything else is `Invalid action: ...`.
+    Observations follow the ReAct paper's environment: `Invalid action: ...` for anything else,
+    `Nice thought.` for a thought written as `Think[...]`, and `Episode finished, reward = <EM>`.
     `prompt` is the method's prompt (default: our ReAct prompt); see `hotpotqa_prompt`.
     """
 
     def __init__(self, wiki: Wiki, *, prompt: Prompt | None = None):
+        super().__init__(observation_chars=None)  # the paper's observations are shown whole
         self.wiki = wiki
         self._prompt = prompt or hotpotqa_prompt("react")
         self.question: Question | None = None
-        self.answer: str | None = None
-        self._browser = WikiBrowser(wiki)
+
+    def tools_for(self, task: Question) -> list[Tool]:
+        return wiki_tools(WikiBrowser(self.wiki))
 
     def prompt(self, task: Question) -> Prompt:
         return self._prompt
 
     def reset(self, task: Question) -> str:
         self.question = task
-        self.answer = None
-        self._browser = WikiBrowser(self.wiki)
-        return f"Question: {task.question}"
+        return super().reset(task)
 
-    def step(self, action: Action) -> Observation:
-        if action.name == "search" and action.argument is not None:
-            return Observation(self._browser.search(action.argument))
-        if action.name == "lookup" and action.argument is not None:
-            return Observation(self._browser.lookup(action.argument))
+    def call_for(self, action: Action) -> tuple[Tool, dict[str, Any]] | Observation:
         if action.name == "think" and action.argument is not None:
             return Observation("Nice thought.")
-        if action.name == "finish" and action.argument is not None:
-            self.answer = action.argument
-            em = self.outcome().metrics["em"]
-            return Observation(f"Episode finished, reward = {em:g}", done=True, reward=em)
-        return Observation(f"Invalid action: {action.text}")
+        return super().call_for(action)
+
+    def finished(self, answer: str) -> Observation:
+        em = self.outcome().metrics["em"]
+        return Observation(f"Episode finished, reward = {em:g}", done=True, reward=em)
+
+    def invalid_action(self, action: Action) -> str:
+        return f"Invalid action: {action.text}"
 
     def outcome(self) -> Outcome:
         if self.question is None:

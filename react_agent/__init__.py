@@ -5,6 +5,7 @@ from react_agent.environment import Environment, Observation, Outcome, ToolError
 from react_agent.episode import Episode
 from react_agent.prompts import Prompt
 from react_agent.provenance import RunConfig
+from react_agent.toolbox import Tool, ToolEnvironment, tool
 from react_agent.trajectory import Action, EpisodeResult, EpisodeStart, ModelOutput, Step, StopReason, Usage
 
 __version__ = "0.1.0"
@@ -22,8 +23,11 @@ __all__ = [
     "Prompt",
     "RunConfig",
     "Step",
+    "Tool",
+    "ToolEnvironment",
     "StopReason",
     "ToolError",
     "Usage",
     "__version__",
+    "tool",
 ]

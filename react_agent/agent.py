@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ class _ModelCall:
 class _EnvCall:
     method: Callable[[Any], Any]
     argument: Any
+    async_method: Callable[[Any], Awaitable[Any]] | None = None  # what async runners await instead
 
 
 # What a caller of stream() sees: the start, each step as it ends, and the result.
@@ -44,6 +45,8 @@ _Script = Generator["_ModelCall | _EnvCall | Event", Any, None]
 class Agent:
     """A ReAct agent: a model, an environment, and the rules of the loop.
 
+    The environment is `env`, or one made of `tools` (functions or `Tool`s; see
+    `react_agent.toolbox`), with `instructions` and few-shot `examples` of their own if given.
     `run(task)` plays one episode; `stream(task)` yields an `EpisodeStart`, each `Step` as it
     ends, and then the `EpisodeResult`; `arun` / `astream` do the same with the model's async
     client. One Agent plays one episode at a time, since the environment holds its state.
@@ -52,13 +55,22 @@ class Agent:
     def __init__(
         self,
         model: Model,
-        env: Environment,
+        env: Environment | None = None,
         *,
+        tools: Iterable[Any] | None = None,
+        instructions: str | None = None,
+        examples: str | Sequence[str] | None = None,
         prompt: Prompt | None = None,
         max_steps: int = 7,
         max_tokens: int = 128,
         temperature: float | None = None,
     ):
+        if (env is None) == (tools is None):
+            raise TypeError("an Agent takes an environment (env=...) or tools (tools=[...]), one of them")
+        if env is None:
+            from react_agent.toolbox import ToolEnvironment
+
+            env = ToolEnvironment(tools or [], instructions=instructions, examples=examples)
         self.temperature = temperature  # None: the model's own; set for sampling (CoT-SC)
         self.model = model
         self.env = env
@@ -92,8 +104,10 @@ class Agent:
         while (item := script.next()) is not None:
             if isinstance(item, _ModelCall):
                 await script.areply_with(item.model.acomplete, item.request, item.stop_when)
+            elif isinstance(item, _EnvCall) and item.async_method is not None:
+                await script.areply_with(item.async_method, item.argument)
             elif isinstance(item, _EnvCall):
-                # Environments are synchronous (SQLite, a game engine): keep them off the loop.
+                # A synchronous environment (SQLite, a game engine) is kept off the event loop.
                 await script.areply_with(asyncio.to_thread, item.method, item.argument)
             else:
                 yield item
@@ -132,7 +146,7 @@ class Agent:
                 continue
             call_started = time.perf_counter()
             try:
-                observation = yield _EnvCall(self.env.step, action)
+                observation = yield _EnvCall(self.env.step, action, getattr(self.env, "astep", None))
             except ToolError as error:  # an expected failure of the action: news for the model
                 observation = Observation(text=str(error))
             except Exception as error:  # a bug in the environment: the episode cannot go on

@@ -73,7 +73,8 @@ class Environment(Protocol):
 
     def step(self, action: Action) -> Observation:
         """Carry out one action. Bad actions are observations (`Invalid action: ...`), not errors;
-        an action that fails as actions can (a timeout) raises `ToolError`."""
+        an action that fails as actions can (a timeout) raises `ToolError`. An environment may
+        also have `async def astep(action)`, which async runners await instead."""
 
     def outcome(self) -> Outcome:
         """The answer given, the gold one, and the task's metrics, whether or not it finished."""

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from react_agent.datafiles import DataFileError, FileDigest, default_cache_dir, read_records
 from react_agent.environment import ToolError
+from react_agent.toolbox import Tool, tool
 
 SEARCH_SENTENCES = 5  # a Search shows the page's first five sentences
 SIMILAR_TITLES = 5
@@ -83,6 +84,24 @@ class WikiBrowser:
             return "No more results."
         self._shown += 1
         return f"(Result {self._shown} / {len(self._matches)}) {self._matches[self._shown - 1]}"
+
+
+def wiki_tools(browser: WikiBrowser) -> list[Tool]:
+    """The paper's HotpotQA tools, Search[entity] and Lookup[keyword], over one browser (an episode
+    has a browser of its own: Lookup reads the page its last Search opened)."""
+
+    @tool(name="Search")
+    def search(entity: str) -> str:
+        """opens the Wikipedia page titled entity and shows its first sentences; if there is no such
+        page, it lists similar titles to search instead."""
+        return browser.search(entity)
+
+    @tool(name="Lookup")
+    def lookup(keyword: str) -> str:
+        """shows the next sentence of the open page that contains keyword."""
+        return browser.lookup(keyword)
+
+    return [search, lookup]
 
 
 def split_sentences(text: str) -> list[str]:

@@ -1,0 +1,264 @@
+"""Tools from plain functions, and the environment in which a model uses them.
+
+`@tool` turns a function into a `Tool`: its name, the first paragraph of its docstring as what it
+does, and its signature (type hints, defaults) as its arguments, validated with pydantic. Actions
+keep the paper's `Name[argument]` layout: a tool of one parameter takes the bracket's text, a tool
+of several takes a JSON object (`Multiply[{"a": 17, "b": 23}]`); names match in any case.
+
+`ToolEnvironment` turns a list of tools into an `Environment`: `Finish[answer]` is built in, and
+the instruction that lists the tools in the paper's style ("(1) Search[entity] opens ...") is
+written from them (`react_agent/prompts/tools.json` holds its wording). A bad argument, an unknown
+tool, or a `ToolError` raised by a tool is an observation saying what was wrong and what is
+accepted; any other exception from a tool is a bug, and ends the episode with its traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ValidationError, create_model
+
+from react_agent.environment import Observation, Outcome, ToolError
+from react_agent.formats import FINISH
+from react_agent.prompts import Prompt
+from react_agent.trajectory import Action
+
+OBSERVATION_CHARS = 2000  # a tool's answer is cut to this many characters
+_NUMBERS = "zero one two three four five six seven eight nine ten".split()
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the model can call as `Name[argument]`. Calling the tool calls the function."""
+
+    name: str
+    description: str
+    function: Callable[..., Any]
+    arguments: type[BaseModel]  # the function's parameters as a pydantic model
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(*args, **kwargs)
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.arguments.model_fields)
+
+    @property
+    def signature(self) -> str:
+        """How the instruction shows it: `Search[entity]`, `Multiply[{"a": int, "b": int}]`."""
+        if len(self.parameters) == 1:
+            return f"{self.name}[{self.parameters[0]}]"
+        fields = []
+        for name, field in self.arguments.model_fields.items():
+            shown = f'"{name}": {_type_name(field.annotation)}'
+            fields.append(shown if field.is_required() else f"{shown} (default {field.default!r})")
+        return f"{self.name}[{{{', '.join(fields)}}}]"
+
+    def bind(self, text: str) -> dict[str, Any]:
+        """The keyword arguments that the bracket's text gives, validated; `ToolError` says what
+        is wrong with them and what the tool takes."""
+        if len(self.parameters) == 1:
+            values: Any = {self.parameters[0]: text}
+        elif not self.parameters:
+            values = {}
+        else:
+            try:
+                values = json.loads(text)
+            except json.JSONDecodeError:
+                values = None
+            if not isinstance(values, dict):
+                raise ToolError(f"{self.name} takes a JSON object: {self.signature}")
+        try:
+            return dict(self.arguments.model_validate(values))
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'argument'}: {e['msg']}" for e in error.errors()
+            )
+            raise ToolError(
+                f"Invalid input for {self.name} ({problems}). It takes {self.signature}."
+            ) from None
+
+
+def tool(
+    function: Callable[..., Any] | None = None, *, name: str | None = None, description: str | None = None
+) -> Any:
+    """`@tool` or `@tool(name=..., description=...)`: a `Tool` made from a function. The name is the
+    function's, capitalized as the paper writes its actions; the description, the first paragraph
+    of its docstring."""
+
+    def make(function: Callable[..., Any]) -> Tool:
+        return as_tool(function, name=name, description=description)
+
+    return make(function) if function is not None else make
+
+
+def as_tool(
+    function: Callable[..., Any] | Tool, *, name: str | None = None, description: str | None = None
+) -> Tool:
+    if isinstance(function, Tool):
+        return function
+    hints = get_type_hints(function)
+    fields: dict[str, Any] = {}
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise TypeError(f"a tool's parameters are named: {function.__name__} takes *{parameter.name}")
+        annotation = hints.get(parameter.name, str)
+        default = ... if parameter.default is parameter.empty else parameter.default
+        fields[parameter.name] = (annotation, default)
+    tool_name = name or _capitalized(function.__name__)
+    doc = inspect.getdoc(function) or ""
+    return Tool(
+        name=tool_name,
+        description=description or doc.split("\n\n")[0].replace("\n", " ").strip(),
+        function=function,
+        arguments=create_model(f"{tool_name}Arguments", **fields),
+    )
+
+
+def _capitalized(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
+def as_text(value: Any, limit: int | None = OBSERVATION_CHARS) -> str:
+    """A tool's answer as an observation: text as it is, anything else as JSON, cut to `limit`."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if limit is not None and len(text) > limit:
+        text = f"{text[:limit]} [... {len(text) - limit} more characters]"
+    return text
+
+
+def run_coroutine(coroutine: Any) -> Any:
+    """The result of a coroutine, from synchronous code, whether or not an event loop is running
+    in this thread (inside one, the coroutine runs on a loop of its own in another thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+# ---------------------------------------------------------------- the environment
+
+
+def _wording() -> dict[str, Any]:
+    return json.loads(files("react_agent.prompts").joinpath("tools.json").read_text(encoding="utf-8"))
+
+
+def instruction_for(tools: Sequence[Tool], step_format: str = "numbered", *, examples: bool = True) -> str:
+    """The paper-style instruction that lists the tools and Finish (wording: prompts/tools.json)."""
+    wording = _wording()
+    if step_format not in wording["intro"]:
+        raise ValueError(f"tools are used in the formats {', '.join(wording['intro'])}, not {step_format!r}")
+    lines = [f"{tool.signature} {tool.description}" for tool in tools] + [wording["finish"]]
+    count = _NUMBERS[len(lines)] if len(lines) < len(_NUMBERS) else str(len(lines))
+    text = wording["intro"][step_format].format(count=count)
+    text += "".join(f"({i}) {line}\n" for i, line in enumerate(lines, start=1))
+    return text + (wording["examples"] if examples else "")
+
+
+def question_of(task: Any) -> str:
+    """The text of a task: a string, or an object's `question`."""
+    return task if isinstance(task, str) else str(getattr(task, "question", task))
+
+
+class ToolEnvironment:
+    """An `Environment` of tools: each action calls one, `Finish[answer]` ends the task.
+
+    `tools` are `Tool`s or plain functions; `instructions` replaces the instruction written from
+    them; `examples` are few-shot examples (text, or a list of examples joined in order). A task is
+    a string or has a `question`; the episode starts with `Question: <it>`. Subclasses give tools
+    of their own per episode (`tools_for`), score the answer (`outcome`) or word observations
+    (`finished`, `invalid_action`).
+    """
+
+    def __init__(
+        self,
+        tools: Iterable[Tool | Callable[..., Any]] = (),
+        *,
+        instructions: str | None = None,
+        examples: str | Sequence[str] | None = None,
+        step_format: str = "numbered",
+        observation_chars: int | None = OBSERVATION_CHARS,  # None: observations are never cut
+    ):
+        self.tools = [as_tool(t) for t in tools]
+        self.instructions = instructions
+        self.examples = examples if isinstance(examples, str) or examples is None else "".join(examples)
+        self.step_format = step_format
+        self.observation_chars = observation_chars
+        self.task: Any = None
+        self.answer: str | None = None
+        self._by_name: dict[str, Tool] = {}
+
+    def tools_for(self, task: Any) -> list[Tool]:
+        """The tools of an episode: the same for every task, unless a subclass says otherwise."""
+        return self.tools
+
+    def prompt(self, task: Any) -> Prompt:
+        instruction = self.instructions
+        if instruction is None:
+            instruction = instruction_for(
+                self.tools_for(task), self.step_format, examples=bool(self.examples)
+            )
+        return Prompt(instruction=instruction, examples=self.examples or "", format=self.step_format)
+
+    def reset(self, task: Any) -> str:
+        self.task, self.answer = task, None
+        self._by_name = {tool.name.lower(): tool for tool in self.tools_for(task)}
+        return f"Question: {question_of(task)}"
+
+    def step(self, action: Action) -> Observation:
+        call = self.call_for(action)
+        if isinstance(call, Observation):
+            return call
+        tool, arguments = call
+        result = tool.function(**arguments)
+        if inspect.isawaitable(result):
+            result = run_coroutine(result)
+        return Observation(as_text(result, self.observation_chars))
+
+    async def astep(self, action: Action) -> Observation:
+        """`step` for async runners: async tools are awaited, others run in a worker thread."""
+        call = self.call_for(action)
+        if isinstance(call, Observation):
+            return call
+        tool, arguments = call
+        if inspect.iscoroutinefunction(tool.function):
+            result = await tool.function(**arguments)
+        else:
+            result = await asyncio.to_thread(tool.function, **arguments)
+            if inspect.isawaitable(result):
+                result = await result
+        return Observation(as_text(result, self.observation_chars))
+
+    def call_for(self, action: Action) -> tuple[Tool, dict[str, Any]] | Observation:
+        """The tool an action calls and its arguments, or the observation that answers it without
+        a tool (Finish, an invalid action)."""
+        if action.name == FINISH and action.argument is not None:
+            self.answer = action.argument
+            return self.finished(action.argument)
+        tool = self._by_name.get(action.name or "")
+        if tool is None or action.argument is None:
+            return Observation(self.invalid_action(action))
+        return tool, tool.bind(action.argument)  # ToolError: the runner shows it as the observation
+
+    def finished(self, answer: str) -> Observation:
+        return Observation("Episode finished.", done=True)
+
+    def invalid_action(self, action: Action) -> str:
+        accepted = ", ".join(tool.signature for tool in self._by_name.values())
+        return f"Invalid action: {action.text}. The actions are {accepted}, and Finish[answer]."
+
+    def outcome(self) -> Outcome:
+        return Outcome(answer=self.answer)

@@ -1,0 +1,148 @@
+"""Tools from plain functions, and agents that use them."""
+
+import asyncio
+import json
+
+import pytest
+
+from react_agent import Agent, StopReason, ToolError, tool
+from react_agent.models import ScriptedModel
+from react_agent.toolbox import ToolEnvironment, as_tool, instruction_for
+
+
+@tool
+def multiply(a: int, b: int) -> int:
+    """Multiply two whole numbers.
+
+    Only the first paragraph is the tool's description."""
+    return a * b
+
+
+def test_the_readme_example_with_a_scripted_model():
+    model = ScriptedModel(
+        [' I multiply.\nAction 1: Multiply[{"a": 17, "b": 23}]', " It is 391.\nAction 2: Finish[391]"]
+    )
+    agent = Agent(model=model, tools=[multiply])
+    result = agent.run("What is 17 times 23?")
+    assert result.answer == "391" and result.stop_reason is StopReason.finished
+    assert result.steps[0].observation == "391"
+    first = model.requests[0].prompt
+    assert '(1) Multiply[{"a": int, "b": int}] Multiply two whole numbers.\n' in first
+    assert "(2) Finish[answer] gives the answer and ends the task.\n" in first
+    assert first.endswith("Question: What is 17 times 23?\nThought 1:")
+    assert "Here are some examples" not in first  # zero-shot: no examples promised
+
+
+def test_a_decorated_function_is_still_a_function():
+    assert multiply(6, 7) == 42 and multiply.name == "Multiply" and multiply.parameters == ["a", "b"]
+
+
+def play(tools, *outputs, **options):
+    model = ScriptedModel(list(outputs))
+    return Agent(model=model, tools=tools, **options).run("q?"), model
+
+
+def test_a_bad_argument_is_an_observation_naming_the_field():
+    result, _ = play([multiply], ' x\nAction 1: Multiply[{"a": "x"}]', " y\nAction 2: Finish[no]")
+    observation = result.steps[0].observation
+    assert observation.startswith("Invalid input for Multiply (a: Input should be a valid integer")
+    assert "b: Field required" in observation and observation.endswith(
+        'It takes Multiply[{"a": int, "b": int}].'
+    )
+    assert result.stop_reason is StopReason.finished
+
+
+def test_not_a_json_object_and_an_unknown_tool_say_what_is_accepted():
+    result, _ = play(
+        [multiply], " x\nAction 1: Multiply[17, 23]", " y\nAction 2: Divide[4]", " z\nAction 3: Finish[no]"
+    )
+    assert result.steps[0].observation == 'Multiply takes a JSON object: Multiply[{"a": int, "b": int}]'
+    assert result.steps[1].observation == (
+        'Invalid action: Divide[4]. The actions are Multiply[{"a": int, "b": int}], and Finish[answer].'
+    )
+
+
+def test_one_parameter_takes_the_bracket_text_and_names_match_in_any_case():
+    @tool
+    def square(n: int) -> int:
+        """Square a number."""
+        return n * n
+
+    result, model = play([square], " x\nAction 1: SQUARE[12]", " y\nAction 2: finish[144]")
+    assert result.steps[0].observation == "144" and result.answer == "144"
+    assert "(1) Square[n] Square a number.\n" in model.requests[0].prompt
+
+
+def test_a_tool_error_is_the_observation_and_any_other_exception_ends_the_episode():
+    @tool
+    def fetch(url: str) -> str:
+        """Fetch a page."""
+        if url == "down":
+            raise ToolError("The site did not answer.")
+        raise KeyError(url)
+
+    result, _ = play([fetch], " x\nAction 1: Fetch[down]", " y\nAction 2: Fetch[bug]")
+    assert result.steps[0].observation == "The site did not answer."
+    assert result.stop_reason is StopReason.error and len(result.steps) == 1
+    assert "Traceback" in result.error and result.error.rstrip().endswith("KeyError: 'bug'")
+
+
+async def slow_double(x: int) -> int:
+    """Double a number, after a pause."""
+    await asyncio.sleep(0.01)
+    return 2 * x
+
+
+def test_async_tools_are_awaited_in_arun_and_run_in_run():
+    outputs = [" x\nAction 1: SlowDouble[21]", " y\nAction 2: Finish[42]"]
+    result = asyncio.run(Agent(model=ScriptedModel(outputs), tools=[slow_double]).arun("q?"))
+    assert result.steps[0].observation == "42"
+    result, _ = play([slow_double], *outputs)
+    assert result.steps[0].observation == "42"
+
+    async def run_inside_a_loop():  # the sync API called from async code still works
+        return Agent(model=ScriptedModel(outputs), tools=[slow_double]).run("q?")
+
+    assert asyncio.run(run_inside_a_loop()).steps[0].observation == "42"
+
+
+def test_any_value_is_shown_as_text_and_cut_to_length():
+    def table(rows: int) -> list[dict[str, int]]:
+        """Make a table."""
+        return [{"row": i} for i in range(rows)]
+
+    env = ToolEnvironment([table], observation_chars=30)
+    model = ScriptedModel([" x\nAction 1: Table[2]", " y\nAction 2: Table[100]", " z\nAction 3: Finish[ok]"])
+    result = Agent(model, env).run("q?")
+    assert json.loads(result.steps[0].observation) == [{"row": 0}, {"row": 1}]
+    whole = json.dumps([{"row": i} for i in range(100)])
+    assert result.steps[1].observation == f"{whole[:30]} [... {len(whole) - 30} more characters]"
+
+
+def test_instruction_and_examples_of_ones_own():
+    env = ToolEnvironment(
+        [multiply], instructions="Use the tools.\n", examples=["Question: a\n", "Question: b\n"]
+    )
+    prompt = env.prompt("q?")
+    assert (prompt.instruction, prompt.examples) == ("Use the tools.\n", "Question: a\nQuestion: b\n")
+    assert instruction_for([multiply]).endswith("Here are some examples.\n")
+
+
+def test_defaults_and_names_of_ones_own():
+    def convert(value: float, unit: str = "km") -> str:
+        """Convert a length."""
+        return f"{value} {unit}"
+
+    converter = as_tool(convert, name="ToMiles", description="turns a length into miles")
+    assert converter.signature == """ToMiles[{"value": float, "unit": str (default 'km')}]"""
+    env = ToolEnvironment([converter])
+    env.reset("q?")
+    from react_agent.trajectory import Action
+
+    observation = env.step(Action(text='ToMiles[{"value": 3}]', name="tomiles", argument='{"value": 3}'))
+    assert observation.text == "3.0 km"
+
+
+def test_an_agent_takes_an_environment_or_tools():
+    with pytest.raises(TypeError, match="one of them"):
+        Agent(ScriptedModel([]))
