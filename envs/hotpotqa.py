@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import string
 from collections import Counter
@@ -62,6 +63,23 @@ def _question(where: str, record: Any) -> Question:
         problem = error.errors()[0]
         field = ".".join(str(part) for part in problem["loc"])
         raise DataFileError(f"{where}: field {field!r}: {problem['msg'].lower()}") from None
+
+
+REACT500 = (7405, 233, 500)  # the official dev file's size, the paper's shuffle seed, the sample's size
+
+
+def react500(questions: list[Question]) -> list[Question]:
+    """The paper's 500 dev questions: `random.Random(233)` shuffles the indices of the official
+    dev file's 7,405 questions, and the first 500 are taken."""
+    size, seed, take = REACT500
+    if len(questions) != size:
+        raise DataFileError(
+            f"the react500 sample needs HotpotQA's official dev file ({size:,} questions), "
+            f"not {len(questions):,}"
+        )
+    indices = list(range(size))
+    random.Random(seed).shuffle(indices)
+    return [questions[i] for i in indices[:take]]
 
 
 def _id_from_text(question: Any) -> str:

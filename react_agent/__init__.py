@@ -1,10 +1,25 @@
-"""react-agent: ReAct agents (Thought / Action / Observation) on local or remote language models."""
+"""react-agent: ReAct agents (Thought / Action / Observation) on local or remote language models.
+
+The names an app needs are here: `Agent`, `tool` (and `Tool`, `ToolEnvironment`, `ToolError`,
+`McpTools`) to give it tools, `run_all` / `run_many` to play many tasks (concurrently, resumable to
+a results file), the paper's methods (`make_player`, `SelfConsistency` and the two hybrids), and
+the records they produce. Model backends are in `react_agent.models`.
+"""
 
 from react_agent.agent import Agent
 from react_agent.environment import Environment, Observation, Outcome, ToolError
 from react_agent.episode import Episode
+from react_agent.mcp_tools import McpTools
+from react_agent.methods import (
+    ReactThenSelfConsistency,
+    SelfConsistency,
+    SelfConsistencyThenReact,
+    make_player,
+)
 from react_agent.prompts import Prompt
 from react_agent.provenance import RunConfig
+from react_agent.results import read_results
+from react_agent.runner import run_all, run_many
 from react_agent.toolbox import Tool, ToolEnvironment, tool
 from react_agent.trajectory import Action, EpisodeResult, EpisodeStart, ModelOutput, Step, StopReason, Usage
 
@@ -17,17 +32,25 @@ __all__ = [
     "Episode",
     "EpisodeResult",
     "EpisodeStart",
+    "McpTools",
     "ModelOutput",
     "Observation",
     "Outcome",
     "Prompt",
+    "ReactThenSelfConsistency",
     "RunConfig",
+    "SelfConsistency",
+    "SelfConsistencyThenReact",
     "Step",
+    "StopReason",
     "Tool",
     "ToolEnvironment",
-    "StopReason",
     "ToolError",
     "Usage",
     "__version__",
+    "make_player",
+    "read_results",
+    "run_all",
+    "run_many",
     "tool",
 ]

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 import os
-import random
 import sys
 import time
 from collections.abc import Callable
@@ -36,7 +35,6 @@ from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
 EXIT_BAD_INPUT = 2
 ONE_STEP_METHODS = {"cot", "standard"}  # they answer at once, with no tool
-REACT500 = (7405, 233, 500)  # the official dev file's size, the paper's shuffle seed, the sample
 
 
 class UserError(Exception):
@@ -184,6 +182,7 @@ def hotpotqa_task(args: argparse.Namespace) -> TaskSetup:
         HotpotQAEnv,
         hotpotqa_prompt,
         load_questions,
+        react500,
         votes_prompt,
     )
     from react_agent.tools.wikipedia import LiveWikipedia, LocalWiki
@@ -198,15 +197,7 @@ def hotpotqa_task(args: argparse.Namespace) -> TaskSetup:
         )
     questions = load_questions(args.data or DEMO_QUESTIONS)
     if getattr(args, "sample", None) == "react500":
-        size, seed, take = REACT500
-        if len(questions) != size:
-            raise UserError(
-                f"--sample react500 needs HotpotQA's official dev file ({size:,} questions); "
-                f"{args.data or DEMO_QUESTIONS} has {len(questions):,}"
-            )
-        indices = list(range(size))
-        random.Random(seed).shuffle(indices)
-        questions = [questions[i] for i in indices[:take]]
+        questions = react500(questions)
     sources = args.wiki or [DEMO_WIKI if args.data is None else args.data]
     if "live" in sources:
         if len(sources) > 1:

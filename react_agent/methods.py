@@ -147,9 +147,15 @@ class SelfConsistency:
 
 
 def _react(agent: Agent, model: Model) -> Agent:
-    """The ReAct agent of a hybrid, answering with the task's model (a replay's, per task)."""
+    """The ReAct agent of a hybrid as it was given (prompt, limits, temperature), answering with
+    the task's model (a replay's, per task)."""
     return Agent(
-        model, agent.env, prompt=agent.prompt, max_steps=agent.max_steps, max_tokens=agent.max_tokens
+        model,
+        agent.env,
+        prompt=agent.prompt,
+        max_steps=agent.max_steps,
+        max_tokens=agent.max_tokens,
+        temperature=agent.temperature,
     )
 
 

@@ -86,3 +86,20 @@ async def run_many(
 
     await asyncio.gather(*(worker() for _ in range(max(1, workers))))
     return results
+
+
+def run_all(
+    tasks: Iterable[Any],
+    make_agent: Callable[[], Agent | Any],
+    *,
+    workers: int = 1,
+    out: Path | str | None = None,
+    config: RunConfig | None = None,
+    on_result: Callable[[EpisodeResult], None] | None = None,
+) -> list[EpisodeResult]:
+    """`run_many` from synchronous code: play the tasks `workers` at a time, appending each result
+    to `out` as it ends and skipping what `out` already holds; returns the new results."""
+    path = Path(out) if out is not None else None
+    return asyncio.run(
+        run_many(tasks, make_agent, workers=workers, out=path, config=config, on_result=on_result)
+    )

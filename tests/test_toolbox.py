@@ -146,3 +146,57 @@ def test_defaults_and_names_of_ones_own():
 def test_an_agent_takes_an_environment_or_tools():
     with pytest.raises(TypeError, match="one of them"):
         Agent(ScriptedModel([]))
+
+
+class Oracle:
+    """A model that answers each question with its own number, so any order of play gives the same."""
+
+    name = "oracle"
+
+    def complete(self, request, stop_when=None):
+        from react_agent.models import Completion
+        from react_agent.trajectory import Usage
+
+        question = request.prompt.rsplit("Question: ", 1)[1].split("\n", 1)[0]
+        return Completion(f" I know.\nAction 1: Finish[{question.strip('q?')}]", Usage(calls=1))
+
+    async def acomplete(self, request, stop_when=None):
+        return self.complete(request, stop_when)
+
+
+def test_many_tasks_from_python_concurrent_and_resumable(tmp_path):
+    from react_agent import read_results, run_all
+
+    out = tmp_path / "run.jsonl"
+    first = run_all(["q1?", "q2?"], lambda: Agent(Oracle(), tools=[multiply]), workers=2, out=out)
+    assert sorted(r.answer for r in first) == ["1", "2"]
+    again = run_all(["q1?", "q2?", "q3?"], lambda: Agent(Oracle(), tools=[multiply]), out=out)
+    assert [r.answer for r in again] == ["3"]  # the first two were already in the file
+    assert sorted(r.answer for r in read_results(out)) == ["1", "2", "3"]
+
+
+def test_a_hybrid_keeps_the_react_agent_prompt_and_temperature(demo_wiki, demo_questions):
+    from react_agent import ReactThenSelfConsistency, SelfConsistency
+    from react_agent.envs.hotpotqa import HotpotQAEnv, hotpotqa_prompt
+
+    env = HotpotQAEnv(demo_wiki)
+    model = ScriptedModel([" x\nAction 1: Finish[Seine]"])
+    act = Agent(model, env, prompt=hotpotqa_prompt("act"), temperature=0.3)
+    vote = SelfConsistency(model, env, hotpotqa_prompt("cot"), samples=1)
+    asyncio.run(ReactThenSelfConsistency(act, vote).arun(demo_questions[0]))
+    [request] = model.requests  # Act finished: no votes
+    assert request.prompt.endswith("\nAction 1:") and request.temperature == 0.3
+
+
+def test_the_react500_sample_is_the_paper_shuffle():
+    import random
+
+    from react_agent.datafiles import DataFileError
+    from react_agent.envs.hotpotqa import Question, react500
+
+    questions = [Question(id=str(i), question=f"q{i}", answer="a") for i in range(7405)]
+    indices = list(range(7405))
+    random.Random(233).shuffle(indices)
+    assert [q.id for q in react500(questions)] == [str(i) for i in indices[:500]]
+    with pytest.raises(DataFileError, match="official dev file"):
+        react500(questions[:10])
