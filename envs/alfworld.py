@@ -11,18 +11,21 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from react_agent.datafiles import DataFileError
+from react_agent.datafiles import DataFileError, FileDigest
 from react_agent.environment import Observation, Outcome
 from react_agent.prompts import Prompt, builtin_prompt, prompt_from, read_prompt_file
+from react_agent.tasks import TaskError, TaskOptions, TaskSetup
 from react_agent.trajectory import Action
 
 MAX_STEPS = 50
@@ -201,3 +204,39 @@ class AlfWorldEnv:
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+
+
+# ---------------------------------------------------------------- the task, for react run / bench
+
+
+def setup(options: TaskOptions) -> TaskSetup:
+    """ALFWorld as `react run --task alfworld` plays it: the games below `options.data` (`--games`),
+    else `$ALFWORLD_DATA`'s unseen split, else the built-in set; `react` or `act`."""
+    user_data = os.environ.get("ALFWORLD_DATA")  # read first: importing alfworld sets a default of its own
+    if options.method not in METHODS:
+        raise TaskError(
+            f"method {options.method!r} is not available for alfworld (it has: {', '.join(METHODS)})"
+        )
+    if options.cot_prompt_key:
+        raise TaskError("--cot-prompt-key is for hotpotqa's voting methods")
+    make_env = partial(
+        AlfWorldEnv, method=options.method, prompt_file=options.prompt_file, prompt_key=options.prompt_key
+    )
+    make_env()  # first: it says clearly when alfworld is missing, or the prompt file is wrong
+    if options.data is not None:
+        folder = options.data
+    elif user_data:
+        folder = Path(user_data) / "json_2.1.1" / EVAL_SPLIT
+    else:
+        from react_agent.envs.alfworld_games import builtin_games_folder
+
+        folder = builtin_games_folder()
+    games = find_games(folder)
+    return TaskSetup(
+        games,
+        make_env=make_env,
+        max_steps=MAX_STEPS,
+        data=str(options.data or user_data or "built-in"),
+        data_files=[FileDigest.of_folder(folder, [game.game_file for game in games])],
+        packages=["alfworld", "textworld"],
+    )

@@ -8,15 +8,17 @@ import re
 import string
 from collections import Counter
 from dataclasses import replace
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from react_agent.datafiles import DataFileError, read_records
+from react_agent.datafiles import DataFileError, FileDigest, read_records
 from react_agent.environment import Observation, Outcome
 from react_agent.prompts import Prompt, builtin_prompt, choose_key, prompt_from, read_prompt_file
+from react_agent.tasks import TaskError, TaskOptions, TaskSetup
 from react_agent.toolbox import Tool, ToolEnvironment, instruction_for
 from react_agent.tools.wikipedia import Wiki, WikiBrowser, wiki_tools
 from react_agent.trajectory import Action
@@ -207,3 +209,52 @@ class HotpotQAEnv(ToolEnvironment):
             metrics={"em": exact_match(answer, gold), "f1": f1_score(answer, gold)},
             category=self.question.type,
         )
+
+
+# ---------------------------------------------------------------- the task, for react run / bench
+
+
+def setup(options: TaskOptions) -> TaskSetup:
+    """HotpotQA as `react run --task hotpotqa` plays it: `options.data`'s questions (default: the
+    demo set), over `options.wiki` (files, or `live`; default: the demo wiki, or the question
+    file's own context paragraphs), with the prompts of `options.method`."""
+    from react_agent.methods import SINGLE_METHODS, VOTES, roles
+    from react_agent.tools.wikipedia import LiveWikipedia, LocalWiki
+
+    method = options.method
+    if method == "cot-sc" and options.prompt_key:
+        raise TaskError("cot-sc plays no prompt but its votes': choose that one with --cot-prompt-key")
+    if options.cot_prompt_key and (method in SINGLE_METHODS or options.prompt_file is None):
+        raise TaskError(
+            "--cot-prompt-key picks the votes' prompt of --prompt-file, for cot-sc and the hybrids"
+        )
+    questions = load_questions(options.data or DEMO_QUESTIONS)
+    if options.sample == "react500":
+        questions = react500(questions)
+    sources = options.wiki or [DEMO_WIKI if options.data is None else options.data]
+    wiki: Wiki
+    if "live" in sources:
+        if len(sources) > 1:
+            raise TaskError("--wiki live cannot be combined with wiki files")
+        if options.wiki_timeout <= 0:
+            raise TaskError("--wiki-timeout must be more than 0 seconds")
+        wiki, wiki_record = LiveWikipedia(timeout=options.wiki_timeout), "live"
+    else:
+        if options.data is not None and not options.wiki and not any(q.context for q in questions):
+            raise TaskError(f"{options.data} has no context paragraphs: give --wiki FILE or --wiki live")
+        local = LocalWiki.from_corpus(*sources)
+        wiki, wiki_record = local, local.stats.sources
+    own = next((role for role in roles(method) if role != VOTES), "react")  # cot-sc's env only scores
+    prompt = hotpotqa_prompt(own, options.prompt_file, options.prompt_key)
+    return TaskSetup(
+        questions,
+        make_env=partial(HotpotQAEnv, wiki, prompt=prompt),
+        max_steps=1 if method in ("cot", "standard") else 7,  # these answer at once, with no tool
+        score="em",
+        data=str(options.data or "built-in"),
+        data_files=[FileDigest.of(options.data or DEMO_QUESTIONS)],
+        votes_prompt=None
+        if method in SINGLE_METHODS
+        else votes_prompt(options.prompt_file, options.cot_prompt_key),
+        wiki=wiki_record,
+    )

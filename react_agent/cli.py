@@ -8,29 +8,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
 
-from react_agent import __version__
+from react_agent import __version__, tasks
 from react_agent.agent import Agent
-from react_agent.datafiles import FileDigest, file_sha256
+from react_agent.datafiles import file_sha256
 from react_agent.display import show_question, show_result, show_step, summary_table
-from react_agent.environment import Environment
-from react_agent.methods import METHODS, SC_SAMPLES, SC_TEMPERATURE, SINGLE_METHODS, VOTES, roles
+from react_agent.methods import METHODS, SC_SAMPLES, SC_TEMPERATURE, VOTES, roles
 from react_agent.models.base import Model, ModelUnavailable
-from react_agent.prompts import Prompt, PromptFileError
+from react_agent.prompts import PromptFileError
 from react_agent.provenance import RunConfig, git_commit, package_versions, prompt_use
 from react_agent.results import ResultsFileError, append_result, latest_results, read_results, results_files
+from react_agent.tasks import TaskError, TaskOptions, TaskSetup
 from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
 EXIT_BAD_INPUT = 2
@@ -104,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_task_options(run: argparse.ArgumentParser) -> None:
     """The options of `react run`, which `react bench` accepts too."""
-    run.add_argument("--task", required=True, help="the task: " + ", ".join(TASKS))
+    run.add_argument("--task", required=True, help="the task: " + ", ".join(tasks.available()))
     run.add_argument(
         "--model",
         help="PATH.gguf for a local model, or openai:NAME for an OpenAI-compatible server "
@@ -116,8 +112,8 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--games",
         type=Path,
-        help="alfworld: folder of games in the official layout (default: $ALFWORLD_DATA's valid_unseen "
-        "split, else the built-in generated set)",
+        help="alfworld's --data: folder of games in the official layout (default: $ALFWORLD_DATA's "
+        "valid_unseen split, else the built-in generated set)",
     )
     run.add_argument(
         "--wiki",
@@ -163,109 +159,19 @@ def make_model(args: argparse.Namespace, n_threads: int | None = None) -> Model:
     )
 
 
-@dataclass
-class TaskSetup:
-    tasks: list[Any]
-    max_steps: int  # the paper's limit for the task and method
-    make_env: Callable[[], Environment]  # a fresh environment, for each concurrent worker
-    data: str  # what the tasks were read from, as given, or "built-in"
-    data_files: list[FileDigest]
-    votes_prompt: Prompt | None = None  # the CoT prompt that voting methods sample
-    wiki: list[FileDigest] | str | None = None
-    packages: list[str] = field(default_factory=list)  # whose versions shape the episodes
-
-
-def hotpotqa_task(args: argparse.Namespace) -> TaskSetup:
-    from react_agent.envs.hotpotqa import (
-        DEMO_QUESTIONS,
-        DEMO_WIKI,
-        HotpotQAEnv,
-        hotpotqa_prompt,
-        load_questions,
-        react500,
-        votes_prompt,
+def task_setup(args: argparse.Namespace) -> TaskSetup:
+    """The task of `--task`, from the registry (react_agent.tasks), given what the options say."""
+    options = TaskOptions(
+        method=getattr(args, "method", "react"),
+        data=args.data or args.games,
+        wiki=args.wiki,
+        wiki_timeout=args.wiki_timeout,
+        prompt_file=args.prompt_file,
+        prompt_key=args.prompt_key,
+        cot_prompt_key=getattr(args, "cot_prompt_key", None),
+        sample=getattr(args, "sample", None),
     )
-    from react_agent.tools.wikipedia import LiveWikipedia, LocalWiki
-
-    method = getattr(args, "method", "react")
-    cot_key = getattr(args, "cot_prompt_key", None)
-    if method == "cot-sc" and args.prompt_key:
-        raise UserError("cot-sc plays no prompt but its votes': choose that one with --cot-prompt-key")
-    if cot_key and (method in SINGLE_METHODS or args.prompt_file is None):
-        raise UserError(
-            "--cot-prompt-key picks the votes' prompt of --prompt-file, for cot-sc and the hybrids"
-        )
-    questions = load_questions(args.data or DEMO_QUESTIONS)
-    if getattr(args, "sample", None) == "react500":
-        questions = react500(questions)
-    sources = args.wiki or [DEMO_WIKI if args.data is None else args.data]
-    if "live" in sources:
-        if len(sources) > 1:
-            raise UserError("--wiki live cannot be combined with wiki files")
-        if args.wiki_timeout <= 0:
-            raise UserError("--wiki-timeout must be more than 0 seconds")
-        wiki: Any = LiveWikipedia(timeout=args.wiki_timeout)
-        wiki_record: list[FileDigest] | str = "live"
-    else:
-        if args.data is not None and not args.wiki and not any(q.context for q in questions):
-            raise UserError(f"{args.data} has no context paragraphs: give --wiki FILE or --wiki live")
-        wiki = LocalWiki.from_corpus(*sources)
-        wiki_record = wiki.stats.sources
-    own = next((role for role in roles(method) if role != VOTES), "react")  # cot-sc's env only scores
-    prompt = hotpotqa_prompt(own, args.prompt_file, args.prompt_key)
-    return TaskSetup(
-        questions,
-        max_steps=1 if method in ONE_STEP_METHODS else 7,
-        make_env=partial(HotpotQAEnv, wiki, prompt=prompt),
-        data=str(args.data or "built-in"),
-        data_files=[FileDigest.of(args.data or DEMO_QUESTIONS)],
-        votes_prompt=None if method in SINGLE_METHODS else votes_prompt(args.prompt_file, cot_key),
-        wiki=wiki_record,
-    )
-
-
-def alfworld_task(args: argparse.Namespace) -> TaskSetup:
-    user_data = os.environ.get("ALFWORLD_DATA")  # read first: importing alfworld sets a default of its own
-    from react_agent.envs.alfworld import EVAL_SPLIT, MAX_STEPS, METHODS, AlfWorldEnv, find_games
-
-    method = getattr(args, "method", "react")
-    if method not in METHODS:
-        raise UserError(f"method {method!r} is not available for alfworld (it has: {', '.join(METHODS)})")
-    if getattr(args, "cot_prompt_key", None):
-        raise UserError("--cot-prompt-key is for hotpotqa's voting methods")
-    make_env = partial(AlfWorldEnv, method=method, prompt_file=args.prompt_file, prompt_key=args.prompt_key)
-    make_env()  # first: it says clearly when alfworld is missing, or the prompt file is wrong
-    if args.games is not None:
-        folder = args.games
-    elif user_data:
-        folder = Path(user_data) / "json_2.1.1" / EVAL_SPLIT
-    else:
-        from react_agent.envs.alfworld_games import builtin_games_folder
-
-        folder = builtin_games_folder()
-    games = find_games(folder)
-    return TaskSetup(
-        games,
-        max_steps=MAX_STEPS,
-        make_env=make_env,
-        data=str(args.games or user_data or "built-in"),
-        data_files=[_folder_digest(folder, [game.game_file for game in games])],
-        packages=["alfworld", "textworld"],
-    )
-
-
-def _folder_digest(folder: Path, files: list[Path]) -> FileDigest:
-    """A folder of data files as one record: their total size, and the sha256 of the list of their
-    paths (relative to the folder) and sha256s."""
-    listing = "".join(f"{file.relative_to(folder)}\0{file_sha256(file)}\n" for file in sorted(files))
-    size = sum(file.stat().st_size for file in files)
-    return FileDigest(path=str(folder), size=size, sha256=hashlib.sha256(listing.encode()).hexdigest())
-
-
-TASKS: dict[str, Callable[[argparse.Namespace], TaskSetup]] = {
-    "hotpotqa": hotpotqa_task,
-    "alfworld": alfworld_task,
-}
+    return tasks.setup(args.task, options)
 
 
 def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_steps: int) -> RunConfig:
@@ -314,8 +220,6 @@ def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_ste
 
 
 def check_task_options(args: argparse.Namespace) -> None:
-    if args.task not in TASKS:
-        raise UserError(f"unknown task {args.task!r} (known: {', '.join(TASKS)})")
     if args.n is not None and args.n < 1:
         raise UserError("--n must be at least 1")
     if args.max_steps is not None and args.max_steps < 1:
@@ -331,7 +235,7 @@ def check_task_options(args: argparse.Namespace) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     check_task_options(args)
-    setup = TASKS[args.task](args)
+    setup = task_setup(args)
     model = make_model(args)
     max_steps = args.max_steps or setup.max_steps
     config = run_config(args, model, setup, max_steps) if args.out else None
@@ -370,7 +274,7 @@ def bench_command(args: argparse.Namespace) -> int:
         raise UserError("--workers must be at least 1")
     if args.sc_samples < 1:
         raise UserError("--sc-samples must be at least 1")
-    setup = TASKS[args.task](args)
+    setup = task_setup(args)
     model = make_model(args)
     max_steps = args.max_steps or setup.max_steps
     tasks = setup.tasks[: args.n]
@@ -391,7 +295,7 @@ def bench_command(args: argparse.Namespace) -> int:
             sc_samples=args.sc_samples,
         )
 
-    score_name = "em" if args.task == "hotpotqa" else "success"
+    score_name = setup.score
     scores: list[float] = []
     tokens = [0]
     done = [0]
@@ -520,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
             "run": run_command,
         }
         return commands[args.command](args)
-    except (UserError, ModelUnavailable, DataFileError, PromptFileError, ResumeRefused) as error:
+    except (UserError, ModelUnavailable, DataFileError, PromptFileError, ResumeRefused, TaskError) as error:
         fail(str(error))
     except KeyboardInterrupt:
         print("react: interrupted", file=sys.stderr)

@@ -90,3 +90,11 @@ class FileDigest(BaseModel):
     @classmethod
     def of(cls, path: str | Path) -> FileDigest:
         return cls(path=str(path), size=Path(path).stat().st_size, sha256=file_sha256(path))
+
+    @classmethod
+    def of_folder(cls, folder: Path, files: list[Path]) -> FileDigest:
+        """Files of a folder as one record: their total size, and the sha256 of the list of their
+        paths (relative to the folder) and sha256s."""
+        listing = "".join(f"{file.relative_to(folder)}\0{file_sha256(file)}\n" for file in sorted(files))
+        size = sum(file.stat().st_size for file in files)
+        return cls(path=str(folder), size=size, sha256=hashlib.sha256(listing.encode()).hexdigest())

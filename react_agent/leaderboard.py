@@ -120,7 +120,7 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
         task, data, model, method = labels[key]
         row = Row(task, data, model, method, n=len(group), config=key, run_config=configs[key])
         row.git_commits = sorted({r.config.git_commit or "?" for r in group if r.config})
-        names = ["em", "f1"] if task == "hotpotqa" else ["success"]
+        names = list(dict.fromkeys(name for r in group for name in r.metrics))  # em, f1; success...
         for name in names:
             values = [100 * r.metrics.get(name, 0.0) for r in group]
             row.scores[name] = (sum(values) / len(values), *bootstrap_ci(values))
@@ -140,7 +140,7 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
         table.append(row)
     for task in sorted({row.task for row in table}):
         name = "em" if task == "hotpotqa" else "success"
-        for model, method, score in REPORTED[task]:
+        for model, method, score in REPORTED.get(task, []):
             table.append(
                 Row(
                     task,

@@ -373,9 +373,10 @@ def test_replay_stops_where_the_request_differs_naming_task_and_step(server, tmp
     assert same.returncode == 0, same.stderr
 
     # A changed prompt (our own, with one word of its instruction changed) differs at the first step.
-    from react_agent.prompts import builtin_prompts
+    from react_agent.envs.hotpotqa import hotpotqa_prompt
 
-    ours = builtin_prompts("hotpotqa")["react"]
+    prompt = hotpotqa_prompt("react")
+    ours = {"instruction": prompt.instruction, "examples": prompt.examples, "format": prompt.format}
     changed = tmp_path / "prompts.json"
     changed.write_text(
         json.dumps({"react": ours | {"instruction": ours["instruction"].replace("Answer", "Solve", 1)}})
