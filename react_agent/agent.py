@@ -26,7 +26,7 @@ from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 class _ModelCall:
     model: Model
     request: ModelRequest
-    stop_when: StopWhen
+    stop_when: StopWhen | None
 
 
 @dataclass
@@ -47,6 +47,8 @@ class Agent:
 
     The environment is `env`, or one made of `tools` (functions or `Tool`s; see
     `react_agent.toolbox`), with `instructions` and few-shot `examples` of their own if given.
+    `final_answer_on_limit` asks the model for `Finish[` once more when the step limit ends an
+    episode, and scores that answer (the episode still ends with `max_steps`).
     `run(task)` plays one episode; `stream(task)` yields an `EpisodeStart`, each `Step` as it
     ends, and then the `EpisodeResult`; `arun` / `astream` do the same with the model's async
     client. One Agent plays one episode at a time, since the environment holds its state.
@@ -64,6 +66,7 @@ class Agent:
         max_steps: int = 7,
         max_tokens: int = 128,
         temperature: float | None = None,
+        final_answer_on_limit: bool = False,
     ):
         if (env is None) == (tools is None):
             raise TypeError("an Agent takes an environment (env=...) or tools (tools=[...]), one of them")
@@ -77,6 +80,8 @@ class Agent:
         self.prompt = prompt
         self.max_steps = max_steps
         self.max_tokens = max_tokens
+        # Off by default, as in the paper: an episode that reaches the step limit has no answer.
+        self.final_answer_on_limit = final_answer_on_limit
 
     def run(self, task: Any) -> EpisodeResult:
         *_, result = self.stream(task)
@@ -153,6 +158,19 @@ class Agent:
                 episode.take_error(error, traceback.format_exc())
                 break
             yield episode.take_observation(observation, time.perf_counter() - call_started)
+        if self.final_answer_on_limit and (request := episode.final_request()) is not None:
+            try:
+                completion = yield _ModelCall(model, request, None)
+            except ModelError as error:  # the episode keeps its ending; the error says why no answer
+                episode.error = f"no answer at the step limit: {type(error).__name__}: {error}"
+            else:
+                if (answer := episode.take_final_answer(completion)) is not None:
+                    try:  # the environment scores it as any answer
+                        yield _EnvCall(self.env.step, answer, getattr(self.env, "astep", None))
+                    except ToolError:
+                        pass
+                    except Exception as error:
+                        episode.take_error(error, traceback.format_exc())
         yield episode.result(self.env.outcome(), time.perf_counter() - started)
 
 

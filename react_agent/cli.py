@@ -125,6 +125,11 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--n", type=int, help="play only the first N tasks")
     run.add_argument("--max-steps", type=int, help="step limit (default: the paper's, 7 or 50)")
     run.add_argument("--max-tokens", type=int, default=128, help="token budget of one model call")
+    run.add_argument(
+        "--final-answer",
+        action="store_true",
+        help="at the step limit, ask once more for Finish[ and score that answer (off in the paper)",
+    )
     run.add_argument("--prompt-file", type=Path, help="few-shot examples from this JSON file")
     run.add_argument(
         "--prompt-key",
@@ -210,6 +215,7 @@ def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_ste
         seed=args.seed,
         max_steps=max_steps,
         max_tokens=args.max_tokens,
+        final_answer=args.final_answer,
         packages=package_versions(["react-agent", *backend, *setup.packages]),
         git_commit=git_commit(),
         build=model.build if local else None,
@@ -239,7 +245,13 @@ def run_command(args: argparse.Namespace) -> int:
     model = make_model(args)
     max_steps = args.max_steps or setup.max_steps
     config = run_config(args, model, setup, max_steps) if args.out else None
-    agent = Agent(model, setup.make_env(), max_steps=max_steps, max_tokens=args.max_tokens)
+    agent = Agent(
+        model,
+        setup.make_env(),
+        max_steps=max_steps,
+        max_tokens=args.max_tokens,
+        final_answer_on_limit=args.final_answer,
+    )
     console = Console(quiet=args.quiet)
     results: list[EpisodeResult] = []
     started = time.perf_counter()
@@ -293,6 +305,7 @@ def bench_command(args: argparse.Namespace) -> int:
             max_steps=max_steps,
             max_tokens=args.max_tokens,
             sc_samples=args.sc_samples,
+            final_answer_on_limit=args.final_answer,
         )
 
     score_name = setup.score

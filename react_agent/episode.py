@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from react_agent.environment import Observation, Outcome
-from react_agent.formats import NumberedSteps, StepFormat
+from react_agent.formats import NumberedSteps, StepFormat, finish_with
 from react_agent.models.base import Completion, ContextFull, ModelRequest
 from react_agent.trajectory import Action, EpisodeResult, ModelOutput, Step, StopReason, Usage
 
@@ -60,6 +60,7 @@ class Episode:
         self._prompt = prompt_prefix  # grows by one step, as the format writes it, per step
         self._current: _StepInProgress | None = None
         self._outputs: list[ModelOutput] = []  # every completion, in order, finished step or not
+        self._final_usage = Usage()  # of the answer asked for at the step limit, which is no step
 
     @property
     def done(self) -> bool:
@@ -141,6 +142,29 @@ class Episode:
             self._stop(StopReason.max_steps)
         return step
 
+    def final_request(self) -> ModelRequest | None:
+        """Once the step limit has ended the episode, what asks the model for its answer all the
+        same (`Action i: Finish[`); None when the episode ended otherwise, or its format has no
+        answer to ask for."""
+        if self.stop_reason is not StopReason.max_steps:
+            return None
+        request = self.format.final_answer(self._prompt, self.step_number)
+        if request is None or self.temperature is None:
+            return request
+        return replace(request, temperature=self.temperature)
+
+    def take_final_answer(self, completion: Completion) -> Action | None:
+        """The model's answer to `final_request()`, as the Finish action to score; the episode
+        keeps its `max_steps` ending."""
+        request = self.final_request()
+        if request is None:
+            raise RuntimeError("take_final_answer() needs final_request() first")
+        self._outputs.append(
+            ModelOutput(text=completion.text, request_sha256=request.sha256(), step=self.step_number)
+        )
+        self._final_usage += completion.usage
+        return finish_with(completion.text)
+
     def take_error(self, error: Exception, details: str | None = None) -> None:
         """A call failed: the episode ends, saying why (`details`: a traceback, for a bug)."""
         reason = StopReason.context_full if isinstance(error, ContextFull) else StopReason.error
@@ -152,6 +176,7 @@ class Episode:
             usage += step.usage
         if self._current is not None:  # a step cut short still cost tokens
             usage += self._current.usage
+        usage += self._final_usage
         return EpisodeResult(
             task_id=self.task_id,
             category=outcome.category,

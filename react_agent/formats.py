@@ -52,10 +52,25 @@ class StepFormat(Protocol):
     def block(self, i: int, thought: str, action: Action, observation: str) -> str:
         """Step i as it is added to the transcript."""
 
+    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
+        """Ask for an answer once the step limit is reached (`Action i: Finish[`); None when the
+        format has no answer to ask for."""
+
 
 def _first_line(text: str) -> str:
     lines = cut_observation(text).strip().splitlines()
     return lines[0].strip() if lines else ""
+
+
+def ask_finish(transcript: str, i: int) -> ModelRequest:
+    """`Action i: Finish[`: the model writes the answer and closes the bracket."""
+    return ModelRequest(f"{transcript}Action {i}: Finish[", stop=["]", "\n"], max_tokens=ACTION_MAX_TOKENS)
+
+
+def finish_with(text: str) -> Action | None:
+    """The answer written after `Finish[`, as the Finish action."""
+    answer = text.split("]", 1)[0].split("\n", 1)[0].strip()
+    return Action(text=f"Finish[{answer}]", name=FINISH, argument=answer) if answer else None
 
 
 class NumberedSteps:
@@ -79,6 +94,9 @@ class NumberedSteps:
 
     def block(self, i: int, thought: str, action: Action, observation: str) -> str:
         return f"Thought {i}: {thought}\nAction {i}: {action.text}\nObservation {i}: {observation}\n"
+
+    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
+        return ask_finish(transcript, i)
 
 
 class CommandLines:
@@ -110,6 +128,9 @@ class CommandLines:
     def block(self, i: int, thought: str, action: Action, observation: str) -> str:
         return f"> {action.text}\n{observation}\n"
 
+    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
+        return None  # a game has no answer: it is won or not
+
 
 def _answer(text: str) -> Action | None:
     answer = _first_line(text)
@@ -139,6 +160,9 @@ class ActionsOnly:
     def block(self, i: int, thought: str, action: Action, observation: str) -> str:
         return f"Action {i}: {action.text}\nObservation {i}: {observation}\n"
 
+    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
+        return ask_finish(transcript, i)
+
 
 class DirectAnswer:
     """The paper's Standard prompting: `Answer: ...` right after the question, in one step."""
@@ -162,6 +186,9 @@ class DirectAnswer:
 
     def block(self, i: int, thought: str, action: Action, observation: str) -> str:
         return f"Answer: {action.argument}\n"
+
+    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
+        return None  # it answers in its one step
 
 
 class ReasonedAnswer:
@@ -193,6 +220,9 @@ class ReasonedAnswer:
 
     def block(self, i: int, thought: str, action: Action, observation: str) -> str:
         return f"Thought: {thought}\nAnswer: {action.argument}\n"
+
+    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
+        return None  # it answers in its one step
 
 
 FORMATS: dict[str, StepFormat] = {

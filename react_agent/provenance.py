@@ -54,6 +54,7 @@ class RunConfig(BaseModel):
     seed: int
     max_steps: int
     max_tokens: int
+    final_answer: bool = False  # an answer asked for at the step limit (off in the paper)
     packages: dict[str, str | None]
     git_commit: str | None = None
     build: str | None = None  # the local model's llama.cpp build: the CPU features it uses

@@ -558,3 +558,21 @@ def test_show_prints_the_traceback_of_an_episode_that_a_bug_ended(tmp_path, demo
     console = Console(record=True, width=120)
     console.print(summary_table([result], 1.0))
     assert "1 episodes ended by an error" in console.export_text()
+
+
+def test_final_answer_at_the_step_limit_is_asked_for_and_scored(tmp_path):
+    def looping(prompt: str) -> str:
+        return " Seine" if prompt.endswith("Finish[") else " Again.\nAction 1: Search[Paris]"
+
+    out = tmp_path / "run.jsonl"
+    with scripted_openai_server(answer_for=looping) as server:
+        url = url_of(server, "/v1")
+        process = subprocess.run(
+            bench_command(url, out, "--n", "1", "--max-steps", "2", "--final-answer"),
+            capture_output=True,
+            text=True,
+        )
+    assert process.returncode == 0, process.stderr
+    [record] = lines_of(out)
+    assert (record["stop_reason"], record["answer"], record["metrics"]["em"]) == ("max_steps", "Seine", 1.0)
+    assert record["config"]["final_answer"] is True and len(record["steps"]) == 2

@@ -197,3 +197,29 @@ def test_task_without_an_id_gets_a_stable_one(demo_wiki):
     assert task_id_of("Where is Paris?") == task_id_of("Where is Paris?") != task_id_of("Where is Rome?")
     assert task_id_of(Bare("a")) == task_id_of(Bare("a")) != task_id_of(Bare("b"))
     assert task_id_of({"question": "a"}).startswith("task-")
+
+
+def test_an_answer_at_the_step_limit_when_asked_for(demo_wiki, eiffel):
+    looping = [f" again\nAction {i}: Search[Paris]" for i in (1, 2)]
+    plain = Agent(ScriptedModel(looping), HotpotQAEnv(demo_wiki), max_steps=2).run(eiffel)
+    assert (plain.stop_reason, plain.answer, len(plain.model_outputs)) == (StopReason.max_steps, None, 2)
+
+    model = ScriptedModel([*looping, "Seine] and more"])
+    result = Agent(model, HotpotQAEnv(demo_wiki), max_steps=2, final_answer_on_limit=True).run(eiffel)
+    assert (result.stop_reason, result.answer, result.em) == (StopReason.max_steps, "Seine", 1.0)
+    assert len(result.steps) == 2 and result.usage.calls == 3
+    final = model.requests[-1]
+    assert final.prompt == model.requests[-2].prompt.removesuffix("Thought 2:") + (
+        "Thought 2: again\nAction 2: Search[Paris]\n"
+        f"Observation 2: {result.steps[1].observation}\nAction 3: Finish["
+    )
+    assert final.stop == ["]", "\n"] and result.model_outputs[-1].request_sha256 == final.sha256()
+
+
+def test_no_final_answer_for_a_finished_episode_or_a_game(demo_wiki, eiffel):
+    model = ScriptedModel(GOLD_RUN)
+    result = Agent(model, HotpotQAEnv(demo_wiki), final_answer_on_limit=True).run(eiffel)
+    assert len(model.requests) == 3 and result.stop_reason is StopReason.finished
+    from react_agent.formats import FORMATS
+
+    assert FORMATS["commands"].final_answer("> look\n", 3) is None
