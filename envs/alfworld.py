@@ -135,6 +135,7 @@ class AlfWorldEnv:
         method: str = "react",
         prompt_file: str | Path | None = None,
         prompt_key: str | None = None,
+        shots: int | None = None,
     ):
         if method not in METHODS:
             raise ValueError(f"ALFWorld has no method {method!r} (it has: {', '.join(METHODS)})")
@@ -146,6 +147,7 @@ class AlfWorldEnv:
                 "ALFWorld needs the alfworld package: pip install 'react-agent[alfworld]'"
             ) from None
         self.method = method
+        self.shots = shots  # how many of the two examples to show (None: both)
         self._prompt_file = prompt_file
         self._prompt_key = prompt_key or method
         self._prompts = read_prompt_file(prompt_file) if prompt_file is not None else None
@@ -157,11 +159,12 @@ class AlfWorldEnv:
     def prompt(self, game: AlfWorldGame) -> Prompt:
         ours = builtin_prompt("alfworld", f"{self.method}/{game.wording}/{game.task_type}")
         if self._prompts is None:
-            return ours
+            return ours.shots(self.shots)
         source = str(self._prompt_file)
         keys = [f"{self._prompt_key}_{TASK_TYPES[game.task_type]}_{n}" for n in (1, 0)]
         examples = [prompt_from(self._prompts, key, source, ours).examples for key in keys]
-        return replace(ours, examples="".join(examples), source=f"{Path(source).name}:{'+'.join(keys)}")
+        paper = replace(ours, examples="".join(examples), source=f"{Path(source).name}:{'+'.join(keys)}")
+        return paper.shots(self.shots)
 
     def reset(self, game: AlfWorldGame) -> str:
         import textworld
@@ -220,7 +223,11 @@ def setup(options: TaskOptions) -> TaskSetup:
     if options.cot_prompt_key:
         raise TaskError("--cot-prompt-key is for hotpotqa's voting methods")
     make_env = partial(
-        AlfWorldEnv, method=options.method, prompt_file=options.prompt_file, prompt_key=options.prompt_key
+        AlfWorldEnv,
+        method=options.method,
+        prompt_file=options.prompt_file,
+        prompt_key=options.prompt_key,
+        shots=options.shots,
     )
     make_env()  # first: it says clearly when alfworld is missing, or the prompt file is wrong
     if options.data is not None:

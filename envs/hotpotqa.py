@@ -19,7 +19,7 @@ from react_agent.datafiles import DataFileError, FileDigest, read_records
 from react_agent.environment import Observation, Outcome
 from react_agent.prompts import Prompt, builtin_prompt, choose_key, prompt_from, read_prompt_file
 from react_agent.tasks import TaskError, TaskOptions, TaskSetup
-from react_agent.toolbox import Tool, ToolEnvironment, instruction_for
+from react_agent.toolbox import Tool, ToolEnvironment, tools_prompt
 from react_agent.tools.wikipedia import Wiki, WikiBrowser, wiki_tools
 from react_agent.trajectory import Action
 
@@ -111,7 +111,8 @@ def hotpotqa_prompt(
     """
     ours = builtin_prompt("hotpotqa", method)
     if method in ("react", "act"):
-        ours = replace(ours, instruction=instruction_for(wiki_tools(WikiBrowser(None)), ours.format))
+        written = tools_prompt(wiki_tools(WikiBrowser(None)), ours.format)
+        ours = replace(ours, instruction=written.instruction, examples_intro=written.examples_intro)
     if prompt_file is None:
         return ours
     data = read_prompt_file(prompt_file)
@@ -245,7 +246,8 @@ def setup(options: TaskOptions) -> TaskSetup:
         local = LocalWiki.from_corpus(*sources)
         wiki, wiki_record = local, local.stats.sources
     own = next((role for role in roles(method) if role != VOTES), "react")  # cot-sc's env only scores
-    prompt = hotpotqa_prompt(own, options.prompt_file, options.prompt_key)
+    prompt = hotpotqa_prompt(own, options.prompt_file, options.prompt_key).shots(options.shots)
+    votes = None if method in SINGLE_METHODS else votes_prompt(options.prompt_file, options.cot_prompt_key)
     return TaskSetup(
         questions,
         make_env=partial(HotpotQAEnv, wiki, prompt=prompt),
@@ -253,8 +255,6 @@ def setup(options: TaskOptions) -> TaskSetup:
         score="em",
         data=str(options.data or "built-in"),
         data_files=[FileDigest.of(options.data or DEMO_QUESTIONS)],
-        votes_prompt=None
-        if method in SINGLE_METHODS
-        else votes_prompt(options.prompt_file, options.cot_prompt_key),
+        votes_prompt=votes.shots(options.shots) if votes else None,
         wiki=wiki_record,
     )

@@ -139,6 +139,11 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--wiki-timeout", type=float, default=10.0, help="seconds for each request to live Wikipedia"
     )
+    run.add_argument(
+        "--shots",
+        type=int,
+        help="few-shot examples in each prompt: 0 (the instruction alone), 1, ... (default: all)",
+    )
     run.add_argument("--n-gpu-layers", type=int, default=0, help="layers offloaded to a GPU (-1: all)")
     run.add_argument("--n-ctx", type=int, default=8192, help="context window of a local model")
     run.add_argument("--seed", type=int, default=0)
@@ -175,6 +180,7 @@ def task_setup(args: argparse.Namespace) -> TaskSetup:
         prompt_key=args.prompt_key,
         cot_prompt_key=getattr(args, "cot_prompt_key", None),
         sample=getattr(args, "sample", None),
+        shots=args.shots,
     )
     return tasks.setup(args.task, options)
 
@@ -216,6 +222,7 @@ def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_ste
         max_steps=max_steps,
         max_tokens=args.max_tokens,
         final_answer=args.final_answer,
+        shots=args.shots,
         packages=package_versions(["react-agent", *backend, *setup.packages]),
         git_commit=git_commit(),
         build=model.build if local else None,
@@ -230,6 +237,8 @@ def check_task_options(args: argparse.Namespace) -> None:
         raise UserError("--n must be at least 1")
     if args.max_steps is not None and args.max_steps < 1:
         raise UserError("--max-steps must be at least 1")
+    if args.shots is not None and args.shots < 0:
+        raise UserError("--shots must be 0 or more")
     if args.prompt_key and args.prompt_file is None:
         raise UserError("--prompt-key picks an entry of --prompt-file, which is missing")
     if args.out:

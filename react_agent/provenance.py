@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from react_agent.prompts import Prompt
 
 
+# Fields that join the identity only when they are set: a run made before they existed keeps its hash.
+_ADDED_LATER: dict[str, Any] = {"final_answer": False, "shots": None}
+
+
 class PromptUse(BaseModel):
     """The prompt a role of a method was played with (`react`; `cot` for the votes of CoT-SC)."""
 
@@ -55,6 +59,7 @@ class RunConfig(BaseModel):
     max_steps: int
     max_tokens: int
     final_answer: bool = False  # an answer asked for at the step limit (off in the paper)
+    shots: int | None = None  # how many few-shot examples each prompt kept (None: all it has)
     packages: dict[str, str | None]
     git_commit: str | None = None
     build: str | None = None  # the local model's llama.cpp build: the CPU features it uses
@@ -62,6 +67,9 @@ class RunConfig(BaseModel):
     def identity(self) -> dict[str, Any]:
         """The fields that make a run what it is (see the module's docstring)."""
         identity = self.model_dump(exclude={"git_commit", "build", "hash"})
+        for name, default in _ADDED_LATER.items():  # so that older runs keep the hash they had
+            if identity[name] == default:
+                del identity[name]
         identity["data"] = Path(self.data).name
         for files in (identity["data_files"], identity["wiki"]):
             for file in files if isinstance(files, list) else []:

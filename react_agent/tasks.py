@@ -41,6 +41,7 @@ class TaskOptions:
     prompt_key: str | None = None
     cot_prompt_key: str | None = None
     sample: str | None = None
+    shots: int | None = None  # few-shot examples to keep in each prompt (0: none; None: all)
 
 
 @dataclass

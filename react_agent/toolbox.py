@@ -156,7 +156,7 @@ def _wording() -> dict[str, Any]:
     return json.loads(files("react_agent.prompts").joinpath("tools.json").read_text(encoding="utf-8"))
 
 
-def instruction_for(tools: Sequence[Tool], step_format: str = "numbered", *, examples: bool = True) -> str:
+def instruction_for(tools: Sequence[Tool], step_format: str = "numbered") -> str:
     """The paper-style instruction that lists the tools and Finish (wording: prompts/tools.json)."""
     wording = _wording()
     if step_format not in wording["intro"]:
@@ -164,8 +164,18 @@ def instruction_for(tools: Sequence[Tool], step_format: str = "numbered", *, exa
     lines = [f"{tool.signature} {tool.description}" for tool in tools] + [wording["finish"]]
     count = _NUMBERS[len(lines)] if len(lines) < len(_NUMBERS) else str(len(lines))
     text = wording["intro"][step_format].format(count=count)
-    text += "".join(f"({i}) {line}\n" for i, line in enumerate(lines, start=1))
-    return text + (wording["examples"] if examples else "")
+    return text + "".join(f"({i}) {line}\n" for i, line in enumerate(lines, start=1))
+
+
+def tools_prompt(tools: Sequence[Tool], step_format: str = "numbered", examples: str = "") -> Prompt:
+    """The prompt of an agent with tools: the instruction written from them, then the examples."""
+    intro = tuple(_wording()["examples_intro"])
+    return Prompt(
+        instruction=instruction_for(tools, step_format),
+        examples=examples,
+        format=step_format,
+        examples_intro=(intro[0], intro[1], intro[2]),
+    )
 
 
 def question_of(task: Any) -> str:
@@ -206,12 +216,11 @@ class ToolEnvironment:
         return self.tools
 
     def prompt(self, task: Any) -> Prompt:
-        instruction = self.instructions
-        if instruction is None:
-            instruction = instruction_for(
-                self.tools_for(task), self.step_format, examples=bool(self.examples)
+        if self.instructions is not None:
+            return Prompt(
+                instruction=self.instructions, examples=self.examples or "", format=self.step_format
             )
-        return Prompt(instruction=instruction, examples=self.examples or "", format=self.step_format)
+        return tools_prompt(self.tools_for(task), self.step_format, self.examples or "")
 
     def reset(self, task: Any) -> str:
         self.task, self.answer = task, None

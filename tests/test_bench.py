@@ -576,3 +576,21 @@ def test_final_answer_at_the_step_limit_is_asked_for_and_scored(tmp_path):
     [record] = lines_of(out)
     assert (record["stop_reason"], record["answer"], record["metrics"]["em"]) == ("max_steps", "Seine", 1.0)
     assert record["config"]["final_answer"] is True and len(record["steps"]) == 2
+
+
+def test_zero_shot_sends_the_instruction_alone_and_records_it(server, tmp_path):
+    from react_agent.envs.hotpotqa import hotpotqa_prompt
+
+    out = tmp_path / "run.jsonl"
+    process = subprocess.run(
+        bench_command(url_of(server, "/v1"), out, "--n", "1", "--shots", "0"), capture_output=True, text=True
+    )
+    assert process.returncode == 0, process.stderr
+    [record] = lines_of(out)
+    instruction = hotpotqa_prompt("react").instruction
+    assert server.requests[0]["prompt"] == f"{instruction}{record['question']}\nThought 1:"
+    assert record["config"]["shots"] == 0
+    refused = subprocess.run(
+        bench_command(url_of(server, "/v1"), out, "--n", "2"), capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "prompts.react, shots differ" in refused.stderr

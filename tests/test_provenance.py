@@ -95,3 +95,10 @@ def test_leaderboard_keeps_runs_apart_and_names_what_differs():
 def test_a_run_alone_keeps_its_plain_label():
     [row] = [row for row in rows(results(config(), 2, 1.0)) if not row.reported]
     assert (row.data, row.model, row.method, row.n) == ("sample.jsonl", "m.gguf", "react", 2)
+
+
+def test_fields_added_later_join_the_identity_only_when_set():
+    assert "shots" not in config().identity() and "final_answer" not in config().identity()
+    assert config(shots=None).hash == config().hash
+    assert config(shots=0).hash != config().hash != config(final_answer=True).hash
+    assert differences(config().identity(), config(shots=1).identity()) == ["shots"]

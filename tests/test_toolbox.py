@@ -125,7 +125,7 @@ def test_instruction_and_examples_of_ones_own():
     )
     prompt = env.prompt("q?")
     assert (prompt.instruction, prompt.examples) == ("Use the tools.\n", "Question: a\nQuestion: b\n")
-    assert instruction_for([multiply]).endswith("Here are some examples.\n")
+    assert instruction_for([multiply]).endswith("(2) Finish[answer] gives the answer and ends the task.\n")
 
 
 def test_defaults_and_names_of_ones_own():

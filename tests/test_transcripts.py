@@ -32,10 +32,11 @@ PAPER_ALFWORLD_PROMPTS = SHARED_DATA / "react-prompts" / "alfworld_3prompts.json
 
 
 def render(prompt: Prompt, requests: list[ModelRequest], *, paper: bool = False) -> str:
-    fixed = prompt.instruction + prompt.examples
+    fixed = prompt.head
     if paper:
         digest = hashlib.sha256(prompt.examples.encode()).hexdigest()
-        head = f"instruction:\n{prompt.instruction}\nexamples: {prompt.source}, sha256 {digest}\n"
+        instruction = fixed[: len(fixed) - len(prompt.examples)]  # with the examples' announcement
+        head = f"instruction:\n{instruction}\nexamples: {prompt.source}, sha256 {digest}\n"
     else:
         head = fixed
     parts = [f"=== prefix: {prompt.source}, format {prompt.format} ===\n{head}"]
@@ -111,7 +112,7 @@ def test_actions_only(demo_wiki, eiffel):
     [result], requests = play(prompt, ACT_RUN, [eiffel], HotpotQAEnv(demo_wiki))
     assert result.steps[1].observation == "Invalid action: Fly[Paris]"
     assert (result.stop_reason, result.em, len(result.steps)) == (StopReason.finished, 1.0, 4)
-    assert "Thought" not in requests[-1].prompt[len(prompt.instruction + prompt.examples) :]
+    assert "Thought" not in requests[-1].prompt[len(prompt.head) :]
     check_golden("actions.txt", render(prompt, requests))
 
 
@@ -187,7 +188,7 @@ def test_paper_hotpotqa_prompt_follows_the_paper_layout(demo_wiki, eiffel):
     assert prompt.examples == json.loads(PAPER_PROMPTS.read_text())["webthink_simple6"]
     [result], requests = play(prompt, NUMBERED_RUN, [eiffel], HotpotQAEnv(demo_wiki))
     expected = paper_webthink(
-        prompt.instruction,
+        prompt.head.removesuffix(prompt.examples),
         prompt.examples,
         f"Question: {eiffel.question}",
         NUMBERED_RUN,
@@ -279,7 +280,60 @@ def test_paper_alfworld_prompts_follow_the_paper_layout(first_game, method):
     outputs = COMMANDS_RUN if method == "react" else COMMANDS_RUN[1:]
     result, requests = play_game(env, first_game, outputs)
     # The paper's code: instruction + the two examples + '\nHere is the task.\n', then the game.
-    head = prompt.instruction + prompt.examples + "\nHere is the task.\n"
+    head = prompt.head + "\nHere is the task.\n"
     expected = paper_alfworld_run(head, result.question, outputs, [s.observation for s in result.steps])
     assert [(r.prompt, r.stop) for r in requests] == expected
     check_golden(f"paper-alfworld-{method}_put.txt", render(prompt, requests, paper=True))
+
+
+# ---------------------------------------------------------------- zero-, one- and few-shot
+
+
+@pytest.mark.parametrize("shots", [0, 1])
+def test_numbered_steps_with_fewer_examples(demo_wiki, eiffel, shots):
+    prompt = hotpotqa_prompt("react").shots(shots)
+    assert len(prompt.example_list()) == shots
+    [result], requests = play(prompt, NUMBERED_RUN[:2] + NUMBERED_RUN[-1:], [eiffel], HotpotQAEnv(demo_wiki))
+    assert result.em == 1.0
+    check_golden(f"numbered-shots{shots}.txt", render(prompt, requests))
+
+
+@pytest.mark.parametrize("shots", [0, 1])
+def test_command_lines_with_fewer_examples(first_game, shots):
+    from react_agent.envs.alfworld import AlfWorldEnv
+
+    env = AlfWorldEnv(shots=shots)
+    result, requests = play_game(env, first_game, [f" {c}" for c in FIRST_GAME_PLAN])
+    assert result.metrics == {"success": 1.0} and len(env.prompt(first_game).example_list()) == shots
+    check_golden(f"commands-shots{shots}.txt", render(env.prompt(first_game), requests[:2]))
+
+
+def test_every_prompt_splits_into_its_examples():
+    from react_agent.envs.alfworld import AlfWorldEnv
+    from react_agent.prompts import builtin_prompts
+
+    for method in ("react", "act", "cot", "standard"):
+        prompt = hotpotqa_prompt(method)
+        assert len(prompt.example_list()) == 6 and "".join(prompt.example_list()) == prompt.examples
+    for key in builtin_prompts("alfworld"):
+        method, wording, task_type = key.split("/")
+        from react_agent.envs.alfworld import AlfWorldGame
+
+        game = AlfWorldGame(id="x", task_type=task_type, game_file=Path("x"), wording=wording)
+        assert len(AlfWorldEnv(method=method).prompt(game).example_list()) == 2
+    need_shared(PAPER_PROMPTS, PAPER_ALFWORLD_PROMPTS)
+    paper = json.loads(PAPER_PROMPTS.read_text())
+    for key, count in [
+        ("webthink_simple6", 6),
+        ("webact_simple6", 6),
+        ("cotqa_simple6", 6),
+        ("webthink_simple", 8),
+    ]:
+        prompt = hotpotqa_prompt("react", PAPER_PROMPTS, key)
+        assert len(prompt.example_list()) == count and "".join(prompt.example_list()) == paper[key]
+    assert (
+        hotpotqa_prompt("react", PAPER_PROMPTS)
+        .shots(1)
+        .example_list()[0]
+        .startswith("\nQuestion: What is the")
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
@@ -25,19 +26,45 @@ class PromptFileError(ValueError):
 
 @dataclass(frozen=True)
 class Prompt:
+    """What the model sees before a task: the instruction, the sentence that announces the
+    examples (`examples_intro`: its forms for no example, one, several), the few-shot examples,
+    and the text before the task (`task_header`); and how its steps are written (`format`)."""
+
     instruction: str
     examples: str
     format: str = "numbered"  # how steps are written: see react_agent.formats
     task_header: str = ""  # text between the examples and the task
+    examples_intro: tuple[str, str, str] = ("", "", "")
+    example_start: str = "Question:"  # each example begins on a line that starts with this
     source: str = field(default="", compare=False)  # where it came from, for a run's provenance
+
+    def example_list(self) -> list[str]:
+        """The examples one by one, split where a line begins with `example_start`; joined again
+        they are `examples`, byte for byte."""
+        if not self.examples:
+            return []
+        starts = [m.start() for m in re.finditer(f"^{re.escape(self.example_start)}", self.examples, re.M)]
+        bounds = [0, *starts[1:], len(self.examples)]  # the first example keeps what comes before it
+        return [self.examples[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+    def shots(self, k: int | None) -> Prompt:
+        """The prompt with only its first `k` examples (0: the instruction alone; None: all)."""
+        return self if k is None else replace(self, examples="".join(self.example_list()[:k]))
+
+    @property
+    def head(self) -> str:
+        """The instruction, the examples' announcement and the examples."""
+        return self.instruction + self.examples_intro[min(len(self.example_list()), 2)] + self.examples
 
     def prefix(self, first_observation: str) -> str:
         """Everything the model sees before its first step."""
-        return f"{self.instruction}{self.examples}{self.task_header}{first_observation}\n"
+        return f"{self.head}{self.task_header}{first_observation}\n"
 
     def sha256(self) -> str:
         """A fingerprint of everything in the prompt that the model sees or that shapes its steps."""
-        fields = [self.instruction, self.examples, self.format, self.task_header]
+        head = self.head
+        instruction = head[: len(head) - len(self.examples)]
+        fields = [instruction, self.examples, self.format, self.task_header]
         return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -88,8 +115,13 @@ def prompt_from(data: dict[str, Any], key: str, source: str, default: Prompt | N
         return replace(default, examples=entry, source=where)
     if isinstance(entry, dict) and isinstance(entry.get("examples"), str):
         base = default or Prompt(instruction="", examples="")
-        names = ("instruction", "examples", "format", "task_header")
-        prompt = replace(base, **{name: entry[name] for name in names if name in entry}, source=where)
+        names = ("instruction", "examples", "format", "task_header", "example_start")
+        fields: dict[str, Any] = {name: entry[name] for name in names if name in entry}
+        if "examples_intro" in entry:
+            fields["examples_intro"] = tuple(entry["examples_intro"])
+        elif "instruction" in entry:  # an instruction of one's own says what it needs to
+            fields["examples_intro"] = ("", "", "")
+        prompt = replace(base, **fields, source=where)
         if prompt.format not in FORMATS:
             raise PromptFileError(f"{source}: prompt {key!r} has unknown format {prompt.format!r}")
         return prompt
