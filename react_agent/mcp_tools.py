@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -36,7 +38,9 @@ class McpUnavailable(RuntimeError):
 class McpTools:
     """A connection to an MCP server, and its tools (`tools`). Close it (or use `with`) when done."""
 
-    def __init__(self, server: Any, *, timeout: float = CALL_TIMEOUT):
+    def __init__(self, server: Any, *, timeout: float = CALL_TIMEOUT, name: str | None = None):
+        """`server`: what `mcp.Client` connects to (a URL, `StdioServerParameters`, a transport);
+        `McpTools.stdio` and `McpTools.http` make it. `name` says which server in errors."""
         try:
             import mcp  # noqa: F401
         except ImportError:
@@ -55,7 +59,7 @@ class McpTools:
             self._ready.result(timeout=timeout)
         except Exception as error:
             self.close()
-            raise McpUnavailable(f"cannot connect to the MCP server {server}: {error}") from None
+            raise McpUnavailable(f"cannot connect to the MCP server {name or server}: {error}") from None
 
     @classmethod
     def stdio(
@@ -66,15 +70,21 @@ class McpTools:
         env: dict[str, str] | None = None,
         timeout: float = CALL_TIMEOUT,
     ) -> McpTools:
-        """Start `command args...` and talk to it over its stdin and stdout."""
+        """Start `command args...` and talk to it over its stdin and stdout. What the server writes
+        on its stderr goes to this process's own stderr."""
         from mcp import StdioServerParameters
+        from mcp.client.stdio import stdio_client
 
-        return cls(StdioServerParameters(command=command, args=list(args), env=env), timeout=timeout)
+        parameters = StdioServerParameters(command=command, args=list(args), env=env)
+        # The server needs a real file for its stderr, which sys.stderr is not in every host
+        # (a notebook, a test capturing output): the process's own stderr is.
+        errlog = sys.__stderr__ if sys.__stderr__ is not None else open(os.devnull, "w")  # noqa: SIM115
+        return cls(stdio_client(parameters, errlog=errlog), timeout=timeout, name=" ".join([command, *args]))
 
     @classmethod
     def http(cls, url: str, *, timeout: float = CALL_TIMEOUT) -> McpTools:
         """Connect to a server over streamable HTTP (`http://host:port/mcp`)."""
-        return cls(url, timeout=timeout)
+        return cls(url, timeout=timeout, name=url)
 
     async def _serve(self, server: Any) -> None:
         from mcp import Client

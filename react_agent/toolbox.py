@@ -266,8 +266,8 @@ class ToolEnvironment:
         return Observation("Episode finished.", done=True)
 
     def invalid_action(self, action: Action) -> str:
-        accepted = ", ".join(tool.signature for tool in self._by_name.values())
-        return f"Invalid action: {action.text}. The actions are {accepted}, and Finish[answer]."
+        accepted = ", ".join([tool.signature for tool in self._by_name.values()] + ["Finish[answer]"])
+        return f"Invalid action: {action.text} (the actions are {accepted})"
 
     def outcome(self) -> Outcome:
         return Outcome(answer=self.answer)

@@ -58,7 +58,7 @@ def test_not_a_json_object_and_an_unknown_tool_say_what_is_accepted():
     )
     assert result.steps[0].observation == 'Multiply takes a JSON object: Multiply[{"a": int, "b": int}]'
     assert result.steps[1].observation == (
-        'Invalid action: Divide[4]. The actions are Multiply[{"a": int, "b": int}], and Finish[answer].'
+        'Invalid action: Divide[4] (the actions are Multiply[{"a": int, "b": int}], Finish[answer])'
     )
 
 
