@@ -30,7 +30,6 @@ from react_agent.tasks import TaskError, TaskOptions, TaskSetup
 from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
 EXIT_BAD_INPUT = 2
-ONE_STEP_METHODS = {"cot", "standard"}  # they answer at once, with no tool
 
 
 class UserError(Exception):
@@ -201,9 +200,9 @@ def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_ste
                 (env.prompt(task) for task in setup.tasks), getattr(model, "temperature", None)
             )
     local = isinstance(model, LlamaCppModel)
+    remote = (args.model or "").startswith("openai:")
     model_file = getattr(model, "path", None)
-    spec = args.model or ""
-    backend = ["llama-cpp-python"] if local else ["openai"] if spec.startswith("openai:") else []
+    backend = ["llama-cpp-python"] if local else ["openai"] if remote else []
     return RunConfig(
         task=args.task,
         method=method,
@@ -216,7 +215,7 @@ def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_ste
         model=model.name,
         model_sha256=file_sha256(model_file) if local and model_file else None,
         base_url=args.base_url,
-        endpoint=args.endpoint if args.model and args.model.startswith("openai:") else None,
+        endpoint=args.endpoint if remote else None,
         n_ctx=args.n_ctx if local else None,
         seed=args.seed,
         max_steps=max_steps,
@@ -298,7 +297,7 @@ def bench_command(args: argparse.Namespace) -> int:
     setup = task_setup(args)
     model = make_model(args)
     max_steps = args.max_steps or setup.max_steps
-    tasks = setup.tasks[: args.n]
+    to_play = setup.tasks[: args.n]
     config = run_config(args, model, setup, max_steps)
     # A local model keeps one KV cache, which episodes taking turns would evict for each other:
     # with several workers each gets a model of its own, the cores shared out among them.
@@ -332,7 +331,7 @@ def bench_command(args: argparse.Namespace) -> int:
         transient=True,
         disable=not console.is_terminal,
     )
-    job = progress.add_task("starting", total=len(tasks))
+    job = progress.add_task("starting", total=len(to_play))
 
     def on_start(already: int) -> None:  # the results file is ours to append to: show the bar
         done[0] = already
@@ -349,7 +348,7 @@ def bench_command(args: argparse.Namespace) -> int:
     try:
         results = asyncio.run(
             run_many(
-                tasks,
+                to_play,
                 make_agent,
                 workers=args.workers,
                 out=args.out,
