@@ -25,7 +25,14 @@ from react_agent.methods import METHODS, SC_SAMPLES, SC_TEMPERATURE, VOTES, role
 from react_agent.models.base import Model, ModelUnavailable
 from react_agent.prompts import PromptFileError
 from react_agent.provenance import RunConfig, git_commit, package_versions, prompt_use
-from react_agent.results import ResultsFileError, append_result, latest_results, read_results, results_files
+from react_agent.results import (
+    ResultsFileBusy,
+    ResultsFileError,
+    append_result,
+    latest_results,
+    read_results,
+    results_files,
+)
 from react_agent.tasks import TaskError, TaskOptions, TaskSetup
 from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
@@ -445,7 +452,15 @@ def main(argv: list[str] | None = None) -> int:
             "run": run_command,
         }
         return commands[args.command](args)
-    except (UserError, ModelUnavailable, DataFileError, PromptFileError, ResumeRefused, TaskError) as error:
+    except (
+        UserError,
+        ModelUnavailable,
+        DataFileError,
+        PromptFileError,
+        ResumeRefused,
+        ResultsFileBusy,
+        TaskError,
+    ) as error:
         fail(str(error))
     except KeyboardInterrupt:
         print("react: interrupted", file=sys.stderr)

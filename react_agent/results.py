@@ -7,9 +7,12 @@ half written; readers skip it with a warning, and a resumed run cuts it off befo
 
 from __future__ import annotations
 
+import fcntl
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -21,6 +24,38 @@ _TAIL_BLOCK = 1 << 16
 
 class ResultsFileError(ValueError):
     """A results file that cannot be read; the message names the file and line."""
+
+
+class ResultsFileBusy(RuntimeError):
+    """Another process is writing the results file."""
+
+
+@contextmanager
+def sole_writer(path: str | Path) -> Iterator[None]:
+    """Hold the results file for this process alone: an advisory lock (`flock`) on a sidecar file
+    `<path>.lock`, which says who holds it. A second writer is refused at once, naming the first;
+    the lock dies with its process, so a killed run never leaves the file locked."""
+    lock_path = Path(f"{path}.lock")
+    lock = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise ResultsFileBusy(
+                f"{path} is being written by {holder}: wait for it, or give another --out"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"process {os.getpid()} ({' '.join(['react', *sys.argv[1:]])[:200]})")
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock_path.unlink(missing_ok=True)  # while still held: no other writer can slip in between
+    finally:
+        lock.close()
 
 
 def append_result(path: str | Path, result: EpisodeResult) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from react_agent.agent import Agent
 from react_agent.environment import task_id_of
 from react_agent.provenance import RunConfig, differences
-from react_agent.results import append_result, latest_results, read_results, repair_torn_tail
+from react_agent.results import append_result, latest_results, read_results, repair_torn_tail, sole_writer
 from react_agent.trajectory import EpisodeResult, StopReason
 
 
@@ -59,8 +59,23 @@ async def run_many(
     on_result: Callable[[EpisodeResult], None] | None = None,
 ) -> list[EpisodeResult]:
     """Play every task that `out` does not already hold finished, `workers` at a time; returns the
-    new results. `on_start` is told how many tasks were already done."""
-    tasks = list(tasks)
+    new results. `on_start` is told how many tasks were already done. While it runs, no other
+    process can write to `out` (`ResultsFileBusy`)."""
+    if out is None:
+        return await _play(list(tasks), make_agent, workers, None, config, on_start, on_result)
+    with sole_writer(out):
+        return await _play(list(tasks), make_agent, workers, out, config, on_start, on_result)
+
+
+async def _play(
+    tasks: list[Any],
+    make_agent: Callable[[], Agent | Any],
+    workers: int,
+    out: Path | None,
+    config: RunConfig | None,
+    on_start: Callable[[int], None] | None,
+    on_result: Callable[[EpisodeResult], None] | None,
+) -> list[EpisodeResult]:
     if out is not None:
         done = finished_task_ids(out, config)
         pending = [task for task in tasks if task_id_of(task) not in done]

@@ -594,3 +594,20 @@ def test_zero_shot_sends_the_instruction_alone_and_records_it(server, tmp_path):
         bench_command(url_of(server, "/v1"), out, "--n", "2"), capture_output=True, text=True
     )
     assert refused.returncode == 2 and "prompts.react, shots differ" in refused.stderr
+
+
+def test_a_second_writer_of_a_results_file_is_refused_naming_the_first(tmp_path):
+    out = tmp_path / "run.jsonl"
+    with scripted_openai_server(answer_for=answer_for, delay=0.3) as server:
+        url = url_of(server, "/v1")
+        first = subprocess.Popen(
+            bench_command(url, out, "--n", "6"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "run.jsonl.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = subprocess.run(bench_command(url, out, "--n", "6"), capture_output=True, text=True)
+        assert first.wait(timeout=120) == 0, first.stderr.read()
+    line = one_error_line(second)
+    assert f"{out} is being written by process {first.pid} (react bench --task hotpotqa" in line
+    assert len(lines_of(out)) == 6 and not (tmp_path / "run.jsonl.lock").exists()
