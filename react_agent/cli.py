@@ -10,8 +10,11 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
+import signal
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -41,6 +44,39 @@ EXIT_BAD_INPUT = 2
 
 class UserError(Exception):
     """Something the user can fix; shown as one line, exit code 2."""
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived during a run."""
+
+    def __init__(self, signal_number: int):
+        super().__init__(signal_number)
+        self.signal = signal_number
+        self.name = signal.Signals(signal_number).name
+
+
+async def until_signalled(work: Coroutine[Any, Any, Any]) -> Any:
+    """Await `work`; on SIGINT or SIGTERM, cancel it (what has finished is already written, what is
+    in flight stops) and raise `Interrupted`."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    received: list[int] = []
+
+    def stop(number: int) -> None:
+        received.append(number)
+        task.cancel()
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop, number)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if received:
+            raise Interrupted(received[0]) from None
+        raise
+    finally:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(number)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -354,16 +390,28 @@ def bench_command(args: argparse.Namespace) -> int:
 
     try:
         results = asyncio.run(
-            run_many(
-                to_play,
-                make_agent,
-                workers=args.workers,
-                out=args.out,
-                config=config,
-                on_start=on_start,
-                on_result=on_result,
+            until_signalled(
+                run_many(
+                    to_play,
+                    make_agent,
+                    workers=args.workers,
+                    out=args.out,
+                    config=config,
+                    on_start=on_start,
+                    on_result=on_result,
+                )
             )
         )
+    except Interrupted as interrupted:
+        progress.stop()
+        written = len(read_run(args.out)) if args.out.exists() else 0
+        resume = shlex.join(["react", *sys.argv[1:]])
+        print(
+            f"react: {interrupted.name}: stopped with {written} episodes in {args.out}; "
+            f"resume with: {resume}",
+            file=sys.stderr,
+        )
+        return 128 + interrupted.signal
     finally:
         progress.stop()
     print(f"{len(results)} episodes played, {done[0]} already in {args.out}")

@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -611,3 +612,40 @@ def test_a_second_writer_of_a_results_file_is_refused_naming_the_first(tmp_path)
     line = one_error_line(second)
     assert f"{out} is being written by process {first.pid} (react bench --task hotpotqa" in line
     assert len(lines_of(out)) == 6 and not (tmp_path / "run.jsonl.lock").exists()
+
+
+@pytest.mark.parametrize("signal_number, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_run_stops_keeps_its_lines_says_how_to_resume_and_resumes(
+    tmp_path, signal_number, code
+):
+    reference, out = tmp_path / "reference.jsonl", tmp_path / "run.jsonl"
+    with scripted_openai_server(answer_for=answer_for, delay=0.15) as server:
+        url = url_of(server, "/v1")
+        assert subprocess.run(bench_command(url, reference, "--n", "12"), capture_output=True).returncode == 0
+        process = subprocess.Popen(
+            bench_command(url, out, "--n", "12", "--workers", "2"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while (not out.exists() or len(out.read_text().splitlines()) < 3) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal_number)
+        sent = time.monotonic()
+        assert process.wait(timeout=30) == code
+        assert time.monotonic() - sent < 5
+        stderr = process.stderr.read()
+        written = len(lines_of(out))
+        assert 3 <= written < 12 and out.read_text().endswith("\n")
+        name = signal.Signals(signal_number).name
+        assert f"react: {name}: stopped with {written} episodes in {out}; resume with: react bench" in stderr
+        assert "Traceback" not in stderr
+        resume = stderr.rsplit("resume with: ", 1)[1].strip()
+        rerun = subprocess.run(
+            [sys.executable, "-m", "react_agent.cli", *shlex.split(resume)[1:]],
+            capture_output=True,
+            text=True,
+        )
+    assert rerun.returncode == 0, rerun.stderr
+    assert by_task(out) == by_task(reference) and len(lines_of(out)) == 12
