@@ -6,6 +6,7 @@ OpenAI's API does."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,11 +44,28 @@ def url_of(server: ThreadingHTTPServer, path: str) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}{path}"
 
 
+# The ways a server fails that a client must survive (see react_agent.models.openai).
+FAULTS = (
+    "500",  # an internal error
+    "503",  # unavailable
+    "429",  # too many requests, with Retry-After: 1
+    "reset-before",  # the connection closes before any answer
+    "reset-mid",  # the connection closes in the middle of the stream
+    "stall",  # the stream stops sending, for longer than any client waits
+    "malformed",  # an event that is not JSON
+    "non-stream",  # one JSON body, although a stream was asked for
+    "empty",  # a 200 answer with no body at all
+)
+
+
 class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
     """`POST /v1/completions` and `/v1/chat/completions`, streamed as server-sent events like
     OpenAI's API, each answer the next of `server.outputs` (or `server.answer_for(prompt)`), one
-    chunk per word; an answer that is an int is sent as that HTTP error status instead.
-    `server.delay` seconds pass before each answer. `server.requests` records the JSON bodies."""
+    chunk per word, the last with `finish_reason`; an answer that is an int is sent as that HTTP
+    error status instead. `server.delay` seconds pass before each answer. `server.requests`
+    records the JSON bodies.
+
+    `server.faults(n, body)` may name a fault for the n-th request (1-based), one of `FAULTS`."""
 
     protocol_version = "HTTP/1.1"
 
@@ -59,15 +77,23 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
         server: Any = self.server
         with server.lock:
             server.requests.append(body)
-            if getattr(server, "answer_for", None) is not None:
+            number = len(server.requests)
+            fault = server.faults(number, body) if getattr(server, "faults", None) else None
+            if fault is None and getattr(server, "answer_for", None) is not None:
                 output = server.answer_for(body.get("prompt") or body["messages"][-1]["content"])
-            else:
-                output = server.outputs[min(len(server.requests), len(server.outputs)) - 1]
-            broken = len(server.requests) > getattr(server, "fail_after", len(server.requests))
-        if broken:  # hang up without an answer, as a crashed server would
+            elif fault is None:
+                output = server.outputs[min(number, len(server.outputs)) - 1]
+            broken = number > getattr(server, "fail_after", number)
+        if broken or fault == "reset-before":  # hang up without an answer, as a crashed server would
             self.close_connection = True
             return
         time.sleep(getattr(server, "delay", 0.0))
+        if fault in ("500", "503", "429"):
+            self._error(int(fault), retry_after=1 if fault == "429" else None)
+            return
+        if fault is not None:
+            self._broken_answer(fault, body)
+            return
         if isinstance(output, int):
             self._error(output)
             return
@@ -80,11 +106,8 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
         for piece in pieces:
-            choice = {"index": 0, "finish_reason": None}
-            choice.update({"delta": {"content": piece}} if chat else {"text": piece})
-            self._event(
-                {"id": "x", "object": "chunk", "created": 0, "model": body["model"], "choices": [choice]}
-            )
+            self._event(self._chunk(body, chat, piece, None))
+        self._event(self._chunk(body, chat, "", "stop"))
         usage = {
             "prompt_tokens": len(str(body.get("prompt") or body.get("messages")).split()),
             "completion_tokens": len(pieces),
@@ -103,15 +126,47 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
 
-    def _error(self, status: int) -> None:
+    def _chunk(self, body: dict[str, Any], chat: bool, text: str, finish: str | None) -> dict[str, Any]:
+        choice: dict[str, Any] = {"index": 0, "finish_reason": finish}
+        choice.update({"delta": {"content": text}} if chat else {"text": text})
+        return {"id": "x", "object": "chunk", "created": 0, "model": body["model"], "choices": [choice]}
+
+    def _error(self, status: int, retry_after: int | None = None) -> None:
         data = json.dumps(
             {"error": {"message": f"scripted failure {status}", "type": "server_error"}}
         ).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
         self.end_headers()
         self.wfile.write(data)
+
+    def _broken_answer(self, fault: str, body: dict[str, Any]) -> None:
+        chat = self.path.endswith("/chat/completions")
+        if fault in ("non-stream", "empty"):
+            data = (
+                b"" if fault == "empty" else json.dumps(self._chunk(body, chat, "Finish[x]", "stop")).encode()
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        self._event(self._chunk(body, chat, " I", None))
+        self.wfile.flush()
+        if fault == "malformed":
+            self.wfile.write(b"data: {not json\n\n")
+        elif fault == "stall":
+            time.sleep(getattr(self.server, "stall_seconds", 30.0))
+        elif fault == "reset-mid":
+            self.connection.shutdown(socket.SHUT_RDWR)
+        self.close_connection = True
 
     def _event(self, data: dict[str, Any]) -> None:
         self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
@@ -123,9 +178,15 @@ def scripted_openai_server(
     delay: float = 0.0,
     fail_after: int | None = None,
     answer_for: Callable[[str], str | int] | None = None,
+    faults: Callable[[int, dict[str, Any]], str | None] | None = None,
 ) -> Iterator[ThreadingHTTPServer]:
     state = dict(
-        outputs=outputs or [], delay=delay, requests=[], lock=threading.Lock(), answer_for=answer_for
+        outputs=outputs or [],
+        delay=delay,
+        requests=[],
+        lock=threading.Lock(),
+        answer_for=answer_for,
+        faults=faults,
     )
     if fail_after is not None:
         state["fail_after"] = fail_after

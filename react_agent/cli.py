@@ -150,6 +150,12 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--base-url", help="the OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     run.add_argument("--endpoint", choices=["completions", "chat"], default="completions")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds a remote model may take to answer, and to send the next piece of its stream",
+    )
     run.add_argument("--data", type=Path, help="hotpotqa: question file (default: the built-in demo set)")
     run.add_argument(
         "--games",
@@ -201,7 +207,9 @@ def make_model(args: argparse.Namespace, n_threads: int | None = None) -> Model:
     if spec.startswith("openai:"):
         from react_agent.models.openai import OpenAIModel
 
-        return OpenAIModel(spec.removeprefix("openai:"), base_url=args.base_url, endpoint=args.endpoint)
+        return OpenAIModel(
+            spec.removeprefix("openai:"), base_url=args.base_url, endpoint=args.endpoint, timeout=args.timeout
+        )
     if args.base_url:
         raise UserError("--base-url goes with --model openai:NAME")
     from react_agent.models.llama_cpp import LlamaCppModel
@@ -279,6 +287,8 @@ def check_task_options(args: argparse.Namespace) -> None:
         raise UserError("--n must be at least 1")
     if args.max_steps is not None and args.max_steps < 1:
         raise UserError("--max-steps must be at least 1")
+    if args.timeout <= 0:
+        raise UserError("--timeout must be more than 0 seconds")
     if args.shots is not None and args.shots < 0:
         raise UserError("--shots must be 0 or more")
     if args.prompt_key and args.prompt_file is None:

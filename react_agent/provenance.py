@@ -6,8 +6,9 @@ covers every field but three, recorded all the same: the git commit (a run resum
 unrelated commit is still the same run: a change that shapes prompts shows in the prompt hashes,
 and the replay check catches the rest), the local model's build (llama.cpp is compiled for the CPU
 it runs on, and greedy outputs can differ between builds: a run resumed on another machine is still
-the same run, and `build` tells why its numbers may move), and the folders files were read from
-(the same bytes read from another checkout are the same data).
+the same run, and `build` tells why its numbers may move), the folders files were read from
+(the same bytes read from another checkout are the same data) and the address of a model server
+(a server restarted on another port serves the same model).
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class RunConfig(BaseModel):
             if identity[name] == default:
                 del identity[name]
         identity["data"] = Path(self.data).name
+        if self.base_url is not None:  # a server's address is where a run was played, not what it is
+            identity["base_url"] = "a server"
         for files in (identity["data_files"], identity["wiki"]):
             for file in files if isinstance(files, list) else []:
                 file["path"] = Path(file["path"]).name

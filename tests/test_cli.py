@@ -116,9 +116,10 @@ def test_episodes_written_before_a_failure_stay_written(tmp_path):
             "--out",
             out,
         )
-    assert_one_line_error(process, "cannot reach model server")
-    [line] = out.read_text().splitlines()
-    assert json.loads(line)["task_id"] == "demo-01"
+    assert_one_line_error(process, "stopped answering: 3 requests in a row failed")
+    first, *failed = (json.loads(line) for line in out.read_text().splitlines())
+    assert (first["task_id"], first["stop_reason"]) == ("demo-01", "finished")
+    assert [r["stop_reason"] for r in failed] == ["error", "error"]
 
 
 @pytest.mark.parametrize("flag", [["--n", "0"], ["--max-steps", "0"], ["--bogus"]])

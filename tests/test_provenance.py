@@ -102,3 +102,8 @@ def test_fields_added_later_join_the_identity_only_when_set():
     assert config(shots=None).hash == config().hash
     assert config(shots=0).hash != config().hash != config(final_answer=True).hash
     assert differences(config().identity(), config(shots=1).identity()) == ["shots"]
+
+
+def test_a_server_address_is_where_a_run_was_played_not_what_it_is():
+    here, there = config(base_url="http://127.0.0.1:8000/v1"), config(base_url="http://10.0.0.2:9000/v1")
+    assert here.hash == there.hash != config().hash

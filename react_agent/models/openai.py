@@ -1,12 +1,22 @@
 """A remote model behind OpenAI's API or any server that speaks it (vLLM, llama.cpp's server, Ollama).
 
-Responses are streamed so that decoding can be cut as soon as the action is whole; the `openai`
-client supplies the timeouts and the retries with exponential backoff.
+Responses are streamed so that decoding can be cut as soon as the action is whole. A streamed
+answer counts only when it is whole: a chunk carried its `finish_reason`, or we stopped reading
+because the action was complete. Whatever else a server does (an error status, 429 with
+Retry-After, a connection reset before or during the stream, a stall, an event that is not JSON,
+one JSON body instead of a stream, an empty answer) is retried with backoff, honouring
+Retry-After, up to `max_retries` times. Past that, the request fails with `ModelError`: that
+episode ends with `error`, the run goes on, and a rerun plays it again. Only a server that has not
+answered yet, or that fails several requests in a row, is `ModelUnavailable` (the run stops).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -22,6 +32,19 @@ from react_agent.models.base import (
 from react_agent.trajectory import Usage
 
 Endpoint = Literal["completions", "chat"]
+BACKOFF = 0.5  # seconds before the first retry; doubled each time, up to BACKOFF_CAP
+BACKOFF_CAP = 8.0
+RETRY_AFTER_CAP = 60.0  # the longest Retry-After we wait for
+DEAD_AFTER = 3  # requests failed in a row, every retry spent, before the server is taken for gone
+
+
+class _Retryable(Exception):
+    """A failure worth another attempt; `wait` is what the server asked for (Retry-After)."""
+
+    def __init__(self, reason: str, wait: float | None = None, connection: bool = False):
+        super().__init__(reason)
+        self.wait = wait
+        self.connection = connection  # the server could not be reached or went away
 
 
 class OpenAIModel:
@@ -29,7 +52,8 @@ class OpenAIModel:
     as one user message, for models served only through the chat endpoint.
 
     The key comes from `api_key` or `OPENAI_API_KEY`; with a `base_url` and no key, a placeholder is
-    sent, since local servers do not check it.
+    sent, since local servers do not check it. `timeout` bounds each request and each wait for
+    the next piece of a stream.
     """
 
     def __init__(
@@ -42,6 +66,7 @@ class OpenAIModel:
         temperature: float = 0.0,
         timeout: float = 60.0,
         max_retries: int = 3,
+        backoff: float = BACKOFF,
     ):
         import openai
 
@@ -56,35 +81,52 @@ class OpenAIModel:
         self.base_url = base_url
         self.endpoint = endpoint
         self.temperature = temperature
-        options: dict[str, Any] = dict(
-            base_url=base_url, api_key=key, timeout=timeout, max_retries=max_retries
-        )
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self._answered = False  # has the server answered once? Before that, failing to reach it is fatal
+        self._failed_in_a_row = 0
+        # The client retries only the opening of a request; we retry whole streams ourselves.
+        options: dict[str, Any] = dict(base_url=base_url, api_key=key, timeout=timeout, max_retries=0)
         self.client = openai.OpenAI(**options)
         self.async_client = openai.AsyncOpenAI(**options)
 
+    @property
+    def where(self) -> str:
+        return self.base_url or "api.openai.com"
+
     def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
-        with self._errors_explained():
-            stream = self._create(self.client, request)
-            reader = _StreamReader(self.endpoint, stop_when)
+        for attempt in range(self.max_retries + 1):
             try:
-                for chunk in stream:
-                    if reader.take(chunk):
-                        break
-            finally:
-                stream.close()
-        return reader.completion()
+                with self._failures_sorted():
+                    stream = self._create(self.client, request)
+                    reader = _StreamReader(self.endpoint, stop_when)
+                    try:
+                        for chunk in stream:
+                            if reader.take(chunk):
+                                break
+                    finally:
+                        stream.close()
+                    return self._answer(reader)
+            except _Retryable as failure:
+                time.sleep(self._wait_or_give_up(failure, attempt))
+        raise AssertionError("unreachable: the last attempt gives up")
 
     async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
-        with self._errors_explained():
-            stream = await self._create(self.async_client, request)
-            reader = _StreamReader(self.endpoint, stop_when)
+        for attempt in range(self.max_retries + 1):
             try:
-                async for chunk in stream:
-                    if reader.take(chunk):
-                        break
-            finally:
-                await stream.close()
-        return reader.completion()
+                with self._failures_sorted():
+                    stream = await self._create(self.async_client, request)
+                    reader = _StreamReader(self.endpoint, stop_when)
+                    try:
+                        async for chunk in stream:
+                            if reader.take(chunk):
+                                break
+                    finally:
+                        await stream.close()
+                    return self._answer(reader)
+            except _Retryable as failure:
+                await asyncio.sleep(self._wait_or_give_up(failure, attempt))
+        raise AssertionError("unreachable: the last attempt gives up")
 
     def _create(self, client: Any, request: ModelRequest) -> Any:
         common = dict(
@@ -100,39 +142,91 @@ class OpenAIModel:
             return client.chat.completions.create(messages=messages, **common)
         return client.completions.create(prompt=request.prompt, **common)
 
+    def _answer(self, reader: _StreamReader) -> Completion:
+        completion = reader.completion()  # _Retryable when the stream did not end as a whole answer
+        self._answered = True
+        self._failed_in_a_row = 0
+        return completion
+
+    def _wait_or_give_up(self, failure: _Retryable, attempt: int) -> float:
+        """Seconds to wait before the next attempt; past the last, the error that ends it."""
+        if attempt < self.max_retries:
+            if failure.wait is not None:
+                return min(failure.wait, RETRY_AFTER_CAP)
+            return min(self.backoff * 2**attempt, BACKOFF_CAP) * random.uniform(1.0, 1.25)
+        self._failed_in_a_row += 1
+        tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+        if failure.connection and not self._answered:
+            raise ModelUnavailable(f"cannot reach model server at {self.where} ({failure}; {tries})")
+        if failure.connection and self._failed_in_a_row >= DEAD_AFTER:
+            raise ModelUnavailable(
+                f"model server at {self.where} stopped answering: {self._failed_in_a_row} requests "
+                f"in a row failed ({failure})"
+            )
+        raise ModelError(f"model server at {self.where}: {failure} ({tries})")
+
     @contextmanager
-    def _errors_explained(self) -> Iterator[None]:
+    def _failures_sorted(self) -> Iterator[None]:
+        """Every failure of the server, as `_Retryable`, `ContextFull`, `ModelError` or
+        `ModelUnavailable`: no exception of the openai or httpx packages goes further."""
+        import httpx
         import openai
 
-        where = self.base_url or "api.openai.com"
         try:
             yield
         except openai.APITimeoutError:
-            raise ModelUnavailable(f"model server at {where} did not answer in time") from None
-        except openai.APIConnectionError:
-            raise ModelUnavailable(f"cannot reach model server at {where}") from None
+            raise _Retryable("no answer within the timeout", connection=True) from None
+        except openai.APIConnectionError as error:
+            raise _Retryable(f"connection failed: {_cause(error)}", connection=True) from None
         except openai.AuthenticationError:
-            raise ModelUnavailable(f"model server at {where} refused the API key") from None
+            raise ModelUnavailable(f"model server at {self.where} refused the API key") from None
         except openai.NotFoundError as error:
-            raise ModelUnavailable(f"model {self.name!r} not found at {where}: {error.message}") from None
+            raise ModelUnavailable(
+                f"model {self.name!r} not found at {self.where}: {error.message}"
+            ) from None
         except openai.BadRequestError as error:
             if "context" in error.message.lower():
                 raise ContextFull(error.message) from None
             raise ModelError(error.message) from None
-        except openai.APIError as error:
-            raise ModelError(f"{type(error).__name__}: {error.message}") from None
+        except openai.APIStatusError as error:
+            if error.status_code in (408, 409, 429) or error.status_code >= 500:
+                raise _Retryable(f"HTTP {error.status_code}", wait=_retry_after(error.response)) from None
+            raise ModelError(f"HTTP {error.status_code}: {error.message}") from None
+        except (openai.APIError, json.JSONDecodeError) as error:  # an event that is not JSON, and the like
+            raise _Retryable(f"a malformed answer ({type(error).__name__}: {error})") from None
+        except httpx.TimeoutException:
+            raise _Retryable("the stream stalled past the timeout", connection=True) from None
+        except httpx.HTTPError as error:
+            raise _Retryable(f"the stream broke: {type(error).__name__}: {error}", connection=True) from None
+
+
+def _cause(error: BaseException) -> str:
+    cause = error.__cause__ or error.__context__
+    return f"{type(cause).__name__}: {cause}" if cause else str(error)
+
+
+def _retry_after(response: Any) -> float | None:
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: use our own backoff
 
 
 class _StreamReader:
-    """Collects streamed text and usage; says when to stop reading."""
+    """Collects streamed text and usage; says when to stop reading, and whether the answer is whole."""
 
     def __init__(self, endpoint: Endpoint, stop_when: StopWhen | None):
         self.endpoint = endpoint
         self.stop_when = stop_when
         self.text = ""
         self.usage: Any = None
+        self.chunks = 0
+        self.finished = False  # a chunk said why the answer ended
+        self.cut = False  # we stopped reading: the action was whole
 
     def take(self, chunk: Any) -> bool:
+        self.chunks += 1
         if getattr(chunk, "usage", None) is not None:
             self.usage = chunk.usage
         if not chunk.choices:
@@ -140,9 +234,17 @@ class _StreamReader:
         choice = chunk.choices[0]
         piece = choice.delta.content if self.endpoint == "chat" else choice.text
         self.text += piece or ""
-        return bool(piece) and self.stop_when is not None and self.stop_when(self.text)
+        self.finished = self.finished or choice.finish_reason is not None
+        self.cut = bool(piece) and self.stop_when is not None and self.stop_when(self.text)
+        return self.cut
 
     def completion(self) -> Completion:
+        if not (self.finished or self.cut):
+            if self.chunks == 0:
+                raise _Retryable(
+                    "no stream came back (a server that ignores stream: true, or an empty answer)"
+                )
+            raise _Retryable("the stream ended before the answer did", connection=True)
         usage = Usage(calls=1, prompt_tokens=None, evaluated_tokens=None, completion_tokens=None)
         if self.usage is not None:  # absent when we closed the stream before the server sent it
             details = getattr(self.usage, "prompt_tokens_details", None)
