@@ -23,7 +23,7 @@ class MediaWikiHandler(BaseHTTPRequestHandler):
     page info (with redirects and disambiguation page props), plain-text extracts, and search.
     `server.pages` maps titles to plain text; `server.disambiguation` is a set of titles. A title
     with characters MediaWiki forbids is answered `invalid`, as the real API does; `server.delay`
-    seconds pass before each answer."""
+    seconds pass before each answer; `server.fault` ("503", "garbage") makes every answer fail."""
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -33,6 +33,12 @@ class MediaWikiHandler(BaseHTTPRequestHandler):
         server: Any = self.server
         server.queries.append(params)
         time.sleep(server.delay)
+        if server.fault == "503":  # an overloaded site answers with an HTML error page
+            self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
+            return
+        if server.fault == "garbage":
+            self._send(200, b"\x00\xffnot json at all", "application/json")
+            return
         if params.get("list") == "search":
             words = re.findall(r"\w+", params["srsearch"].lower())
             titles = [t for t in server.pages if set(words) & set(re.findall(r"\w+", t.lower()))]
@@ -40,9 +46,11 @@ class MediaWikiHandler(BaseHTTPRequestHandler):
             answer = {"query": {"search": [{"title": t} for t in titles[:limit]], "searchinfo": {}}}
         else:
             answer = {"query": {"pages": self._pages(server, params)}}
-        data = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        self._send(200, json.dumps(answer).encode(), "application/json")
+
+    def _send(self, status: int, data: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -78,6 +86,6 @@ class MediaWikiHandler(BaseHTTPRequestHandler):
 def mediawiki_server(
     pages: dict[str, str], disambiguation: set[str] = frozenset(), delay: float = 0.0
 ) -> Iterator[ThreadingHTTPServer]:
-    state = dict(pages=pages, disambiguation=set(disambiguation), queries=[], delay=delay)
+    state = dict(pages=pages, disambiguation=set(disambiguation), queries=[], delay=delay, fault=None)
     with serve(MediaWikiHandler, **state) as server:
         yield server

@@ -77,3 +77,36 @@ def test_a_server_that_dies_stops_the_run_in_one_line_keeping_what_finished(tmp_
     assert records[0]["stop_reason"] == "finished" and len(records) == 3
     assert all(r["stop_reason"] == "error" for r in records[1:])
     assert json.loads(out.read_text().splitlines()[-1])["error"].startswith("ModelError: model server at")
+
+
+def test_a_game_whose_engine_fails_mid_game_ends_alone_with_its_traceback(tmp_path):
+    """A game file whose grammar lacks a rule that one command needs: the engine raises only when
+    that command is played. That episode ends in error, with the engine's traceback; the other
+    game of the folder is played to its end."""
+    import shutil
+
+    from react_agent.envs.alfworld import find_games
+    from react_agent.envs.alfworld_games import builtin_games_folder
+
+    builtin = find_games(builtin_games_folder(tmp_path / "cache"))
+    games = tmp_path / "games" / "json_2.1.1" / "valid_unseen"
+    for game in builtin[:2]:
+        trial = game.game_file.parent
+        shutil.copytree(trial, games / trial.parent.name / trial.name)
+    broken = games / builtin[0].id / "game.tw-pddl"
+    data = json.loads(broken.read_text())
+    data["grammar"] = data["grammar"].replace("#examineReceptacle.feedback#", "#no_such_rule#")
+    broken.write_text(json.dumps(data))
+
+    out = tmp_path / "run.jsonl"
+    with scripted_openai_server(answer_for=lambda prompt: " go to drawer 3") as server:
+        command = [sys.executable, "-m", "react_agent.cli", "bench", "--task", "alfworld", "--games"]
+        command += [tmp_path / "games", "--model", "openai:m", "--base-url", url_of(server, "/v1")]
+        command += ["--max-steps", "2", "--out", out]
+        process = subprocess.run(list(map(str, command)), capture_output=True, text=True, timeout=300)
+    assert process.returncode == 0, process.stderr
+    failed, played = lines_of(out)
+    assert failed["task_id"] == builtin[0].id and failed["stop_reason"] == "error"
+    assert "CSGUnknownSymbolError" in failed["error"] and "Traceback" in failed["error"]
+    assert played["stop_reason"] == "max_steps" and len(played["steps"]) == 2
+    assert "1 episodes ended by an error" in process.stdout

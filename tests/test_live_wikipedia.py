@@ -95,3 +95,19 @@ def test_a_wiki_that_does_not_answer_in_time_is_an_observation():
         result = Agent(model, HotpotQAEnv(wiki)).run(question)
     assert result.steps[0].observation == "Wikipedia did not answer within 0.3 s."
     assert result.stop_reason is StopReason.finished and result.error is None
+
+
+@pytest.mark.parametrize("fault", ["503", "garbage"])
+def test_a_site_that_fails_is_an_observation_and_the_episode_goes_on(fault):
+    from react_agent import Agent, StopReason
+    from react_agent.envs.hotpotqa import HotpotQAEnv, Question
+    from react_agent.models import ScriptedModel
+
+    with mediawiki_server(PAGES) as server:
+        server.fault = fault
+        wiki = LiveWikipedia(api_url=url_of(server, "/w/api.php"))
+        model = ScriptedModel([" x\nAction 1: Search[Colorado orogeny]", " y\nAction 2: Finish[1780]"])
+        question = Question(id="q", question="When did the Colorado orogeny begin?", answer="1780")
+        result = Agent(model, HotpotQAEnv(wiki)).run(question)
+    assert result.steps[0].observation == "Wikipedia sent an answer that could not be read; try again."
+    assert result.stop_reason is StopReason.finished and result.error is None

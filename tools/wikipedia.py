@@ -389,3 +389,5 @@ class LiveWikipedia:
             raise ToolError(f"Wikipedia did not answer within {self.timeout:g} s.") from error
         except self._network_errors[1] as error:
             raise ToolError(f"Wikipedia could not be reached ({type(error).__name__}).") from error
+        except (ValueError, KeyError) as error:  # an error page or garbage where JSON was due
+            raise ToolError("Wikipedia sent an answer that could not be read; try again.") from error
