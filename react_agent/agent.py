@@ -67,6 +67,7 @@ class Agent:
         max_tokens: int = 128,
         temperature: float | None = None,
         final_answer_on_limit: bool = False,
+        max_repeats: int = 0,
     ):
         if (env is None) == (tools is None):
             raise TypeError("an Agent takes an environment (env=...) or tools (tools=[...]), one of them")
@@ -82,6 +83,7 @@ class Agent:
         self.max_tokens = max_tokens
         # Off by default, as in the paper: an episode that reaches the step limit has no answer.
         self.final_answer_on_limit = final_answer_on_limit
+        self.max_repeats = max_repeats  # the loop guard (see Episode); 0, off, as in the paper
 
     def run(self, task: Any) -> EpisodeResult:
         *_, result = self.stream(task)
@@ -137,6 +139,7 @@ class Agent:
             max_tokens=self.max_tokens,
             step_format=FORMATS[prompt.format],
             temperature=self.temperature,
+            max_repeats=self.max_repeats,
         )
         yield EpisodeStart(task_id=task_id, question=first_observation)
         while (request := episode.next_request()) is not None:

@@ -174,6 +174,13 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--max-steps", type=int, help="step limit (default: the paper's, 7 or 50)")
     run.add_argument("--max-tokens", type=int, default=128, help="token budget of one model call")
     run.add_argument(
+        "--max-repeats",
+        type=int,
+        default=3,
+        help="end an episode when the same action gives the same observation this many times in a row "
+        "(0: never, as in the paper)",
+    )
+    run.add_argument(
         "--final-answer",
         action="store_true",
         help="at the step limit, ask once more for Finish[ and score that answer (off in the paper)",
@@ -273,6 +280,7 @@ def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_ste
         max_tokens=args.max_tokens,
         final_answer=args.final_answer,
         shots=args.shots,
+        max_repeats=args.max_repeats,
         packages=package_versions(["react-agent", *backend, *setup.packages]),
         git_commit=git_commit(),
         build=model.build if local else None,
@@ -287,6 +295,8 @@ def check_task_options(args: argparse.Namespace) -> None:
         raise UserError("--n must be at least 1")
     if args.max_steps is not None and args.max_steps < 1:
         raise UserError("--max-steps must be at least 1")
+    if args.max_repeats < 0:
+        raise UserError("--max-repeats must be 0 (off) or more")
     if args.timeout <= 0:
         raise UserError("--timeout must be more than 0 seconds")
     if args.shots is not None and args.shots < 0:
@@ -312,6 +322,7 @@ def run_command(args: argparse.Namespace) -> int:
         max_steps=max_steps,
         max_tokens=args.max_tokens,
         final_answer_on_limit=args.final_answer,
+        max_repeats=args.max_repeats,
     )
     console = Console(quiet=args.quiet)
     results: list[EpisodeResult] = []
@@ -367,6 +378,7 @@ def bench_command(args: argparse.Namespace) -> int:
             max_tokens=args.max_tokens,
             sc_samples=args.sc_samples,
             final_answer_on_limit=args.final_answer,
+            max_repeats=args.max_repeats,
         )
 
     score_name = setup.score

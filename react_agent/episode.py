@@ -19,12 +19,22 @@ When the model writes a thought but no action, it is asked once more for just th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from react_agent.environment import Observation, Outcome
 from react_agent.formats import NumberedSteps, StepFormat, finish_with
 from react_agent.models.base import Completion, ContextFull, ModelRequest
 from react_agent.trajectory import Action, EpisodeResult, ModelOutput, Step, StopReason, Usage
+
+# Lone surrogates: a detokenizer cutting a character in two can hand them over, and no UTF-8 file
+# (a results line) can hold them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _clean(completion: Completion) -> Completion:
+    text = _SURROGATES.sub("\ufffd", completion.text)
+    return completion if text == completion.text else Completion(text=text, usage=completion.usage)
 
 
 @dataclass
@@ -47,6 +57,7 @@ class Episode:
         max_tokens: int = 128,
         step_format: StepFormat | None = None,
         temperature: float | None = None,
+        max_repeats: int = 0,
     ):
         self.task_id = task_id
         self.format = step_format or NumberedSteps()
@@ -54,6 +65,9 @@ class Episode:
         self.max_steps = max_steps
         self.max_tokens = max_tokens
         self.temperature = temperature  # None: the model's own; set for sampling (CoT-SC)
+        # The loop guard: this many steps in a row of the same action and observation end the
+        # episode (0: never, as in the paper).
+        self.max_repeats = max_repeats
         self.steps: list[Step] = []
         self.stop_reason: StopReason | None = None
         self.error: str | None = None
@@ -87,6 +101,7 @@ class Episode:
     def take_completion(self, completion: Completion, seconds: float) -> Action | None:
         """The model's answer to `next_request()`: the action to carry out, or None when the model
         must be asked again (see `next_request()`) or the episode has ended."""
+        completion = _clean(completion)
         request = self.next_request()
         if request is None:
             raise RuntimeError("take_completion() after the episode ended")
@@ -138,9 +153,18 @@ class Episode:
         self._prompt += self.format.block(i, step.thought, step.action, text)
         if observation.done:
             self._stop(StopReason.finished)
+        elif self._repeating():
+            self._stop(
+                StopReason.repeated_action,
+                f"{step.action.text} gave the same observation {self.max_repeats} times",
+            )
         elif len(self.steps) >= self.max_steps:
             self._stop(StopReason.max_steps)
         return step
+
+    def _repeating(self) -> bool:
+        last = self.steps[-self.max_repeats :] if self.max_repeats else []
+        return len(last) == self.max_repeats > 0 and len({(s.action.text, s.observation) for s in last}) == 1
 
     def final_request(self) -> ModelRequest | None:
         """Once the step limit has ended the episode, what asks the model for its answer all the
@@ -156,6 +180,7 @@ class Episode:
     def take_final_answer(self, completion: Completion) -> Action | None:
         """The model's answer to `final_request()`, as the Finish action to score; the episode
         keeps its `max_steps` ending."""
+        completion = _clean(completion)
         request = self.final_request()
         if request is None:
             raise RuntimeError("take_final_answer() needs final_request() first")

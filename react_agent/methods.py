@@ -50,13 +50,19 @@ def make_player(
     max_tokens: int = 128,
     sc_samples: int = SC_SAMPLES,
     final_answer_on_limit: bool = False,
+    max_repeats: int = 0,
 ) -> Agent | SelfConsistency | ReactThenSelfConsistency | SelfConsistencyThenReact:
     """What plays `method` with this model and environment; `env`'s prompt is the method's own (the
     ReAct prompt for the hybrids), and `votes_prompt` the CoT prompt that voting methods sample."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
     agent = Agent(
-        model, env, max_steps=max_steps, max_tokens=max_tokens, final_answer_on_limit=final_answer_on_limit
+        model,
+        env,
+        max_steps=max_steps,
+        max_tokens=max_tokens,
+        final_answer_on_limit=final_answer_on_limit,
+        max_repeats=max_repeats,
     )
     if method in SINGLE_METHODS:
         return agent
@@ -150,8 +156,8 @@ class SelfConsistency:
 
 
 def _react(agent: Agent, model: Model) -> Agent:
-    """The ReAct agent of a hybrid as it was given (prompt, limits, temperature, final answer),
-    answering with the task's model (a replay's, per task)."""
+    """The ReAct agent of a hybrid as it was given (prompt, limits, temperature, final answer, loop
+    guard), answering with the task's model (a replay's, per task)."""
     return Agent(
         model,
         agent.env,
@@ -160,6 +166,7 @@ def _react(agent: Agent, model: Model) -> Agent:
         max_tokens=agent.max_tokens,
         temperature=agent.temperature,
         final_answer_on_limit=agent.final_answer_on_limit,
+        max_repeats=agent.max_repeats,
     )
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 # Fields that join the identity only when they are set: a run made before they existed keeps its hash.
-_ADDED_LATER: dict[str, Any] = {"final_answer": False, "shots": None}
+_ADDED_LATER: dict[str, Any] = {"final_answer": False, "shots": None, "max_repeats": 0}
 
 
 class PromptUse(BaseModel):
@@ -61,6 +61,7 @@ class RunConfig(BaseModel):
     max_tokens: int
     final_answer: bool = False  # an answer asked for at the step limit (off in the paper)
     shots: int | None = None  # how many few-shot examples each prompt kept (None: all it has)
+    max_repeats: int = 0  # the loop guard: repeats of an action and observation that end an episode
     packages: dict[str, str | None]
     git_commit: str | None = None
     build: str | None = None  # the local model's llama.cpp build: the CPU features it uses

@@ -81,6 +81,7 @@ class EpisodeStart(BaseModel):
 class StopReason(str, Enum):
     finished = "finished"  # the environment said the task is over (Finish[...], a won game)
     max_steps = "max_steps"  # the step limit came first
+    repeated_action = "repeated_action"  # the same action met the same observation, again and again
     invalid_output = "invalid_output"  # the model gave nothing usable, even when asked again
     context_full = "context_full"  # the prompt outgrew the model's context window
     error = "error"  # the environment or the model failed; `error` says how

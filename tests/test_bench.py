@@ -149,6 +149,7 @@ def test_each_line_records_the_run_setup(server, tmp_path):
     assert config["packages"]["react-agent"] and config["packages"]["openai"]
     assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", config["git_commit"])
     assert re.fullmatch(r"[0-9a-f]{16}", config["hash"])
+    assert config["max_repeats"] == 3 and config["final_answer"] is False  # the loop guard is on
     assert {"prompt_tokens", "evaluated_tokens", "completion_tokens"} <= set(record["usage"])
     assert record["usage"]["calls"] >= 1 and record["seconds"] > 0
 
