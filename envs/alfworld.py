@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -52,40 +53,56 @@ class AlfWorldGame(BaseModel):
     wording: str = "react"  # "react": put X in/on Y; "current": move X to Y
 
 
-def find_games(root: str | Path) -> list[AlfWorldGame]:
+def find_games(root: str | Path, warn: Callable[[str], None] | None = None) -> list[AlfWorldGame]:
     """Every playable game below `root`, in a stable order: the six task types in turn.
 
     Like alfworld's own loader: a trial folder needs `traj_data.json` and a `game.tw-pddl` marked
     solvable; sliced and movable-receptacle tasks (not part of ALFWorld's six types) are skipped.
+    A game whose files cannot be read is named (`warn`, by default on stderr) and left out; when no
+    game is left, the error names the first that could not be read.
     """
     root = Path(root)
     if not root.is_dir():
         raise DataFileError(f"no such games folder: {root}")
-    games = []
+    games, broken = [], []
     for traj_path in sorted(root.rglob("traj_data.json")):
         folder = traj_path.parent
         game_file = folder / "game.tw-pddl"
         if "movable" in str(folder) or "Sliced" in str(folder) or not game_file.exists():
             continue
-        traj = _read_json(traj_path)
-        header = _read_json(game_file)
-        missing = {"pddl_domain", "grammar", "pddl_problem"} - set(header)
-        if missing:
-            raise DataFileError(f"{game_file}: not an ALFWorld game file (no {', '.join(sorted(missing))})")
-        task_type = traj.get("task_type")
-        if task_type not in TASK_TYPES:
+        try:
+            game = _game(folder, traj_path, game_file)
+        except DataFileError as error:
+            broken.append(str(error))
             continue
-        if header.get("solvable"):
-            wording = "current" if 'template :: "move {o} to {r}"' in header["grammar"] else "react"
-            game_id = f"{folder.parent.name}/{folder.name}"
-            games.append(AlfWorldGame(id=game_id, task_type=task_type, game_file=game_file, wording=wording))
+        if game is not None:
+            games.append(game)
     if not games:
-        raise DataFileError(
-            f"no ALFWorld games (json_2.1.1/<split>/<task>/<trial>/game.tw-pddl) below {root}"
-        )
+        where = f"no ALFWorld games (json_2.1.1/<split>/<task>/<trial>/game.tw-pddl) below {root}"
+        raise DataFileError(f"{broken[0]}; {where} can be played" if broken else where)
+    for problem in broken:
+        (warn or _warn_on_stderr)(f"skipped a game: {problem}")
     # The task types in turn, so that the first N games (`--n N`) are a balanced sample.
     by_type = [[g for g in games if g.task_type == t] for t in TASK_TYPES]
     return [g for group in zip_longest(*by_type) for g in group if g is not None]
+
+
+def _game(folder: Path, traj_path: Path, game_file: Path) -> AlfWorldGame | None:
+    traj = _read_json(traj_path)
+    header = _read_json(game_file)
+    missing = {"pddl_domain", "grammar", "pddl_problem"} - set(header)
+    if missing:
+        raise DataFileError(f"{game_file}: not an ALFWorld game file (no {', '.join(sorted(missing))})")
+    task_type = traj.get("task_type")
+    if task_type not in TASK_TYPES or not header.get("solvable"):
+        return None
+    wording = "current" if 'template :: "move {o} to {r}"' in header["grammar"] else "react"
+    game_id = f"{folder.parent.name}/{folder.name}"
+    return AlfWorldGame(id=game_id, task_type=task_type, game_file=game_file, wording=wording)
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(f"react: warning: {message}", file=sys.stderr)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -312,8 +312,8 @@ def check_task_options(args: argparse.Namespace) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     check_task_options(args)
+    model = make_model(args)  # first: a bad model file is said at once, before any index is built
     setup = task_setup(args)
-    model = make_model(args)
     max_steps = args.max_steps or setup.max_steps
     config = run_config(args, model, setup, max_steps) if args.out else None
     agent = Agent(
@@ -358,8 +358,8 @@ def bench_command(args: argparse.Namespace) -> int:
         raise UserError("--workers must be at least 1")
     if args.sc_samples < 1:
         raise UserError("--sc-samples must be at least 1")
+    model = make_model(args)  # first: a bad model file is said at once, before any index is built
     setup = task_setup(args)
-    model = make_model(args)
     max_steps = args.max_steps or setup.max_steps
     to_play = setup.tasks[: args.n]
     config = run_config(args, model, setup, max_steps)

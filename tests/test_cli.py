@@ -196,3 +196,42 @@ def test_cot_prompt_key_for_a_method_that_does_not_vote(tmp_path):
 def test_alfworld_has_no_cot():
     process = react("bench", "--task", "alfworld", "--method", "cot", "--out", "/dev/null")
     assert_one_line_error(process, "method 'cot' is not available for alfworld (it has: react, act)")
+
+
+def test_a_model_file_cut_in_half(tmp_path, smollm2_path):
+    half = tmp_path / "half.gguf"
+    data = smollm2_path.read_bytes()
+    half.write_bytes(data[: len(data) // 2])
+    assert_one_line_error(react("run", "--task", "hotpotqa", "--model", half), f"cannot load model {half}")
+
+
+def test_a_broken_game_is_named_and_the_rest_are_played(tmp_path):
+    import shutil
+
+    from react_agent.envs.alfworld import find_games
+    from react_agent.envs.alfworld_games import builtin_games_folder
+
+    good = find_games(builtin_games_folder(tmp_path / "cache"))[0].game_file.parent
+    games = tmp_path / "games" / "json_2.1.1" / "valid_unseen"
+    shutil.copytree(good, games / good.parent.name / good.name)
+    broken = games / "pick_and_place_simple-Mug-None-Desk-301" / "trial_T1"
+    broken.mkdir(parents=True)
+    (broken / "traj_data.json").write_text('{"task_type": "pick_and_place_simple"}')
+    (broken / "game.tw-pddl").write_text('{"pddl_domain": "(define')
+    process = react(
+        "run",
+        "--task",
+        "alfworld",
+        "--games",
+        tmp_path / "games",
+        "--max-steps",
+        "1",
+        "--model",
+        "openai:m",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--out",
+        tmp_path / "run.jsonl",
+    )
+    assert f"react: warning: skipped a game: corrupt game file {broken / 'game.tw-pddl'}" in process.stderr
+    assert "cannot reach model server" in process.stderr  # it went on to play the good game

@@ -315,3 +315,27 @@ def test_index_build_reports_what_went_in(tmp_path, capsys):
     dump = _dump(tmp_path / "wiki.jsonl", [("A", ["a."]), ("A", ["a."]), ("B", ["b."])])
     LocalWiki.from_corpus(dump, cache_dir=tmp_path, progress=True)
     assert "indexed 2 pages from 1 file(s); 1 skipped as exact duplicates" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", ["truncate", "overwrite"])
+def test_a_damaged_index_is_rebuilt_with_a_warning(tmp_path, capsys, damage):
+    dump = _dump(tmp_path / "wiki.jsonl", [(f"Page {i}", [f"Text {i}."] * 20) for i in range(300)])
+    index = LocalWiki.from_corpus(dump, cache_dir=tmp_path, progress=False).index_path
+    data = index.read_bytes()
+    index.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"not a database" * 100)
+    wiki = LocalWiki.from_corpus(dump, cache_dir=tmp_path, progress=False)
+    assert f"the wiki index {index} is damaged; building it again" in capsys.readouterr().err
+    assert len(wiki) == 300 and wiki.find("Page 7").sentences[0] == "Text 7."
+
+
+def test_a_truncated_bz2_shard_is_named(tmp_path):
+    shard = tmp_path / "dump" / "AA" / "wiki_00.bz2"
+    shard.parent.mkdir(parents=True)
+    lines = [
+        json.dumps({"id": str(i), "url": "", "title": f"Page {i}", "text": [f"Text {i}."]})
+        for i in range(500)
+    ]
+    data = bz2.compress("\n".join(lines).encode())
+    shard.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataFileError, match=f"cannot read wiki file {shard}"):
+        LocalWiki.from_corpus(tmp_path / "dump", cache_dir=tmp_path, progress=False)

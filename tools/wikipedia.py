@@ -203,6 +203,9 @@ class LocalWiki:
             stat = file.stat()
             key.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         index = Path(cache_dir or default_cache_dir()) / f"wiki-{key.hexdigest()[:16]}.sqlite"
+        if index.exists() and not _readable(index):
+            print(f"react: warning: the wiki index {index} is damaged; building it again", file=sys.stderr)
+            index.unlink()
         if not index.exists():
             build_index(files, index, progress=progress)
         return cls(index)
@@ -244,6 +247,21 @@ class LocalWiki:
     def __len__(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM pages").fetchone()[0]
+
+
+def _readable(index: Path) -> bool:
+    """Whether an index file looks whole: its stats, and its last page (which, written last, sits at
+    the end of the file), can be read. A file cut short or overwritten fails here rather than in
+    the middle of a run; both reads cost a few pages, however big the index."""
+    try:
+        with sqlite3.connect(f"file:{index}?mode=ro", uri=True) as db:
+            db.execute("SELECT value FROM meta WHERE key = 'stats'").fetchone()[0]
+            last = db.execute("SELECT max(id) FROM pages").fetchone()[0]
+            if last is not None:
+                db.execute("SELECT title, sentences FROM pages WHERE id = ?", (last,)).fetchone()[0]
+            return True
+    except (sqlite3.Error, TypeError):
+        return False
 
 
 def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) -> IndexStats:
