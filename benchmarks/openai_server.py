@@ -56,6 +56,7 @@ FAULTS = (
     "non-stream",  # one JSON body, although a stream was asked for
     "empty",  # a 200 answer with no body at all
 )
+ECHO_KEY = "echo-key"  # a 400 whose message repeats the request's Authorization header
 
 
 class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
@@ -90,6 +91,9 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
         time.sleep(getattr(server, "delay", 0.0))
         if fault in ("500", "503", "429"):
             self._error(int(fault), retry_after=1 if fault == "429" else None)
+            return
+        if fault == ECHO_KEY:
+            self._error(400, message=f"not allowed for {self.headers.get('Authorization')}")
             return
         if fault is not None:
             self._broken_answer(fault, body)
@@ -131,10 +135,9 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
         choice.update({"delta": {"content": text}} if chat else {"text": text})
         return {"id": "x", "object": "chunk", "created": 0, "model": body["model"], "choices": [choice]}
 
-    def _error(self, status: int, retry_after: int | None = None) -> None:
-        data = json.dumps(
-            {"error": {"message": f"scripted failure {status}", "type": "server_error"}}
-        ).encode()
+    def _error(self, status: int, retry_after: int | None = None, message: str | None = None) -> None:
+        text = message or f"scripted failure {status}"
+        data = json.dumps({"error": {"message": text, "type": "server_error"}}).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

@@ -34,6 +34,7 @@ from react_agent.results import (
     append_result,
     latest_results,
     read_results,
+    redacted_arguments,
     results_files,
 )
 from react_agent.tasks import TaskError, TaskOptions, TaskSetup
@@ -82,6 +83,11 @@ async def until_signalled(work: Coroutine[Any, Any, Any]) -> Any:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         fail(f"{message} (see '{self.prog} --help')")
+
+
+def command_line() -> list[str]:
+    """This command's arguments, with the value of --api-key hidden: they are shown and stored."""
+    return redacted_arguments(sys.argv[1:])
 
 
 def fail(message: str) -> NoReturn:
@@ -151,6 +157,9 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--base-url", help="the OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     run.add_argument("--endpoint", choices=["completions", "chat"], default="completions")
     run.add_argument(
+        "--api-key", help="the server's API key (default: $OPENAI_API_KEY); never written anywhere"
+    )
+    run.add_argument(
         "--timeout",
         type=float,
         default=60.0,
@@ -215,10 +224,14 @@ def make_model(args: argparse.Namespace, n_threads: int | None = None) -> Model:
         from react_agent.models.openai import OpenAIModel
 
         return OpenAIModel(
-            spec.removeprefix("openai:"), base_url=args.base_url, endpoint=args.endpoint, timeout=args.timeout
+            spec.removeprefix("openai:"),
+            base_url=args.base_url,
+            api_key=args.api_key,
+            endpoint=args.endpoint,
+            timeout=args.timeout,
         )
-    if args.base_url:
-        raise UserError("--base-url goes with --model openai:NAME")
+    if args.base_url or args.api_key:
+        raise UserError("--base-url and --api-key go with --model openai:NAME")
     from react_agent.models.llama_cpp import LlamaCppModel
 
     return LlamaCppModel(
@@ -427,7 +440,7 @@ def bench_command(args: argparse.Namespace) -> int:
     except Interrupted as interrupted:
         progress.stop()
         written = len(read_run(args.out)) if args.out.exists() else 0
-        resume = shlex.join(["react", *sys.argv[1:]])
+        resume = shlex.join(["react", *command_line()])
         print(
             f"react: {interrupted.name}: stopped with {written} episodes in {args.out}; "
             f"resume with: {resume}",

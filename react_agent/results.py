@@ -30,6 +30,20 @@ class ResultsFileBusy(RuntimeError):
     """Another process is writing the results file."""
 
 
+def redacted_arguments(arguments: list[str]) -> list[str]:
+    """Command-line arguments as they may be shown or stored: the value of --api-key hidden."""
+    shown, hide = [], False
+    for argument in arguments:
+        if hide:
+            shown.append("***")
+        elif argument.startswith("--api-key="):
+            shown.append("--api-key=***")
+        else:
+            shown.append(argument)
+        hide = argument == "--api-key"
+    return shown
+
+
 @contextmanager
 def sole_writer(path: str | Path) -> Iterator[None]:
     """Hold the results file for this process alone: an advisory lock (`flock`) on a sidecar file
@@ -48,7 +62,8 @@ def sole_writer(path: str | Path) -> Iterator[None]:
             ) from None
         lock.seek(0)
         lock.truncate()
-        lock.write(f"process {os.getpid()} ({' '.join(['react', *sys.argv[1:]])[:200]})")
+        command = " ".join(["react", *redacted_arguments(sys.argv[1:])])
+        lock.write(f"process {os.getpid()} ({command[:200]})")
         lock.flush()
         try:
             yield

@@ -383,8 +383,8 @@ class LiveWikipedia:
         self._network_errors = (requests.Timeout, requests.ConnectionError)
         self.timeout = timeout
         wikipedia.set_lang(lang)
-        if api_url:
-            wikipedia.wikipedia.API_URL = api_url
+        # The package speaks plain http to Wikipedia; we ask for https.
+        wikipedia.wikipedia.API_URL = api_url or f"https://{lang.lower()}.wikipedia.org/w/api.php"
         wikipedia.wikipedia.requests = _RequestsWithTimeout(requests, timeout)
 
     def find(self, entity: str) -> Page | NotFound:

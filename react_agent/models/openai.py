@@ -79,6 +79,7 @@ class OpenAIModel:
             raise ValueError(f"endpoint must be 'completions' or 'chat', not {endpoint!r}")
         self.name = model
         self.base_url = base_url
+        self._key = key  # kept out of every message this backend writes (see _failures_sorted)
         self.endpoint = endpoint
         self.temperature = temperature
         self.max_retries = max_retries
@@ -168,7 +169,19 @@ class OpenAIModel:
     @contextmanager
     def _failures_sorted(self) -> Iterator[None]:
         """Every failure of the server, as `_Retryable`, `ContextFull`, `ModelError` or
-        `ModelUnavailable`: no exception of the openai or httpx packages goes further."""
+        `ModelUnavailable`, with the API key taken out of its message wherever a server echoed it:
+        no exception of the openai or httpx packages goes further."""
+        try:
+            with self._sorted():
+                yield
+        except (_Retryable, ModelError, ModelUnavailable) as error:
+            message = str(error)
+            if self._key and self._key in message:
+                error.args = (message.replace(self._key, "***"),)
+            raise
+
+    @contextmanager
+    def _sorted(self) -> Iterator[None]:
         import httpx
         import openai
 
