@@ -146,9 +146,9 @@ class Agent:
             call_started = time.perf_counter()
             try:
                 completion = yield _ModelCall(model, request, episode.output_is_complete)
-            except ModelError as error:
+            except ModelError as error:  # the episode ends, or cuts its prompt and asks again
                 episode.take_error(error)
-                break
+                continue
             action = episode.take_completion(completion, time.perf_counter() - call_started)
             if action is None:
                 continue

@@ -15,6 +15,11 @@ With the paper's HotpotQA layout (`formats.NumberedSteps`) the prompt grows like
 
 When the model writes a thought but no action, it is asked once more for just the action
 (`...Thought i: <thought>\nAction i:`, stopping at the line's end), as the paper's code does.
+
+When the prompt outgrows the model's context window (the model refuses the request), the oldest
+observation still shown whole is cut to its start, and the model is asked again; only when every
+observation is cut does the episode end with `context_full`. The refusal is recorded among the
+model's outputs, so that a replay cuts the same observations at the same steps.
 """
 
 from __future__ import annotations
@@ -27,9 +32,19 @@ from react_agent.formats import NumberedSteps, StepFormat, finish_with
 from react_agent.models.base import Completion, ContextFull, ModelRequest
 from react_agent.trajectory import Action, EpisodeResult, ModelOutput, Step, StopReason, Usage
 
+SHORT_OBSERVATION = 100  # characters of an observation kept when the context is full
+
+
 # Lone surrogates: a detokenizer cutting a character in two can hand them over, and no UTF-8 file
 # (a results line) can hold them.
 _SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _shown(step: Step) -> str:
+    """The observation as the prompt shows it: whole, or its start once the context was full."""
+    if not step.shortened or len(step.observation) <= SHORT_OBSERVATION:
+        return step.observation
+    return step.observation[:SHORT_OBSERVATION] + " [...]"
 
 
 def _clean(completion: Completion) -> Completion:
@@ -71,6 +86,7 @@ class Episode:
         self.steps: list[Step] = []
         self.stop_reason: StopReason | None = None
         self.error: str | None = None
+        self._prefix = prompt_prefix
         self._prompt = prompt_prefix  # grows by one step, as the format writes it, per step
         self._current: _StepInProgress | None = None
         self._outputs: list[ModelOutput] = []  # every completion, in order, finished step or not
@@ -191,9 +207,30 @@ class Episode:
         return finish_with(completion.text)
 
     def take_error(self, error: Exception, details: str | None = None) -> None:
-        """A call failed: the episode ends, saying why (`details`: a traceback, for a bug)."""
-        reason = StopReason.context_full if isinstance(error, ContextFull) else StopReason.error
-        self._stop(reason, details or f"{type(error).__name__}: {error}")
+        """A call failed: the episode ends, saying why (`details`: a traceback, for a bug); except
+        when the context was full and an observation can still be cut (see the module's doc)."""
+        if isinstance(error, ContextFull):
+            self._take_context_full(error)
+            return
+        self._stop(StopReason.error, details or f"{type(error).__name__}: {error}")
+
+    def _take_context_full(self, error: ContextFull) -> None:
+        request = self.next_request()
+        whole = [
+            i for i, s in enumerate(self.steps) if not s.shortened and len(s.observation) > SHORT_OBSERVATION
+        ]
+        if request is None or not whole:
+            self._stop(StopReason.context_full, f"{type(error).__name__}: {error}")
+            return
+        self._outputs.append(
+            ModelOutput(
+                text=str(error), request_sha256=request.sha256(), step=self.step_number, context_full=True
+            )
+        )
+        self.steps[whole[0]] = self.steps[whole[0]].model_copy(update={"shortened": True})
+        self._prompt = self._prefix + "".join(
+            self.format.block(step.index, step.thought, step.action, _shown(step)) for step in self.steps
+        )
 
     def result(self, outcome: Outcome, seconds: float) -> EpisodeResult:
         usage = Usage()

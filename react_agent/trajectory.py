@@ -54,6 +54,7 @@ class ModelOutput(BaseModel):
     text: str
     request_sha256: str
     step: int
+    context_full: bool = False  # the model refused the request as too long (the text says how)
 
 
 class Step(BaseModel):
@@ -69,6 +70,7 @@ class Step(BaseModel):
     usage: Usage = Usage()
     model_seconds: float = 0.0
     env_seconds: float = 0.0
+    shortened: bool = False  # the prompt came to show only the start of the observation (context full)
 
 
 class EpisodeStart(BaseModel):

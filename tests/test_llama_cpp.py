@@ -56,3 +56,32 @@ def test_prompt_beyond_the_context_window_ends_the_episode(smollm2_path, demo_wi
 
 def test_the_build_says_what_llama_cpp_was_compiled_for(smollm2):
     assert smollm2.build.startswith("CPU :") and "|" not in smollm2.build
+
+
+def test_a_full_context_cuts_the_oldest_observations_and_the_episode_goes_on(
+    smollm2_path, demo_wiki, demo_questions, tmp_path
+):
+    from react_agent.models.replay import ReplayModel
+    from react_agent.results import append_result
+
+    # Our ReAct prompt is about 1,750 tokens: in a window of 2,048 two steps fit, and the third
+    # only once the oldest observations are cut to their start.
+    small = LlamaCppModel(smollm2_path, n_ctx=2048)
+    result = Agent(small, HotpotQAEnv(demo_wiki), max_steps=7).run(demo_questions[0])
+
+    refusals = [output for output in result.model_outputs if output.context_full]
+    assert refusals, "the context never filled: make the window smaller"
+    assert all("exceed context window of 2048" in output.text for output in refusals)
+    shortened = [step.index for step in result.steps if step.shortened]
+    assert shortened == list(range(1, len(refusals) + 1))  # the oldest first, one per refusal
+    assert max(step.index for step in result.steps) >= refusals[0].step  # it went on after the first
+    assert result.stop_reason is not StopReason.error, result.error
+
+    recorded = tmp_path / "run.jsonl"
+    append_result(recorded, result)
+    replayed = Agent(ReplayModel(recorded), HotpotQAEnv(demo_wiki), max_steps=7).run(demo_questions[0])
+    drop = {"model_seconds", "env_seconds", "usage"}
+    assert [s.model_dump(exclude=drop) for s in replayed.steps] == [
+        s.model_dump(exclude=drop) for s in result.steps
+    ]
+    assert (replayed.stop_reason, replayed.answer) == (result.stop_reason, result.answer)

@@ -128,12 +128,21 @@ class LlamaCppModel:
         self.llm.sample = counting_sample
 
     def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        # Tokenized as llama-cpp-python would, once: a prompt that leaves no room for the answer is
+        # refused here (llama-cpp-python would cut the answer short, or fail with a numpy error).
+        tokens = self.llm.tokenize(request.prompt.encode("utf-8"), special=True)
+        room = self.llm.n_ctx()
+        if len(tokens) + request.max_tokens > room:
+            raise ContextFull(
+                f"Requested tokens ({len(tokens)} of prompt + {request.max_tokens} to answer) "
+                f"exceed context window of {room}"
+            )
         with self._lock:
             self._evaluated.clear()
             self._sampled = self._prompt_tokens = 0
             try:
                 stream = self.llm.create_completion(
-                    request.prompt,
+                    tokens,
                     max_tokens=request.max_tokens,
                     stop=request.stop,
                     temperature=self.temperature if request.temperature is None else request.temperature,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from react_agent.models.base import Completion, ModelRequest, ModelUnavailable, StopWhen
+from react_agent.models.base import Completion, ContextFull, ModelRequest, ModelUnavailable, StopWhen
 from react_agent.results import ResultsFileError, latest_results, read_results
 from react_agent.trajectory import ModelOutput, Usage
 
@@ -69,6 +69,8 @@ class RecordedEpisode:
                 "from the recorded one (prompt, stop sequences, max tokens or temperature)"
             )
         self._next += 1
+        if recorded.context_full:  # the recorded model refused this request as too long
+            raise ContextFull(recorded.text)
         return Completion(text=recorded.text, usage=_UNKNOWN)
 
     async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
