@@ -659,3 +659,12 @@ def test_an_interrupted_run_stops_keeps_its_lines_says_how_to_resume_and_resumes
         )
     assert rerun.returncode == 0, rerun.stderr
     assert by_task(out) == by_task(reference) and len(lines_of(out)) == 12
+
+
+def test_the_benchmarks_readme_shows_the_leaderboard_of_the_published_runs():
+    from react_agent.benchmarks.refresh_readme import refreshed
+
+    readme = (REPO / "benchmarks" / "README.md").read_text()
+    assert refreshed(readme, REPO / "benchmarks" / "runs") == readme, (
+        "run python -m react_agent.benchmarks.refresh_readme"
+    )

@@ -1,0 +1,37 @@
+"""Write the leaderboard of `benchmarks/runs/` into benchmarks/README.md, between its markers.
+
+python -m react_agent.benchmarks.refresh_readme [--readme benchmarks/README.md] [--runs benchmarks/runs]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from react_agent.leaderboard import as_markdown, rows
+from react_agent.results import latest_results, read_results, results_files
+
+START, END = "<!-- leaderboard -->\n", "<!-- end of leaderboard -->\n"
+
+
+def leaderboard_block(runs: Path) -> str:
+    results = [result for path in results_files([runs]) for result in latest_results(read_results(path))]
+    return as_markdown(rows(results)).rstrip("\n") + "\n"
+
+
+def refreshed(readme_text: str, runs: Path) -> str:
+    before, rest = readme_text.split(START, 1)
+    _, after = rest.split(END, 1)
+    return f"{before}{START}{leaderboard_block(runs)}{END}{after}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readme", type=Path, default=Path("benchmarks/README.md"))
+    parser.add_argument("--runs", type=Path, default=Path("benchmarks/runs"))
+    args = parser.parse_args()
+    args.readme.write_text(refreshed(args.readme.read_text(), args.runs))
+
+
+if __name__ == "__main__":
+    main()
