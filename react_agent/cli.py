@@ -125,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("runs", type=Path, nargs="+", help="results files, or folders of them (*.jsonl)")
     board.add_argument("--format", choices=["table", "markdown", "json"], default="table")
 
+    report = commands.add_parser("report", help="one HTML file to look at runs: scores, charts, episodes")
+    report.add_argument("runs", type=Path, nargs="+", help="results files, or folders of them (*.jsonl)")
+    report.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+
     show = commands.add_parser("show", help="replay recorded trajectories step by step")
     show.add_argument("run", type=Path, help="results file")
     show.add_argument("--id", help="only this task")
@@ -476,6 +480,22 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_command(args: argparse.Namespace) -> int:
+    from react_agent.report import write_report
+
+    paths = results_files(args.runs)
+    if not paths:
+        raise UserError(f"no results files (*.jsonl) in {', '.join(map(str, args.runs))}")
+    runs = [(path.stem, read_run(path)) for path in paths]
+    try:
+        out = write_report(runs, args.out)
+    except OSError as error:
+        raise UserError(f"cannot write report {args.out}: {error.strerror}") from None
+    episodes = sum(len(results) for _, results in runs)
+    print(f"wrote {out}: {len(runs)} run(s), {episodes} episodes, {out.stat().st_size:,} bytes")
+    return 0
+
+
 def read_run(path: Path) -> list[EpisodeResult]:
     """The live line of each task in a results file (the last one written), warning on stderr of
     a torn last line."""
@@ -531,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
             "alfworld": generate_command,
             "bench": bench_command,
             "leaderboard": leaderboard_command,
+            "report": report_command,
             "show": show_command,
             "run": run_command,
         }
