@@ -129,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("runs", type=Path, nargs="+", help="results files, or folders of them (*.jsonl)")
     report.add_argument("--out", type=Path, required=True, help="the HTML file to write")
 
+    export = commands.add_parser("export", help="trajectories as fine-tuning examples (FireAct's recipe)")
+    export.add_argument("runs", type=Path, nargs="+", help="results files, or folders of them (*.jsonl)")
+    export.add_argument("--out", type=Path, required=True, help="the JSON lines file to write")
+    export.add_argument("--format", choices=["completion", "chat"], default="completion")
+    export.add_argument(
+        "--only-success", action="store_true", help="keep the episodes that solved their task"
+    )
+
     show = commands.add_parser("show", help="replay recorded trajectories step by step")
     show.add_argument("run", type=Path, help="results file")
     show.add_argument("--id", help="only this task")
@@ -496,6 +504,25 @@ def report_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def export_command(args: argparse.Namespace) -> int:
+    from react_agent.export import examples
+
+    paths = results_files(args.runs)
+    if not paths:
+        raise UserError(f"no results files (*.jsonl) in {', '.join(map(str, args.runs))}")
+    results = [result for path in paths for result in read_run(path)]
+    try:
+        with open(args.out, "w", encoding="utf-8") as out:
+            written = 0
+            for example in examples(results, args.format, only_success=args.only_success):
+                out.write(json.dumps(example, ensure_ascii=False) + "\n")
+                written += 1
+    except OSError as error:
+        raise UserError(f"cannot write {args.out}: {error.strerror}") from None
+    print(f"wrote {written} examples of {len(results)} episodes to {args.out}")
+    return 0
+
+
 def read_run(path: Path) -> list[EpisodeResult]:
     """The live line of each task in a results file (the last one written), warning on stderr of
     a torn last line."""
@@ -552,6 +579,7 @@ def main(argv: list[str] | None = None) -> int:
             "bench": bench_command,
             "leaderboard": leaderboard_command,
             "report": report_command,
+            "export": export_command,
             "show": show_command,
             "run": run_command,
         }
