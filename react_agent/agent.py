@@ -19,6 +19,7 @@ from react_agent.episode import Episode
 from react_agent.formats import FORMATS
 from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen, model_for_task
 from react_agent.prompts import Prompt
+from react_agent.tracing import EpisodeTrace
 from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
 
@@ -68,6 +69,7 @@ class Agent:
         temperature: float | None = None,
         final_answer_on_limit: bool = False,
         max_repeats: int = 0,
+        tracer: Any = None,
     ):
         if (env is None) == (tools is None):
             raise TypeError("an Agent takes an environment (env=...) or tools (tools=[...]), one of them")
@@ -84,6 +86,7 @@ class Agent:
         # Off by default, as in the paper: an episode that reaches the step limit has no answer.
         self.final_answer_on_limit = final_answer_on_limit
         self.max_repeats = max_repeats  # the loop guard (see Episode); 0, off, as in the paper
+        self.tracer = tracer  # an OpenTelemetry tracer: a span per episode, step and call (tracing.py)
 
     def run(self, task: Any) -> EpisodeResult:
         *_, result = self.stream(task)
@@ -122,6 +125,7 @@ class Agent:
     def _script(self, task: Any) -> _Script:
         started = time.perf_counter()
         task_id = task_id_of(task)
+        trace = EpisodeTrace(self.tracer, task_id)
         prompt = self.prompt or self.env.prompt(task)
         model = model_for_task(self.model, task_id)
         try:
@@ -129,7 +133,7 @@ class Agent:
         except Exception as error:  # a task the environment cannot start is a bug: keep its traceback
             episode = Episode(task_id, "", "", max_steps=self.max_steps)
             episode.take_error(error, traceback.format_exc())
-            yield episode.result(Outcome(), time.perf_counter() - started)
+            yield trace.finish(episode.result(Outcome(), time.perf_counter() - started))
             return
         episode = Episode(
             task_id,
@@ -144,29 +148,43 @@ class Agent:
         yield EpisodeStart(task_id=task_id, question=first_observation)
         while (request := episode.next_request()) is not None:
             call_started = time.perf_counter()
+            span = trace.model_call(episode.step_number, model, request)
             try:
                 completion = yield _ModelCall(model, request, episode.output_is_complete)
             except ModelError as error:  # the episode ends, or cuts its prompt and asks again
+                trace.end(span, error=error)
                 episode.take_error(error)
                 continue
+            trace.end(span, completion)
             action = episode.take_completion(completion, time.perf_counter() - call_started)
             if action is None:
                 continue
             call_started = time.perf_counter()
+            span = trace.tool_call(action)
             try:
                 observation = yield _EnvCall(self.env.step, action, getattr(self.env, "astep", None))
             except ToolError as error:  # an expected failure of the action: news for the model
+                trace.end(span, error=error)
                 observation = Observation(text=str(error))
             except Exception as error:  # a bug in the environment: the episode cannot go on
+                trace.end(span, error=error)
                 episode.take_error(error, traceback.format_exc())
                 break
+            else:
+                trace.end(
+                    span, **{"react.done": observation.done, "react.observation_chars": len(observation.text)}
+                )
             yield episode.take_observation(observation, time.perf_counter() - call_started)
+            trace.end_step()
         if self.final_answer_on_limit and (request := episode.final_request()) is not None:
+            span = trace.model_call(episode.step_number, model, request)
             try:
                 completion = yield _ModelCall(model, request, None)
             except ModelError as error:  # the episode keeps its ending; the error says why no answer
+                trace.end(span, error=error)
                 episode.error = f"no answer at the step limit: {type(error).__name__}: {error}"
             else:
+                trace.end(span, completion)
                 if (answer := episode.take_final_answer(completion)) is not None:
                     try:  # the environment scores it as any answer
                         yield _EnvCall(self.env.step, answer, getattr(self.env, "astep", None))
@@ -174,7 +192,7 @@ class Agent:
                         pass
                     except Exception as error:
                         episode.take_error(error, traceback.format_exc())
-        yield episode.result(self.env.outcome(), time.perf_counter() - started)
+        yield trace.finish(episode.result(self.env.outcome(), time.perf_counter() - started))
 
 
 class _ScriptReplies:

@@ -195,6 +195,9 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--max-steps", type=int, help="step limit (default: the paper's, 7 or 50)")
     run.add_argument("--max-tokens", type=int, default=128, help="token budget of one model call")
     run.add_argument(
+        "--otel", action="store_true", help="send OpenTelemetry spans over OTLP, as the OTEL_* variables say"
+    )
+    run.add_argument(
         "--max-repeats",
         type=int,
         default=3,
@@ -335,12 +338,25 @@ def check_task_options(args: argparse.Namespace) -> None:
             raise UserError(f"cannot write results file {args.out}: {error.strerror}") from None
 
 
+def tracing(args: argparse.Namespace) -> tuple[Any, Any]:
+    """With --otel, an OTLP exporter's provider and tracer; else none."""
+    if not args.otel:
+        return None, None
+    from react_agent.tracing import otlp_tracing
+
+    try:
+        return otlp_tracing()
+    except ImportError as error:
+        raise UserError(str(error)) from None
+
+
 def run_command(args: argparse.Namespace) -> int:
     check_task_options(args)
     model = make_model(args)  # first: a bad model file is said at once, before any index is built
     setup = task_setup(args)
     max_steps = args.max_steps or setup.max_steps
     config = run_config(args, model, setup, max_steps) if args.out else None
+    provider, tracer = tracing(args)
     agent = Agent(
         model,
         setup.make_env(),
@@ -348,6 +364,7 @@ def run_command(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         final_answer_on_limit=args.final_answer,
         max_repeats=args.max_repeats,
+        tracer=tracer,
     )
     console = Console(quiet=args.quiet)
     results: list[EpisodeResult] = []
@@ -366,6 +383,8 @@ def run_command(args: argparse.Namespace) -> int:
                         event.config = config
                         append_result(args.out, event)
     finally:
+        if provider is not None:
+            provider.shutdown()  # sends the last spans
         if results:
             Console().print(summary_table(results, time.perf_counter() - started))
     return 0
@@ -392,6 +411,7 @@ def bench_command(args: argparse.Namespace) -> int:
     # with several workers each gets a model of its own, the cores shared out among them.
     local = isinstance(model, LlamaCppModel) and args.workers > 1
     threads = max(1, (os.cpu_count() or 1) // args.workers)
+    provider, tracer = tracing(args)
 
     def make_agent() -> Any:
         return make_player(
@@ -404,6 +424,7 @@ def bench_command(args: argparse.Namespace) -> int:
             sc_samples=args.sc_samples,
             final_answer_on_limit=args.final_answer,
             max_repeats=args.max_repeats,
+            tracer=tracer,
         )
 
     score_name = setup.score
@@ -461,6 +482,8 @@ def bench_command(args: argparse.Namespace) -> int:
         return 128 + interrupted.signal
     finally:
         progress.stop()
+        if provider is not None:
+            provider.shutdown()  # sends the last spans
     print(f"{len(results)} episodes played, {done[0]} already in {args.out}")
     Console().print(summary_table(read_run(args.out), time.perf_counter() - started))
     return 0

@@ -51,6 +51,7 @@ def make_player(
     sc_samples: int = SC_SAMPLES,
     final_answer_on_limit: bool = False,
     max_repeats: int = 0,
+    tracer: Any = None,
 ) -> Agent | SelfConsistency | ReactThenSelfConsistency | SelfConsistencyThenReact:
     """What plays `method` with this model and environment; `env`'s prompt is the method's own (the
     ReAct prompt for the hybrids), and `votes_prompt` the CoT prompt that voting methods sample."""
@@ -63,12 +64,13 @@ def make_player(
         max_tokens=max_tokens,
         final_answer_on_limit=final_answer_on_limit,
         max_repeats=max_repeats,
+        tracer=tracer,
     )
     if method in SINGLE_METHODS:
         return agent
     if votes_prompt is None:
         raise ValueError(f"{method} needs the CoT prompt it votes with")
-    vote = SelfConsistency(model, env, votes_prompt, samples=sc_samples, max_tokens=max_tokens)
+    vote = SelfConsistency(model, env, votes_prompt, samples=sc_samples, max_tokens=max_tokens, tracer=tracer)
     if method == "cot-sc":
         return vote
     if method == "react-then-cot-sc":
@@ -116,9 +118,15 @@ class SelfConsistency:
         samples: int = SC_SAMPLES,
         temperature: float = SC_TEMPERATURE,
         max_tokens: int = 128,
+        tracer: Any = None,
     ):
         self.model, self.env, self.cot_prompt = model, env, cot_prompt
-        self.samples, self.temperature, self.max_tokens = samples, temperature, max_tokens
+        self.samples, self.temperature, self.max_tokens, self.tracer = (
+            samples,
+            temperature,
+            max_tokens,
+            tracer,
+        )
         self.votes = 0
 
     async def arun(self, task: Any, model: Model | None = None) -> EpisodeResult:
@@ -130,6 +138,7 @@ class SelfConsistency:
             max_steps=1,
             max_tokens=self.max_tokens,
             temperature=self.temperature,
+            tracer=self.tracer,
         )
         runs = [await agent.arun(task) for _ in range(self.samples)]
         answers = [run.answer.strip() for run in runs if run.answer and run.answer.strip()]
@@ -167,6 +176,7 @@ def _react(agent: Agent, model: Model) -> Agent:
         temperature=agent.temperature,
         final_answer_on_limit=agent.final_answer_on_limit,
         max_repeats=agent.max_repeats,
+        tracer=agent.tracer,
     )
 
 

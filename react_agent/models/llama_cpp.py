@@ -61,6 +61,8 @@ class LlamaCppModel:
     `n_gpu_layers=-1` offloads every layer to the GPU when llama.cpp was built with one.
     """
 
+    provider = "llama.cpp"  # the gen_ai.provider.name of its spans
+
     def __init__(
         self,
         model_path: str | Path | None = None,

@@ -56,6 +56,8 @@ class OpenAIModel:
     the next piece of a stream.
     """
 
+    provider = "openai"  # the gen_ai.provider.name of its spans
+
     def __init__(
         self,
         model: str,

@@ -52,6 +52,8 @@ class ReplayModel:
 class RecordedEpisode:
     """The recorded outputs of one task, given back in order to the same requests."""
 
+    provider = "replay"
+
     def __init__(self, name: str, task_id: str, outputs: list[ModelOutput]):
         self.name = name
         self.task_id = task_id

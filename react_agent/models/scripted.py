@@ -14,6 +14,8 @@ class ScriptedModel:
     `stop_when` as a decoding model would be. Token counts are whitespace-separated words, or
     unknown (None) with `count_tokens=False`, as for a replay, which computes nothing."""
 
+    provider = "scripted"  # the gen_ai.provider.name of its spans
+
     name = "scripted"
 
     def __init__(self, outputs: Iterable[str], *, count_tokens: bool = True):
