@@ -219,10 +219,15 @@ def setup(options: TaskOptions) -> TaskSetup:
     """HotpotQA as `react run --task hotpotqa` plays it: `options.data`'s questions (default: the
     demo set), over `options.wiki` (files, or `live`; default: the demo wiki, or the question
     file's own context paragraphs), with the prompts of `options.method`."""
+    from react_agent.datasets import resolve
     from react_agent.methods import SINGLE_METHODS, VOTES, roles
     from react_agent.tools.wikipedia import LiveWikipedia, LocalWiki
 
     method = options.method
+    if options.data is not None:  # a data set's name (react data get hotpotqa-dev) or a file
+        options = replace(options, data=resolve(options.data))
+    if options.wiki:
+        options = replace(options, wiki=[w if w == "live" else str(resolve(w)) for w in options.wiki])
     if method == "cot-sc" and options.prompt_key:
         raise TaskError("cot-sc plays no prompt but its votes': choose that one with --cot-prompt-key")
     if options.cot_prompt_key and (method in SINGLE_METHODS or options.prompt_file is None):

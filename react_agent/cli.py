@@ -141,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run", type=Path, help="results file")
     show.add_argument("--id", help="only this task")
 
+    data = commands.add_parser("data", help="the real data sets, fetched into the cache folder")
+    data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    get = data_commands.add_parser("get", help="download a data set (resumable), check it, record it")
+    get.add_argument("name", help="hotpotqa-dev, hotpotqa-abstracts or alfworld")
+    get.add_argument("--url", help="another place to fetch it from (a mirror)")
+    data_commands.add_parser("list", help="the data sets, and which are downloaded")
+
     alfworld = commands.add_parser("alfworld", help="ALFWorld tools")
     alfworld_commands = alfworld.add_subparsers(dest="alfworld_command", required=True, parser_class=_Parser)
     generate = alfworld_commands.add_parser(
@@ -177,7 +184,11 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
         default=60.0,
         help="seconds a remote model may take to answer, and to send the next piece of its stream",
     )
-    run.add_argument("--data", type=Path, help="hotpotqa: question file (default: the built-in demo set)")
+    run.add_argument(
+        "--data",
+        type=Path,
+        help="hotpotqa: question file, or hotpotqa-dev (react data get) (default: the demo set)",
+    )
     run.add_argument(
         "--games",
         type=Path,
@@ -188,8 +199,8 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
         "--wiki",
         action="append",
         help="'live' for Wikipedia, or a file to index (abstracts dump, its bz2 shards' folder, or a "
-        "question file's context paragraphs); repeatable. Default: the demo wiki, or --data's "
-        "context paragraphs",
+        "question file's context paragraphs), or hotpotqa-abstracts (react data get); repeatable. "
+        "Default: the demo wiki, or --data's context paragraphs",
     )
     run.add_argument("--n", type=int, help="play only the first N tasks")
     run.add_argument("--max-steps", type=int, help="step limit (default: the paper's, 7 or 50)")
@@ -578,6 +589,25 @@ def show_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def data_command(args: argparse.Namespace) -> int:
+    from react_agent import datasets
+
+    if args.data_command == "list":
+        have = datasets.manifest()
+        for dataset in datasets.DATASETS.values():
+            state = (
+                f"downloaded ({have[dataset.name]['size']:,} bytes)"
+                if dataset.name in have
+                else "not downloaded"
+            )
+            print(f"{dataset.name}: {dataset.what}; {state}")
+        print(f"{datasets.ALFWORLD}: ALFWorld's games, through the alfworld package's downloader")
+        return 0
+    path = datasets.get(args.name, url=args.url, progress=Console(stderr=True).is_terminal)
+    print(f"{args.name}: {path}")
+    return 0
+
+
 def generate_command(args: argparse.Namespace) -> int:
     from react_agent.envs.alfworld_games import WORDINGS, generate
 
@@ -599,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {
             "alfworld": generate_command,
+            "data": data_command,
             "bench": bench_command,
             "leaderboard": leaderboard_command,
             "report": report_command,
