@@ -69,7 +69,7 @@ def test_real_game_is_won_with_its_known_sequence(env, wording):
     observations = [env.step(Action(text=in_wording(c, wording))) for c in WINNING]
     assert observations[0].text.startswith("On the countertop 2, you see") or wording == "current"
     assert not any(o.done for o in observations[:-1]) and observations[-1].done
-    assert env.outcome().metrics == {"success": 1.0}
+    assert env.outcome().metrics == {"success": 1.0, "progress": 1.0}
 
 
 def test_inadmissible_action_and_free_thinking(env):
@@ -154,7 +154,7 @@ def test_scripted_agent_wins_a_generated_game(generated):
     model = ScriptedModel(outputs)
     result = Agent(model, AlfWorldEnv(), max_steps=50).run(game)
     assert result.stop_reason is StopReason.finished
-    assert result.metrics == {"success": 1.0} and result.category == "pick_and_place_simple"
+    assert result.metrics == {"success": 1.0, "progress": 1.0} and result.category == "pick_and_place_simple"
     assert result.steps[0].observation == "OK."
     prompt = model.requests[0].prompt
     assert prompt.endswith(">") and "\nHere is the task.\n" in prompt
@@ -212,3 +212,60 @@ def test_paper_act_prompts_come_from_the_file(generated):
     game = next(g for g in find_games(generated / "react") if g.task_type == "pick_two_obj_and_place")
     assert env.prompt(game).examples == paper["act_puttwo_1"] + paper["act_puttwo_0"]
     assert "think" not in env.prompt(game).instruction
+
+
+# ---------------------------------------------------------------- progress rate
+
+
+def test_progress_counts_the_goal_conditions_met_on_the_real_game(env):
+    """The ALFRED trial's goal: a hot potato in the sink basin. Heating it is half of the goal."""
+    need_shared(ALFWORLD)
+    [game] = find_games(ALFWORLD / "react-era-wording")
+    env.reset(game)
+    trail = [env.outcome().metrics["progress"]]
+    for command in WINNING:
+        env.step(Action(text=command))
+        trail.append(env.outcome().metrics["progress"])
+    # go to countertop 2, take potato, go to microwave, heat it, go to sink, put it there
+    assert trail == [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 1.0]
+    assert env.outcome().metrics["success"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "task_type, expected",
+    [
+        ("look_at_obj_in_light", [0.25, 0.5, 0.75, 1.0]),  # the lamp starts in its place: 1 of 4
+        ("pick_two_obj_and_place", [0.0, 0.5, 1.0]),  # two objects, not one counted twice
+    ],
+)
+def test_progress_along_a_plan_of_each_goal_shape(env, task_type, expected):
+    game = next(g for g in find_games(builtin_games_folder()) if g.task_type == task_type)
+    env.reset(game)
+    trail = [env.outcome().metrics["progress"]]
+    for command in expert_plan(game.game_file):
+        env.step(Action(text=command))
+        trail.append(env.outcome().metrics["progress"])
+    assert sorted(set(trail)) == expected and trail == sorted(trail) and env.won
+
+
+def test_goal_parts_flatten_the_quantifiers():
+    from react_agent.envs.alfworld import goal_parts
+
+    problem = """(define (problem p) (:goal (and
+        (exists (?ot - object ?r - receptacle) (and (objectType ?ot LampType) (isToggled ?ot)
+          (inReceptacle ?ot ?r)))
+        (exists (?o1 ?o2 - object) (and (holds agent1 ?o1) (not (= ?o1 ?o2)))))))"""
+    assert goal_parts(problem) == [
+        (
+            {"?ot": "object", "?r": "receptacle"},
+            [
+                (False, "objecttype", ("?ot", "lamptype")),
+                (False, "istoggled", ("?ot",)),
+                (False, "inreceptacle", ("?ot", "?r")),
+            ],
+        ),
+        (
+            {"?o1": "object", "?o2": "object"},
+            [(False, "holds", ("agent1", "?o1")), (True, "=", ("?o1", "?o2"))],
+        ),
+    ]

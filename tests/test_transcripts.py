@@ -237,7 +237,7 @@ def test_command_lines(first_game):
     env = AlfWorldEnv()
     result, requests = play_game(env, first_game, COMMANDS_RUN)
     assert [s.observation for s in result.steps[:2]] == ["OK.", "Nothing happens."]
-    assert (result.stop_reason, result.metrics) == (StopReason.finished, {"success": 1.0})
+    assert (result.stop_reason, result.metrics) == (StopReason.finished, {"success": 1.0, "progress": 1.0})
     for before, after, step in zip(requests, requests[1:], result.steps, strict=False):
         assert after.prompt == f"{before.prompt} {step.action.text}\n{step.observation}\n>"
     check_golden("commands.txt", render(env.prompt(first_game), requests))
@@ -250,7 +250,7 @@ def test_act_on_alfworld_has_no_think_lines(first_game):
     prompt = env.prompt(first_game)
     assert "think:" not in prompt.instruction + prompt.examples and prompt.format == "commands"
     result, requests = play_game(env, first_game, [f" {c}" for c in FIRST_GAME_PLAN])
-    assert result.metrics == {"success": 1.0}
+    assert result.metrics == {"success": 1.0, "progress": 1.0}
     check_golden("commands-act.txt", render(prompt, requests))
 
 
@@ -304,7 +304,10 @@ def test_command_lines_with_fewer_examples(first_game, shots):
 
     env = AlfWorldEnv(shots=shots)
     result, requests = play_game(env, first_game, [f" {c}" for c in FIRST_GAME_PLAN])
-    assert result.metrics == {"success": 1.0} and len(env.prompt(first_game).example_list()) == shots
+    assert (
+        result.metrics == {"success": 1.0, "progress": 1.0}
+        and len(env.prompt(first_game).example_list()) == shots
+    )
     check_golden(f"commands-shots{shots}.txt", render(env.prompt(first_game), requests[:2]))
 
 
