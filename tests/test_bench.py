@@ -378,7 +378,12 @@ def test_replay_stops_where_the_request_differs_naming_task_and_step(server, tmp
     from react_agent.envs.hotpotqa import hotpotqa_prompt
 
     prompt = hotpotqa_prompt("react")
-    ours = {"instruction": prompt.instruction, "examples": prompt.examples, "format": prompt.format}
+    ours = {
+        "instruction": prompt.instruction,
+        "examples_intro": list(prompt.examples_intro),
+        "examples": prompt.examples,
+        "format": prompt.format,
+    }
     changed = tmp_path / "prompts.json"
     changed.write_text(
         json.dumps({"react": ours | {"instruction": ours["instruction"].replace("Answer", "Solve", 1)}})
