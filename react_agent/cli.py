@@ -349,6 +349,24 @@ def check_task_options(args: argparse.Namespace) -> None:
             raise UserError(f"cannot write results file {args.out}: {error.strerror}") from None
 
 
+def player(args: argparse.Namespace, model: Model, setup: TaskSetup, max_steps: int, tracer: Any) -> Any:
+    """What plays the method of `args` (react for `react run`) with a fresh environment."""
+    from react_agent.methods import make_player
+
+    return make_player(
+        getattr(args, "method", "react"),
+        model,
+        setup.make_env(),
+        votes_prompt=setup.votes_prompt,
+        max_steps=max_steps,
+        max_tokens=args.max_tokens,
+        sc_samples=getattr(args, "sc_samples", 1),
+        final_answer_on_limit=args.final_answer,
+        max_repeats=args.max_repeats,
+        tracer=tracer,
+    )
+
+
 def tracing(args: argparse.Namespace) -> tuple[Any, Any]:
     """With --otel, an OTLP exporter's provider and tracer; else none."""
     if not args.otel:
@@ -368,15 +386,8 @@ def run_command(args: argparse.Namespace) -> int:
     max_steps = args.max_steps or setup.max_steps
     config = run_config(args, model, setup, max_steps) if args.out else None
     provider, tracer = tracing(args)
-    agent = Agent(
-        model,
-        setup.make_env(),
-        max_steps=max_steps,
-        max_tokens=args.max_tokens,
-        final_answer_on_limit=args.final_answer,
-        max_repeats=args.max_repeats,
-        tracer=tracer,
-    )
+    agent = player(args, model, setup, max_steps, tracer)
+    assert isinstance(agent, Agent)  # react run plays one of the methods of one episode each
     console = Console(quiet=args.quiet)
     results: list[EpisodeResult] = []
     started = time.perf_counter()
@@ -404,7 +415,6 @@ def run_command(args: argparse.Namespace) -> int:
 def bench_command(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from react_agent.methods import make_player
     from react_agent.models.llama_cpp import LlamaCppModel
     from react_agent.runner import run_many
 
@@ -425,18 +435,7 @@ def bench_command(args: argparse.Namespace) -> int:
     provider, tracer = tracing(args)
 
     def make_agent() -> Any:
-        return make_player(
-            args.method,
-            make_model(args, n_threads=threads) if local else model,
-            setup.make_env(),
-            votes_prompt=setup.votes_prompt,
-            max_steps=max_steps,
-            max_tokens=args.max_tokens,
-            sc_samples=args.sc_samples,
-            final_answer_on_limit=args.final_answer,
-            max_repeats=args.max_repeats,
-            tracer=tracer,
-        )
+        return player(args, make_model(args, n_threads=threads) if local else model, setup, max_steps, tracer)
 
     score_name = setup.score
     scores: list[float] = []
