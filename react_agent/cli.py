@@ -14,7 +14,9 @@ import shlex
 import signal
 import sys
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from functools import partial
+from math import ceil
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -108,7 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", type=Path, required=True, help="results file (rerun to resume)")
     bench.add_argument("--method", default="react", choices=METHODS, help="prompting method (Table 1)")
     bench.add_argument("--sample", choices=["react500"], help="the paper's 500 dev questions")
-    bench.add_argument("--workers", type=int, default=1, help="episodes played at once")
+    bench.add_argument("--workers", type=int, default=1, help="episodes played at once (with Ray: actors)")
+    bench.add_argument(
+        "--executor", choices=["local", "ray"], default="local", help="play here, or on a Ray cluster"
+    )
+    bench.add_argument("--ray-address", help="the Ray cluster to join (default: start one on this machine)")
+    bench.add_argument("--ray-num-cpus", type=float, default=1, help="CPUs each Ray actor holds")
+    bench.add_argument("--ray-num-gpus", type=float, default=0, help="GPUs each Ray actor holds")
     bench.add_argument(
         "--sc-samples",
         type=int,
@@ -367,6 +375,40 @@ def player(args: argparse.Namespace, model: Model, setup: TaskSetup, max_steps: 
     )
 
 
+def workers_here(
+    args: argparse.Namespace,
+    model: Model,
+    setup: TaskSetup,
+    max_steps: int,
+    tracer: Any,
+    local: bool,
+    threads: int,
+) -> Callable[[], Any]:
+    """What each worker of `run_many` plays with: a player here, or one of the Ray actors."""
+    if args.executor == "ray":
+        from react_agent import ray_executor
+
+        # A cluster started here gets as many (logical) CPUs as its actors ask for.
+        ray_executor.start(
+            args.ray_address, num_cpus=max(os.cpu_count() or 1, ceil(args.workers * args.ray_num_cpus))
+        )
+        recipe = partial(agent_from_args, args, max_steps)
+        actors = iter(
+            ray_executor.players(recipe, args.workers, num_cpus=args.ray_num_cpus, num_gpus=args.ray_num_gpus)
+        )
+        return lambda: next(actors)
+    return lambda: player(
+        args, make_model(args, n_threads=threads) if local else model, setup, max_steps, tracer
+    )
+
+
+def agent_from_args(args: argparse.Namespace, max_steps: int) -> Any:
+    """A player built from the command line's arguments alone, where it will play: what a Ray
+    actor runs (the arguments pickle; a model or an environment does not)."""
+    threads = max(1, int(args.ray_num_cpus))
+    return player(args, make_model(args, n_threads=threads), task_setup(args), max_steps, None)
+
+
 def tracing(args: argparse.Namespace) -> tuple[Any, Any]:
     """With --otel, an OTLP exporter's provider and tracer; else none."""
     if not args.otel:
@@ -434,8 +476,7 @@ def bench_command(args: argparse.Namespace) -> int:
     threads = max(1, (os.cpu_count() or 1) // args.workers)
     provider, tracer = tracing(args)
 
-    def make_agent() -> Any:
-        return player(args, make_model(args, n_threads=threads) if local else model, setup, max_steps, tracer)
+    make_agent = workers_here(args, model, setup, max_steps, tracer, local, threads)
 
     score_name = setup.score
     scores: list[float] = []
@@ -623,6 +664,7 @@ def generate_command(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from react_agent.datafiles import DataFileError
+    from react_agent.ray_executor import RayUnavailable
     from react_agent.runner import ResumeRefused
 
     try:
@@ -638,6 +680,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         return commands[args.command](args)
     except (
+        RayUnavailable,
         UserError,
         ModelUnavailable,
         DataFileError,
