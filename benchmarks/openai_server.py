@@ -59,6 +59,20 @@ FAULTS = (
 ECHO_KEY = "echo-key"  # a 400 whose message repeats the request's Authorization header
 
 
+def search_then_answer(prompt: str) -> str:
+    """A deterministic 'model' for the ReAct layout: it searches the question's last word, then
+    answers with the first two words of what it saw. It depends only on the task's own part of the
+    prompt, so any order of play (workers, a resumed run, Ray actors) gives each task the same
+    episode."""
+    episode = prompt.rsplit("\nQuestion: ", 1)[1]
+    question = episode.split("\n", 1)[0]
+    steps = episode.count("\nObservation ")
+    if steps == 0:
+        return f" I look it up.\nAction 1: Search[{question.rstrip('?').split()[-1]}]"
+    last_observation = episode.rsplit("\nObservation ", 1)[1].split(": ", 1)[1]
+    return f" So it is this.\nAction {steps + 1}: Finish[{' '.join(last_observation.split()[:2])}]"
+
+
 class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
     """`POST /v1/completions` and `/v1/chat/completions`, streamed as server-sent events like
     OpenAI's API, each answer the next of `server.outputs` (or `server.answer_for(prompt)`), one

@@ -17,14 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from react_agent.benchmarks.openai_server import scripted_openai_server, url_of
-
-
-def answer(prompt: str) -> str:
-    episode = prompt.rsplit("\nQuestion: ", 1)[1]
-    if "\nObservation 1:" not in episode:
-        return f" I look.\nAction 1: Search[{episode.split(chr(10), 1)[0].rstrip('?').split()[-1]}]"
-    return " So.\nAction 2: Finish[it]"
+from react_agent.benchmarks.openai_server import scripted_openai_server, search_then_answer, url_of
 
 
 def main() -> None:
@@ -36,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     seconds = {}
     with (
-        scripted_openai_server(answer_for=answer, delay=args.delay) as server,
+        scripted_openai_server(answer_for=search_then_answer, delay=args.delay) as server,
         tempfile.TemporaryDirectory() as folder,
     ):
         for executor in ("local", "ray"):

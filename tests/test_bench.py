@@ -13,20 +13,11 @@ import time
 import pytest
 
 from conftest import REPO
+from react_agent.benchmarks.openai_server import search_then_answer
 from react_agent.leaderboard import bootstrap_ci
 from servers import scripted_openai_server, url_of
 
-
-def answer_for(prompt: str) -> str:
-    """A deterministic 'model': it depends only on the task's own part of the prompt, so any order
-    of play (workers, a resumed run) gives every task the same episode."""
-    episode = prompt.rsplit("\nQuestion: ", 1)[1]
-    question = episode.split("\n", 1)[0]
-    steps = episode.count("\nObservation ")
-    if steps == 0:
-        return f" I look it up.\nAction 1: Search[{question.rstrip('?').split()[-1]}]"
-    last_observation = episode.rsplit("\nObservation ", 1)[1].split(": ", 1)[1]
-    return f" So it is this.\nAction {steps + 1}: Finish[{' '.join(last_observation.split()[:2])}]"
+answer_for = search_then_answer  # the scripted server's deterministic model (see its docstring)
 
 
 def bench_command(url, out, *extra):
