@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import inspect
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -118,7 +119,25 @@ def as_tool(
         name=tool_name,
         description=description or doc.split("\n\n")[0].replace("\n", " ").strip(),
         function=function,
-        arguments=create_model(f"{tool_name}Arguments", **fields),
+        arguments=_arguments_model(tool_name, fields),
+    )
+
+
+def _arguments_model(tool_name: str, fields: dict[str, Any]) -> type[BaseModel]:
+    # Building a pydantic model takes about 0.4 ms, and environments make their tools anew for each
+    # episode (a tool closes over the episode's state): a signature seen before reuses its model.
+    key = (tool_name, tuple((name, *spec) for name, spec in fields.items()))
+    try:
+        return _cached_arguments_model(key)
+    except TypeError:  # an unhashable default or annotation: built each time
+        return create_model(f"{tool_name}Arguments", **fields)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_arguments_model(key: tuple[Any, ...]) -> type[BaseModel]:
+    tool_name, fields = key
+    return create_model(
+        f"{tool_name}Arguments", **{name: (annotation, default) for name, annotation, default in fields}
     )
 
 

@@ -143,6 +143,23 @@ def test_defaults_and_names_of_ones_own():
     assert observation.text == "3.0 km"
 
 
+def test_tools_made_again_for_each_episode_share_their_argument_model():
+    def make(limit: int = 3):
+        def top(query: str, n: int = limit) -> str:
+            return query * n
+
+        return as_tool(top)
+
+    assert make().arguments is make().arguments  # built once: episodes make their tools anew
+    assert make(5).bind('{"query": "a"}') == {"query": "a", "n": 5}  # but each default is its own
+    assert make().bind('{"query": "a"}') == {"query": "a", "n": 3}
+
+    def listed(query: str, seen: list = []) -> str:  # noqa: B006 (an unhashable default)
+        return query
+
+    assert as_tool(listed).bind('{"query": "a"}') == {"query": "a", "seen": []}
+
+
 def test_an_agent_takes_an_environment_or_tools():
     with pytest.raises(TypeError, match="one of them"):
         Agent(ScriptedModel([]))
