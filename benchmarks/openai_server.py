@@ -89,6 +89,9 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if not self.path.endswith("/completions"):  # no tokenize endpoint, as on api.openai.com
+            self._error(404)
+            return
         server: Any = self.server
         with server.lock:
             server.requests.append(body)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -70,6 +71,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class LlamaServer(NamedTuple):
+    url: str  # the OpenAI-compatible API, ending in /v1
+    log: Path  # what the server prints: its prefix-cache hits among them
+
+
 @pytest.fixture(scope="session")
 def llama_server(smollm2_path, tmp_path_factory):
     """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1, serving SmolLM2."""
@@ -108,7 +114,7 @@ def llama_server(smollm2_path, tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail("llama_cpp.server did not start within 120 s")
             time.sleep(0.3)
-        yield base_url
+        yield LlamaServer(base_url, log)
     finally:
         process.terminate()
         process.wait(timeout=30)

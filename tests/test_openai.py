@@ -2,6 +2,7 @@
 running SmolLM2, and a small scripted server of ours for exact answers and failures."""
 
 import asyncio
+import re
 
 import pytest
 
@@ -15,29 +16,51 @@ PROMPT = "Question: Where is the Eiffel Tower?\nThought 1:"
 
 
 def test_completions_endpoint_on_llama_cpp_server(llama_server):
-    model = OpenAIModel("smollm2", base_url=llama_server)
+    model = OpenAIModel("smollm2", base_url=llama_server.url)
     completion = model.complete(ModelRequest(PROMPT, stop=["\nObservation 1:"], max_tokens=40))
     assert completion.text.strip()
     assert completion.usage.calls == 1
 
 
 def test_chat_endpoint_on_llama_cpp_server(llama_server):
-    model = OpenAIModel("smollm2", base_url=llama_server, endpoint="chat")
+    model = OpenAIModel("smollm2", base_url=llama_server.url, endpoint="chat")
     completion = model.complete(ModelRequest("Say hello.", max_tokens=16))
     assert completion.text.strip()
 
 
 def test_agent_plays_an_episode_through_the_server(llama_server, demo_wiki, demo_questions):
-    model = OpenAIModel("smollm2", base_url=llama_server)
+    model = OpenAIModel("smollm2", base_url=llama_server.url)
     result = Agent(model, HotpotQAEnv(demo_wiki), max_steps=2).run(demo_questions[0])
     assert result.stop_reason in (StopReason.finished, StopReason.max_steps), result.error
     assert result.steps
 
 
 def test_async_client_on_llama_cpp_server(llama_server):
-    model = OpenAIModel("smollm2", base_url=llama_server)
+    model = OpenAIModel("smollm2", base_url=llama_server.url)
     completion = asyncio.run(model.acomplete(ModelRequest(PROMPT, max_tokens=8)))
     assert completion.text
+
+
+def test_token_counts_and_prefix_reuse_on_llama_cpp_server(llama_server, smollm2_path):
+    """This server sends no usage in its streams: the counts come from its tokenize endpoint. It
+    evaluates only what follows the prefix that the request before it shared (its log says so)."""
+    from llama_cpp import Llama
+
+    vocabulary = Llama(str(smollm2_path), vocab_only=True, verbose=False)
+
+    def tokens(text: str) -> int:
+        return len(vocabulary.tokenize(text.encode(), special=True))
+
+    model = OpenAIModel("smollm2", base_url=llama_server.url)
+    first = model.complete(ModelRequest(PROMPT, stop=["\nObservation 1:"], max_tokens=24))
+    assert (first.usage.prompt_tokens, first.usage.completion_tokens) == (tokens(PROMPT), tokens(first.text))
+    assert first.usage.evaluated_tokens is None  # it does not say what its cache served
+    follow = f"{PROMPT}{first.text}\nObservation 1: It is in Paris.\nThought 2:"
+    seen = len(llama_server.log.read_text())
+    second = model.complete(ModelRequest(follow, stop=["\nObservation 2:"], max_tokens=8))
+    assert second.usage.prompt_tokens == tokens(follow)
+    hits = re.findall(r"Llama.generate: (\d+) prefix-match hit", llama_server.log.read_text()[seen:])
+    assert hits and int(hits[-1]) >= tokens(PROMPT)
 
 
 def test_stream_is_cut_when_the_action_is_whole():
@@ -46,7 +69,17 @@ def test_stream_is_cut_when_the_action_is_whole():
         model = OpenAIModel("m", base_url=url_of(server, "/v1"))
         completion = model.complete(ModelRequest(PROMPT), lambda text: text.rstrip().endswith("]"))
     assert completion.text == " I search.\nAction 1: Search[Paris]"
-    assert completion.usage.prompt_tokens is None  # the usage chunk never came: unknown, not zero
+    # A few pieces were read past the action, the usage did not come, and there is no tokenize
+    # endpoint to ask: unknown, not zero.
+    assert completion.usage.prompt_tokens is None
+
+
+def test_usage_that_comes_soon_after_a_whole_action_is_read():
+    with scripted_openai_server([" I search.\nAction 1: Search[Paris] now"]) as server:
+        model = OpenAIModel("m", base_url=url_of(server, "/v1"))
+        completion = model.complete(ModelRequest(PROMPT), lambda text: text.rstrip().endswith("]"))
+    assert completion.text == " I search.\nAction 1: Search[Paris]"  # what follows is not ours
+    assert completion.usage.completion_tokens == 6  # every piece the server sent, " now" among them
 
 
 def test_usage_is_reported_when_the_stream_ends(demo_wiki, demo_questions):

@@ -2,12 +2,16 @@
 
 Responses are streamed so that decoding can be cut as soon as the action is whole. A streamed
 answer counts only when it is whole: a chunk carried its `finish_reason`, or we stopped reading
-because the action was complete. Whatever else a server does (an error status, 429 with
-Retry-After, a connection reset before or during the stream, a stall, an event that is not JSON,
-one JSON body instead of a stream, an empty answer) is retried with backoff, honouring
-Retry-After, up to `max_retries` times. Past that, the request fails with `ModelError`: that
-episode ends with `error`, the run goes on, and a rerun plays it again. Only a server that has not
-answered yet, or that fails several requests in a row, is `ModelUnavailable` (the run stops).
+because the action was complete. Token counts come from the usage that the stream carries at its
+end (a few pieces are read past a whole action to get it, from servers that send it) or, from
+servers that send none, from the server's own tokenize endpoint.
+
+Whatever else a server does (an error status, 429 with Retry-After, a connection reset before or
+during the stream, a stall, an event that is not JSON, one JSON body instead of a stream, an empty
+answer) is retried with backoff, honouring Retry-After, up to `max_retries` times. Past that, the
+request fails with `ModelError`: that episode ends with `error`, the run goes on, and a rerun plays
+it again. Only a server that has not answered yet, or that fails several requests in a row, is
+`ModelUnavailable` (the run stops).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -36,6 +40,7 @@ BACKOFF = 0.5  # seconds before the first retry; doubled each time, up to BACKOF
 BACKOFF_CAP = 8.0
 RETRY_AFTER_CAP = 60.0  # the longest Retry-After we wait for
 DEAD_AFTER = 3  # requests failed in a row, every retry spent, before the server is taken for gone
+USAGE_GRACE = 4  # pieces read past a whole action while waiting for the usage at the stream's end
 
 
 class _Retryable(Exception):
@@ -88,6 +93,8 @@ class OpenAIModel:
         self.backoff = backoff
         self._answered = False  # has the server answered once? Before that, failing to reach it is fatal
         self._failed_in_a_row = 0
+        self._streams_carry_usage: bool | None = None  # learnt from the first stream read to its end
+        self._tokenizer = _Tokenizer(base_url, model, key, timeout)
         # The client retries only the opening of a request; we retry whole streams ourselves.
         options: dict[str, Any] = dict(base_url=base_url, api_key=key, timeout=timeout, max_retries=0)
         self.client = openai.OpenAI(**options)
@@ -102,14 +109,20 @@ class OpenAIModel:
             try:
                 with self._failures_sorted():
                     stream = self._create(self.client, request)
-                    reader = _StreamReader(self.endpoint, stop_when)
+                    reader = self._reader(stop_when)
                     try:
                         for chunk in stream:
                             if reader.take(chunk):
                                 break
+                        else:
+                            reader.ended = True
                     finally:
                         stream.close()
-                    return self._answer(reader)
+                    completion = self._answer(reader)
+                if completion.usage.prompt_tokens is None:
+                    counts = self._tokenizer.count([request.prompt, completion.text])
+                    completion = _counted(completion, counts)
+                return completion
             except _Retryable as failure:
                 time.sleep(self._wait_or_give_up(failure, attempt))
         raise AssertionError("unreachable: the last attempt gives up")
@@ -119,14 +132,20 @@ class OpenAIModel:
             try:
                 with self._failures_sorted():
                     stream = await self._create(self.async_client, request)
-                    reader = _StreamReader(self.endpoint, stop_when)
+                    reader = self._reader(stop_when)
                     try:
                         async for chunk in stream:
                             if reader.take(chunk):
                                 break
+                        else:
+                            reader.ended = True
                     finally:
                         await stream.close()
-                    return self._answer(reader)
+                    completion = self._answer(reader)
+                if completion.usage.prompt_tokens is None:
+                    counts = await self._tokenizer.acount([request.prompt, completion.text])
+                    completion = _counted(completion, counts)
+                return completion
             except _Retryable as failure:
                 await asyncio.sleep(self._wait_or_give_up(failure, attempt))
         raise AssertionError("unreachable: the last attempt gives up")
@@ -145,10 +164,18 @@ class OpenAIModel:
             return client.chat.completions.create(messages=messages, **common)
         return client.completions.create(prompt=request.prompt, **common)
 
+    def _reader(self, stop_when: StopWhen | None) -> _StreamReader:
+        # Past a whole action, read on for the usage only from a server not yet seen to send none.
+        return _StreamReader(self.endpoint, stop_when, wait_for_usage=self._streams_carry_usage is not False)
+
     def _answer(self, reader: _StreamReader) -> Completion:
         completion = reader.completion()  # _Retryable when the stream did not end as a whole answer
         self._answered = True
         self._failed_in_a_row = 0
+        if reader.usage is not None:
+            self._streams_carry_usage = True
+        elif reader.ended:
+            self._streams_carry_usage = False
         return completion
 
     def _wait_or_give_up(self, failure: _Retryable, attempt: int) -> float:
@@ -231,19 +258,26 @@ def _retry_after(response: Any) -> float | None:
 class _StreamReader:
     """Collects streamed text and usage; says when to stop reading, and whether the answer is whole."""
 
-    def __init__(self, endpoint: Endpoint, stop_when: StopWhen | None):
+    def __init__(self, endpoint: Endpoint, stop_when: StopWhen | None, wait_for_usage: bool = True):
         self.endpoint = endpoint
         self.stop_when = stop_when
+        self.wait_for_usage = wait_for_usage
         self.text = ""
         self.usage: Any = None
         self.chunks = 0
         self.finished = False  # a chunk said why the answer ended
-        self.cut = False  # we stopped reading: the action was whole
+        self.cut = False  # the action was whole: the rest of the text is not ours
+        self.read_past_cut = 0
+        self.ended = False  # the server ended the stream (we did not close it)
 
     def take(self, chunk: Any) -> bool:
+        """Reads one chunk; says whether to stop reading."""
         self.chunks += 1
         if getattr(chunk, "usage", None) is not None:
             self.usage = chunk.usage
+        if self.cut:  # read on only for the usage that comes at the end
+            self.read_past_cut += 1
+            return self.usage is not None or self.read_past_cut >= USAGE_GRACE
         if not chunk.choices:
             return False
         choice = chunk.choices[0]
@@ -251,7 +285,7 @@ class _StreamReader:
         self.text += piece or ""
         self.finished = self.finished or choice.finish_reason is not None
         self.cut = bool(piece) and self.stop_when is not None and self.stop_when(self.text)
-        return self.cut
+        return self.cut and not self.wait_for_usage
 
     def completion(self) -> Completion:
         if not (self.finished or self.cut):
@@ -261,7 +295,7 @@ class _StreamReader:
                 )
             raise _Retryable("the stream ended before the answer did", connection=True)
         usage = Usage(calls=1, prompt_tokens=None, evaluated_tokens=None, completion_tokens=None)
-        if self.usage is not None:  # absent when we closed the stream before the server sent it
+        if self.usage is not None:  # absent from servers that send none, or when we closed the stream first
             details = getattr(self.usage, "prompt_tokens_details", None)
             cached = getattr(details, "cached_tokens", None)
             usage = Usage(
@@ -271,3 +305,73 @@ class _StreamReader:
                 completion_tokens=self.usage.completion_tokens,
             )
         return Completion(text=self.text, usage=usage)
+
+
+def _counted(completion: Completion, counts: list[int] | None) -> Completion:
+    """The completion with the prompt and completion token counts of the server's tokenizer."""
+    if counts is None:
+        return completion
+    usage = completion.usage.model_copy(update=dict(prompt_tokens=counts[0], completion_tokens=counts[1]))
+    return Completion(text=completion.text, usage=usage)
+
+
+class _Tokenizer:
+    """Token counts from the server's own tokenizer, for servers whose streams carry no usage
+    (llama-cpp-python's server) or streams we closed before it came. Which endpoint the server has
+    is found on first use; with none (api.openai.com, Ollama), counts stay unknown."""
+
+    # (path under the server's root, request body, the count in its answer), tried in this order
+    ENDPOINTS: tuple[tuple[str, Callable[[str, str], dict], Callable[[Any], int]], ...] = (
+        ("/extras/tokenize/count", lambda model, text: {"model": model, "input": text}, lambda a: a["count"]),
+        ("/tokenize", lambda model, text: {"model": model, "prompt": text}, lambda a: a["count"]),  # vLLM
+        ("/tokenize", lambda model, text: {"content": text}, lambda a: len(a["tokens"])),  # llama-server
+    )
+
+    def __init__(self, base_url: str | None, model: str, key: str, timeout: float):
+        # Tokenize endpoints sit beside /v1, at the server's root.
+        self.root = base_url.rstrip("/").removesuffix("/v1") if base_url else None
+        self.model = model
+        headers = {"Authorization": f"Bearer {key}"}
+        self.options: dict[str, Any] = dict(headers=headers, timeout=min(timeout, 10.0))
+        self.found: Any = None if self.root else False  # None: not asked yet; False: the server has none
+
+    def count(self, texts: list[str]) -> list[int] | None:
+        import httpx
+
+        with httpx.Client(**self.options) as client:
+            for path, body, count in self._candidates():
+                try:
+                    answers = [client.post(self.root + path, json=body(self.model, t)) for t in texts]
+                    return self._found((path, body, count), [count(_json(a)) for a in answers])
+                except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                    continue
+        return self._none()
+
+    async def acount(self, texts: list[str]) -> list[int] | None:
+        import httpx
+
+        async with httpx.AsyncClient(**self.options) as client:
+            for path, body, count in self._candidates():
+                try:
+                    answers = [await client.post(self.root + path, json=body(self.model, t)) for t in texts]
+                    return self._found((path, body, count), [count(_json(a)) for a in answers])
+                except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                    continue
+        return self._none()
+
+    def _candidates(self) -> tuple[Any, ...]:
+        return () if self.found is False else (self.found,) if self.found else self.ENDPOINTS
+
+    def _found(self, endpoint: Any, counts: list[int]) -> list[int]:
+        self.found = endpoint
+        return counts
+
+    def _none(self) -> None:
+        if self.found is None:  # no endpoint answered: do not ask again (a known one may fail once)
+            self.found = False
+        return None
+
+
+def _json(answer: Any) -> Any:
+    answer.raise_for_status()
+    return answer.json()
