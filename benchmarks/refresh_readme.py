@@ -6,6 +6,8 @@ python -m react_agent.benchmarks.refresh_readme [--readme benchmarks/README.md] 
 from __future__ import annotations
 
 import argparse
+import json
+from importlib.resources import files
 from pathlib import Path
 
 from react_agent.leaderboard import as_markdown, rows
@@ -16,7 +18,18 @@ START, END = "<!-- leaderboard -->\n", "<!-- end of leaderboard -->\n"
 
 def leaderboard_block(runs: Path) -> str:
     results = [result for path in results_files([runs]) for result in latest_results(read_results(path))]
-    return as_markdown(rows(results)).rstrip("\n") + "\n"
+    block = as_markdown(rows(results)).rstrip("\n") + "\n"
+    if missing := not_run_yet(runs):
+        listed = ", ".join(f"`{out}` (suite `{suite}`)" for suite, out in missing)
+        block += f"\nIn `suites.json` but not run yet (no file in `runs/`): {listed}.\n"
+    return block
+
+
+def not_run_yet(runs: Path) -> list[tuple[str, str]]:
+    """(suite, results file) of the suite entries whose results file is not in `runs`."""
+    suites = json.loads(files("react_agent.benchmarks").joinpath("suites.json").read_text())
+    outs = [(suite, argv[argv.index("--out") + 1]) for suite, entries in suites.items() for argv in entries]
+    return [(suite, out) for suite, out in outs if not (runs / out).exists()]
 
 
 def refreshed(readme_text: str, runs: Path) -> str:
