@@ -1,16 +1,15 @@
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import NamedTuple
 
-import httpx
 import pytest
+
+from react_agent.benchmarks.llama_server import free_port, llama_cpp_server
+
+__all__ = ["free_port"]  # the tests that start servers of their own take a port from here
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -65,12 +64,6 @@ def smollm2(smollm2_path):
     return LlamaCppModel(smollm2_path)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class LlamaServer(NamedTuple):
     url: str  # the OpenAI-compatible API, ending in /v1
     log: Path  # what the server prints: its prefix-cache hits among them
@@ -79,42 +72,10 @@ class LlamaServer(NamedTuple):
 @pytest.fixture(scope="session")
 def llama_server(smollm2_path, tmp_path_factory):
     """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1, serving SmolLM2."""
-    port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(smollm2_path),
-        "--model_alias",
-        "smollm2",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_ctx",
-        "4096",
-        "--n_threads",
-        str(os.cpu_count()),
-    ]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not start within 120 s")
-            time.sleep(0.3)
-        yield LlamaServer(base_url, log)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(llama_cpp_server(smollm2_path, log))
+        except RuntimeError as error:
+            pytest.fail(str(error))
+        yield LlamaServer(url, log)
