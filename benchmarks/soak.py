@@ -103,6 +103,7 @@ def main() -> None:
                 workers=args.workers,
                 out=out,
                 on_result=on_result,
+                keep_results=False,  # as react bench plays it
             )
         )
         seconds = time.perf_counter() - started

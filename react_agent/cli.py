@@ -479,9 +479,10 @@ def bench_command(args: argparse.Namespace) -> int:
     make_agent = workers_here(args, model, setup, max_steps, tracer, local, threads)
 
     score_name = setup.score
-    scores: list[float] = []
+    score_sum = [0.0]
     tokens = [0]
     done = [0]
+    played = [0]
     started = time.perf_counter()
     console = Console(stderr=True)
     progress = Progress(  # on a terminal only: in a log, a bar is noise around the one-line errors
@@ -501,14 +502,15 @@ def bench_command(args: argparse.Namespace) -> int:
         progress.start()
 
     def on_result(result: EpisodeResult) -> None:
-        scores.append(result.metrics.get(score_name, 0.0))
+        played[0] += 1
+        score_sum[0] += result.metrics.get(score_name, 0.0)
         tokens[0] += result.usage.completion_tokens or 0
         rate = tokens[0] / (time.perf_counter() - started)
-        mean = 100 * sum(scores) / len(scores)
+        mean = 100 * score_sum[0] / played[0]
         progress.update(job, advance=1, description=f"{score_name.upper()} {mean:.1f}  {rate:.0f} tok/s")
 
     try:
-        results = asyncio.run(
+        asyncio.run(
             until_signalled(
                 run_many(
                     to_play,
@@ -518,6 +520,7 @@ def bench_command(args: argparse.Namespace) -> int:
                     config=config,
                     on_start=on_start,
                     on_result=on_result,
+                    keep_results=False,  # they are in the file: memory stays flat however long the run
                 )
             )
         )
@@ -535,7 +538,7 @@ def bench_command(args: argparse.Namespace) -> int:
         progress.stop()
         if provider is not None:
             provider.shutdown()  # sends the last spans
-    print(f"{len(results)} episodes played, {done[0]} already in {args.out}")
+    print(f"{played[0]} episodes played, {done[0]} already in {args.out}")
     Console().print(summary_table(read_run(args.out), time.perf_counter() - started))
     return 0
 

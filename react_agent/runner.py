@@ -57,14 +57,17 @@ async def run_many(
     config: RunConfig | None = None,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[EpisodeResult], None] | None = None,
+    keep_results: bool = True,
 ) -> list[EpisodeResult]:
     """Play every task that `out` does not already hold finished, `workers` at a time; returns the
     new results. `on_start` is told how many tasks were already done. While it runs, no other
-    process can write to `out` (`ResultsFileBusy`)."""
+    process can write to `out` (`ResultsFileBusy`). `keep_results=False` returns nothing: the
+    results are only written to `out` and given to `on_result`, so a long run's memory stays flat."""
+    play = dict(config=config, on_start=on_start, on_result=on_result, keep_results=keep_results)
     if out is None:
-        return await _play(list(tasks), make_agent, workers, None, config, on_start, on_result)
+        return await _play(list(tasks), make_agent, workers, None, **play)
     with sole_writer(out):
-        return await _play(list(tasks), make_agent, workers, out, config, on_start, on_result)
+        return await _play(list(tasks), make_agent, workers, out, **play)
 
 
 async def _play(
@@ -72,9 +75,11 @@ async def _play(
     make_agent: Callable[[], Agent | Any],
     workers: int,
     out: Path | None,
+    *,
     config: RunConfig | None,
     on_start: Callable[[int], None] | None,
     on_result: Callable[[EpisodeResult], None] | None,
+    keep_results: bool,
 ) -> list[EpisodeResult]:
     if out is not None:
         done = finished_task_ids(out, config)
@@ -95,7 +100,8 @@ async def _play(
             result.config = config
             if out is not None:
                 append_result(out, result)
-            results.append(result)
+            if keep_results:
+                results.append(result)
             if on_result is not None:
                 on_result(result)
 
@@ -111,10 +117,11 @@ def run_all(
     out: Path | str | None = None,
     config: RunConfig | None = None,
     on_result: Callable[[EpisodeResult], None] | None = None,
+    keep_results: bool = True,
 ) -> list[EpisodeResult]:
     """`run_many` from synchronous code: play the tasks `workers` at a time, appending each result
-    to `out` as it ends and skipping what `out` already holds; returns the new results."""
+    to `out` as it ends and skipping what `out` already holds; returns the new results (none with
+    `keep_results=False`)."""
     path = Path(out) if out is not None else None
-    return asyncio.run(
-        run_many(tasks, make_agent, workers=workers, out=path, config=config, on_result=on_result)
-    )
+    options = dict(workers=workers, out=path, config=config, on_result=on_result, keep_results=keep_results)
+    return asyncio.run(run_many(tasks, make_agent, **options))

@@ -192,6 +192,27 @@ def test_many_tasks_from_python_concurrent_and_resumable(tmp_path):
     assert sorted(r.answer for r in read_results(out)) == ["1", "2", "3"]
 
 
+def test_a_long_run_need_not_keep_its_results_in_memory(tmp_path):
+    import gc
+    import weakref
+
+    from react_agent import read_results, run_all
+
+    alive = []
+    tasks = [f"q{i}?" for i in range(1, 7)]
+    returned = run_all(
+        tasks,
+        lambda: Agent(Oracle(), tools=[multiply]),
+        workers=3,
+        out=tmp_path / "run.jsonl",
+        on_result=lambda result: alive.append(weakref.ref(result)),
+        keep_results=False,  # as react bench plays: the results are in the file
+    )
+    gc.collect()
+    assert returned == [] and len(alive) == 6 and not any(ref() for ref in alive)
+    assert sorted(r.answer for r in read_results(tmp_path / "run.jsonl")) == [str(i) for i in range(1, 7)]
+
+
 def test_a_hybrid_keeps_the_react_agent_prompt_and_temperature(demo_wiki, demo_questions):
     from react_agent import ReactThenSelfConsistency, SelfConsistency
     from react_agent.envs.hotpotqa import HotpotQAEnv, hotpotqa_prompt
