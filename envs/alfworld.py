@@ -31,6 +31,9 @@ from react_agent.trajectory import Action
 
 MAX_STEPS = 50
 EVAL_SPLIT = "valid_unseen"  # the paper's 134 games: eval_out_of_distribution
+# Importing alfworld writes a default $ALFWORLD_DATA of its own into the environment; what the
+# user set is the value from before that.
+_ALFWORLD_DATA_BEFORE_IMPORT = os.environ.get("ALFWORLD_DATA")
 METHODS = ("react", "act")  # the paper's ALFWorld rows: ReAct, and Act (the same without think:)
 
 # ALFRED's task types, and the short names of the paper's prompt keys (react_<short>_<n>).
@@ -370,10 +373,16 @@ class AlfWorldEnv:
 # ---------------------------------------------------------------- the task, for react run / bench
 
 
+def _user_alfworld_data() -> str | None:
+    if "alfworld.info" in sys.modules:  # the environment now holds alfworld's default, or the user's
+        return _ALFWORLD_DATA_BEFORE_IMPORT
+    return os.environ.get("ALFWORLD_DATA")
+
+
 def setup(options: TaskOptions) -> TaskSetup:
     """ALFWorld as `react run --task alfworld` plays it: the games below `options.data` (`--games`),
     else `$ALFWORLD_DATA`'s unseen split, else the built-in set; `react` or `act`."""
-    user_data = os.environ.get("ALFWORLD_DATA")  # read first: importing alfworld sets a default of its own
+    user_data = _user_alfworld_data()
     if options.method not in METHODS:
         raise TaskError(
             f"method {options.method!r} is not available for alfworld (it has: {', '.join(METHODS)})"

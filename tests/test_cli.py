@@ -1,6 +1,7 @@
 """`react run` as a user runs it: a subprocess, its output, its exit code."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -180,6 +181,29 @@ def test_alfworld_data_points_at_the_games_folder(tmp_path, monkeypatch):
     assert_one_line_error(
         process, f"no such games folder: {tmp_path / 'nowhere' / 'json_2.1.1' / 'valid_unseen'}"
     )
+
+
+SETUP_TWICE = """
+from react_agent.envs.alfworld import setup
+from react_agent.tasks import TaskOptions
+print(setup(TaskOptions(method="react")).data, setup(TaskOptions(method="act")).data)
+"""
+
+
+@pytest.mark.parametrize("user_data", [None, "games"])
+def test_alfworld_games_stay_the_same_for_a_second_run_in_one_process(tmp_path, user_data):
+    # As the benchmark suite plays: react then act in one process. Importing alfworld for the
+    # first must not make the second look for games where the user never said.
+    env = {k: v for k, v in os.environ.items() if k != "ALFWORLD_DATA"}
+    if user_data:
+        assert react("alfworld", "generate", "--n", "1", "--out", tmp_path / user_data).returncode == 0
+        env["ALFWORLD_DATA"] = str(tmp_path / user_data)
+    process = subprocess.run(
+        [sys.executable, "-c", SETUP_TWICE], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert process.returncode == 0, process.stderr
+    expected = env.get("ALFWORLD_DATA", "built-in")
+    assert process.stdout.split() == [expected, expected]
 
 
 def test_prompt_key_without_a_prompt_file():
