@@ -645,5 +645,10 @@ def builtin_games_folder(cache_dir: Path | None = None) -> Path:
         partial = folder.with_name(folder.name + f".{os.getpid()}.partial")
         shutil.rmtree(partial, ignore_errors=True)
         unpack(pack_file, partial)
-        partial.replace(folder)
+        try:
+            partial.replace(folder)
+        except OSError:
+            if not split.exists():
+                raise
+            shutil.rmtree(partial, ignore_errors=True)  # another process unpacked it first: the same files
     return split

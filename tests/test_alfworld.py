@@ -147,6 +147,28 @@ def test_builtin_set_is_the_generator_output_for_its_seed(tmp_path, generated):
         assert json.loads(packed.game_file.read_text()) == json.loads(remade.game_file.read_text())
 
 
+def test_processes_unpacking_the_builtin_set_at_once_all_get_it(tmp_path):
+    # Runs in parallel (the replays in CI, Ray actors) find an empty cache together.
+    import subprocess
+
+    code = "import sys; from react_agent.envs.alfworld_games import builtin_games_folder as b; "
+    code += "print(b(sys.argv[1]))"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    answers = [process.communicate(timeout=300) for process in processes]
+    assert [process.returncode for process in processes] == [0] * 4, [err for _, err in answers]
+    assert len({out for out, _ in answers}) == 1
+    assert len(find_games(answers[0][0].strip())) >= BUILTIN_GAMES
+    assert not list(tmp_path.glob("*.partial"))
+
+
 def test_scripted_agent_wins_a_generated_game(generated):
     game = next(g for g in find_games(generated / "react") if g.task_type == "pick_and_place_simple")
     plan = expert_plan(game.game_file)
