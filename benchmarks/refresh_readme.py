@@ -6,10 +6,9 @@ python -m react_agent.benchmarks.refresh_readme [--readme benchmarks/README.md] 
 from __future__ import annotations
 
 import argparse
-import json
-from importlib.resources import files
 from pathlib import Path
 
+from react_agent.benchmarks.suite import load_suites, out_of
 from react_agent.leaderboard import as_markdown, rows
 from react_agent.results import latest_results, read_results, results_files
 
@@ -27,8 +26,7 @@ def leaderboard_block(runs: Path) -> str:
 
 def not_run_yet(runs: Path) -> list[tuple[str, str]]:
     """(suite, results file) of the suite entries whose results file is not in `runs`."""
-    suites = json.loads(files("react_agent.benchmarks").joinpath("suites.json").read_text())
-    outs = [(suite, argv[argv.index("--out") + 1]) for suite, entries in suites.items() for argv in entries]
+    outs = [(suite, out_of(argv)) for suite, entries in load_suites().items() for argv in entries]
     return [(suite, out) for suite, out in outs if not (runs / out).exists()]
 
 

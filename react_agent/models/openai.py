@@ -143,7 +143,7 @@ class OpenAIModel:
                         await stream.close()
                     completion = self._answer(reader)
                 if completion.usage.prompt_tokens is None:
-                    counts = await self._tokenizer.acount([request.prompt, completion.text])
+                    counts = await asyncio.to_thread(self._tokenizer.count, [request.prompt, completion.text])
                     completion = _counted(completion, counts)
                 return completion
             except _Retryable as failure:
@@ -334,29 +334,19 @@ class _Tokenizer:
         headers = {"Authorization": f"Bearer {key}"}
         self.options: dict[str, Any] = dict(headers=headers, timeout=min(timeout, 10.0))
         self.found: Any = None if self.root else False  # None: not asked yet; False: the server has none
+        self.client: Any = None
 
     def count(self, texts: list[str]) -> list[int] | None:
         import httpx
 
-        with httpx.Client(**self.options) as client:
-            for path, body, count in self._candidates():
-                try:
-                    answers = [client.post(self.root + path, json=body(self.model, t)) for t in texts]
-                    return self._found((path, body, count), [count(_json(a)) for a in answers])
-                except (httpx.HTTPError, ValueError, KeyError, TypeError):
-                    continue
-        return self._none()
-
-    async def acount(self, texts: list[str]) -> list[int] | None:
-        import httpx
-
-        async with httpx.AsyncClient(**self.options) as client:
-            for path, body, count in self._candidates():
-                try:
-                    answers = [await client.post(self.root + path, json=body(self.model, t)) for t in texts]
-                    return self._found((path, body, count), [count(_json(a)) for a in answers])
-                except (httpx.HTTPError, ValueError, KeyError, TypeError):
-                    continue
+        if self.client is None and self.found is not False:
+            self.client = httpx.Client(**self.options)  # one connection for every step's counts
+        for path, body, count in self._candidates():
+            try:
+                answers = [self.client.post(self.root + path, json=body(self.model, t)) for t in texts]
+                return self._found((path, body, count), [count(_json(a)) for a in answers])
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                continue
         return self._none()
 
     def _candidates(self) -> tuple[Any, ...]:
