@@ -6,9 +6,9 @@ For a machine with a GPU and llama-cpp-python built for it
 (`CMAKE_ARGS="-DGGML_CUDA=on" pip install -e ".[local]"`). Plays N ReAct episodes on the HotpotQA
 demo questions (repeated, each copy its own task) with every layer on the GPU, once with one
 worker and once with `--workers`, and prints the device, episodes per second for each, and their
-ratio. Models are loaded before the clock starts. Until `LlamaCppModel` batches many sequences in
-one context (issue 9), each worker holds a model and a context of its own, so this measures what
-separate decoders on one GPU give.
+ratio. The workers share one model whose context holds a sequence for each of them
+(`LlamaCppModel(sequences=W)`): their tokens decode together, one batch per step. Models are loaded
+before the clock starts.
 """
 
 from __future__ import annotations
@@ -38,11 +38,10 @@ def device_name() -> str:
     return answer.stdout.strip() or answer.stderr.strip()
 
 
-def episodes_per_second(models: list[LlamaCppModel], questions: list, env_of: object) -> float:
-    pool = iter(models)
+def episodes_per_second(model: LlamaCppModel, questions: list, env_of: object) -> float:
     started = time.perf_counter()
     asyncio.run(
-        run_many(questions, lambda: Agent(next(pool), env_of()), workers=len(models), keep_results=False)
+        run_many(questions, lambda: Agent(model, env_of()), workers=model.sequences, keep_results=False)
     )
     return len(questions) / (time.perf_counter() - started)
 
@@ -64,11 +63,11 @@ def main() -> None:
     ][: args.n]
     wiki = LocalWiki.from_corpus(DEMO_WIKI, progress=False)
 
-    def model() -> LlamaCppModel:
-        return LlamaCppModel(args.model, n_gpu_layers=args.n_gpu_layers, n_threads=1)
+    def model(sequences: int) -> LlamaCppModel:
+        return LlamaCppModel(args.model, n_gpu_layers=args.n_gpu_layers, sequences=sequences)
 
-    one = episodes_per_second([model()], questions, lambda: HotpotQAEnv(wiki))
-    many = episodes_per_second([model() for _ in range(args.workers)], questions, lambda: HotpotQAEnv(wiki))
+    one = episodes_per_second(model(1), questions, lambda: HotpotQAEnv(wiki))
+    many = episodes_per_second(model(args.workers), questions, lambda: HotpotQAEnv(wiki))
     print(f"{args.n} ReAct episodes, n_gpu_layers {args.n_gpu_layers}")
     print(f"1 worker: {one:.2f} episodes/s; {args.workers} workers: {many:.2f} episodes/s")
     print(f"ratio: {many / one:.2f}x")

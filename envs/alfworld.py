@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from react_agent.datafiles import DataFileError, FileDigest
 from react_agent.environment import Observation, Outcome
+from react_agent.grammar import ActionSpace
 from react_agent.prompts import Prompt, builtin_prompt, prompt_from, read_prompt_file
 from react_agent.tasks import TaskError, TaskOptions, TaskSetup
 from react_agent.trajectory import Action
@@ -335,6 +336,11 @@ class AlfWorldEnv:
         self._goal = goal_parts(json.loads(game.game_file.read_text())["pddl_problem"])
         self._facts = state["facts"]
         return strip_banner(state["feedback"]).strip()
+
+    def action_space(self) -> ActionSpace:
+        """This step's admissible commands (the engine's list, which changes as the game goes), and
+        `think:` lines where the method thinks (ReAct, not Act): what `--grammar` allows."""
+        return ActionSpace(commands=tuple(self.admissible_commands), think=self.method != "act")
 
     def step(self, action: Action) -> Observation:
         command = action.text.strip()

@@ -49,7 +49,8 @@ class Agent:
     The environment is `env`, or one made of `tools` (functions or `Tool`s; see
     `react_agent.toolbox`), with `instructions` and few-shot `examples` of their own if given.
     `final_answer_on_limit` asks the model for `Finish[` once more when the step limit ends an
-    episode, and scores that answer (the episode still ends with `max_steps`).
+    episode, and scores that answer (the episode still ends with `max_steps`). `grammar=True`
+    lets the model write only well-formed steps over the environment's `action_space()`.
     `run(task)` plays one episode; `stream(task)` yields an `EpisodeStart`, each `Step` as it
     ends, and then the `EpisodeResult`; `arun` / `astream` do the same with the model's async
     client. One Agent plays one episode at a time, since the environment holds its state.
@@ -69,6 +70,7 @@ class Agent:
         temperature: float | None = None,
         final_answer_on_limit: bool = False,
         max_repeats: int = 0,
+        grammar: bool = False,
         tracer: Any = None,
     ):
         if (env is None) == (tools is None):
@@ -86,6 +88,12 @@ class Agent:
         # Off by default, as in the paper: an episode that reaches the step limit has no answer.
         self.final_answer_on_limit = final_answer_on_limit
         self.max_repeats = max_repeats  # the loop guard (see Episode); 0, off, as in the paper
+        # Hold each step to a grammar of the environment's action space (react_agent.grammar).
+        self.grammar = grammar
+        if grammar and getattr(env, "action_space", None) is None:
+            raise TypeError(
+                f"grammar=True needs an environment with an action space; {type(env).__name__} has none"
+            )
         self.tracer = tracer  # an OpenTelemetry tracer: a span per episode, step and call (tracing.py)
 
     def run(self, task: Any) -> EpisodeResult:
@@ -144,6 +152,7 @@ class Agent:
             step_format=FORMATS[prompt.format],
             temperature=self.temperature,
             max_repeats=self.max_repeats,
+            action_space=self.env.action_space if self.grammar else None,  # type: ignore[attr-defined]
         )
         yield EpisodeStart(task_id=task_id, question=first_observation)
         while (request := episode.next_request()) is not None:

@@ -224,6 +224,12 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
         "(0: never, as in the paper)",
     )
     run.add_argument(
+        "--grammar",
+        action="store_true",
+        help="let the model write only well-formed steps over the task's actions (a GBNF grammar: "
+        "llama.cpp's sampler locally, the `grammar` field for a llama.cpp server)",
+    )
+    run.add_argument(
         "--final-answer",
         action="store_true",
         help="at the step limit, ask once more for Finish[ and score that answer (off in the paper)",
@@ -248,7 +254,8 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--quiet", action="store_true", help="show only the summary")
 
 
-def make_model(args: argparse.Namespace, n_threads: int | None = None) -> Model:
+def make_model(args: argparse.Namespace, n_threads: int | None = None, sequences: int = 1) -> Model:
+    """The model of `--model`; a local one decodes `sequences` requests at once (one per worker)."""
     spec = args.model or ""
     if spec.startswith("replay:"):
         from react_agent.models.replay import ReplayModel
@@ -269,7 +276,12 @@ def make_model(args: argparse.Namespace, n_threads: int | None = None) -> Model:
     from react_agent.models.llama_cpp import LlamaCppModel
 
     return LlamaCppModel(
-        spec or None, n_ctx=args.n_ctx, n_gpu_layers=args.n_gpu_layers, seed=args.seed, n_threads=n_threads
+        spec or None,
+        n_ctx=args.n_ctx,
+        n_gpu_layers=args.n_gpu_layers,
+        seed=args.seed,
+        n_threads=n_threads,
+        sequences=sequences,
     )
 
 
@@ -328,6 +340,7 @@ def run_config(args: argparse.Namespace, model: Model, setup: TaskSetup, max_ste
         final_answer=args.final_answer,
         shots=args.shots,
         max_repeats=args.max_repeats,
+        grammar=args.grammar,
         packages=package_versions(["react-agent", *backend, *setup.packages]),
         git_commit=git_commit(),
         build=model.build if local else None,
@@ -371,6 +384,7 @@ def player(args: argparse.Namespace, model: Model, setup: TaskSetup, max_steps: 
         sc_samples=getattr(args, "sc_samples", 1),
         final_answer_on_limit=args.final_answer,
         max_repeats=args.max_repeats,
+        grammar=args.grammar,
         tracer=tracer,
     )
 
@@ -381,8 +395,6 @@ def workers_here(
     setup: TaskSetup,
     max_steps: int,
     tracer: Any,
-    local: bool,
-    threads: int,
 ) -> Callable[[], Any]:
     """What each worker of `run_many` plays with: a player here, or one of the Ray actors."""
     if args.executor == "ray":
@@ -397,9 +409,8 @@ def workers_here(
             ray_executor.players(recipe, args.workers, num_cpus=args.ray_num_cpus, num_gpus=args.ray_num_gpus)
         )
         return lambda: next(actors)
-    return lambda: player(
-        args, make_model(args, n_threads=threads) if local else model, setup, max_steps, tracer
-    )
+    # Every worker here plays on the one model: a local one decodes their requests together.
+    return lambda: player(args, model, setup, max_steps, tracer)
 
 
 def agent_from_args(args: argparse.Namespace, max_steps: int) -> Any:
@@ -457,7 +468,6 @@ def run_command(args: argparse.Namespace) -> int:
 def bench_command(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from react_agent.models.llama_cpp import LlamaCppModel
     from react_agent.runner import run_many
 
     check_task_options(args)
@@ -465,18 +475,17 @@ def bench_command(args: argparse.Namespace) -> int:
         raise UserError("--workers must be at least 1")
     if args.sc_samples < 1:
         raise UserError("--sc-samples must be at least 1")
-    model = make_model(args)  # first: a bad model file is said at once, before any index is built
+    # First: a bad model file is said at once, before any index is built. A local model gets a
+    # sequence per worker: the workers' requests decode together, the shared prefix cached once.
+    here = args.executor == "local"
+    model = make_model(args, sequences=args.workers if here else 1)
     setup = task_setup(args)
     max_steps = args.max_steps or setup.max_steps
     to_play = setup.tasks[: args.n]
     config = run_config(args, model, setup, max_steps)
-    # A local model keeps one KV cache, which episodes taking turns would evict for each other:
-    # with several workers each gets a model of its own, the cores shared out among them.
-    local = isinstance(model, LlamaCppModel) and args.workers > 1
-    threads = max(1, (os.cpu_count() or 1) // args.workers)
     provider, tracer = tracing(args)
 
-    make_agent = workers_here(args, model, setup, max_steps, tracer, local, threads)
+    make_agent = workers_here(args, model, setup, max_steps, tracer)
 
     score_name = setup.score
     score_sum = [0.0]

@@ -25,10 +25,12 @@ model's outputs, so that a replay cuts the same observations at the same steps.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from react_agent.environment import Observation, Outcome
 from react_agent.formats import NumberedSteps, StepFormat, finish_with
+from react_agent.grammar import ActionSpace, for_final_answer, for_step
 from react_agent.models.base import Completion, ContextFull, ModelRequest
 from react_agent.trajectory import Action, EpisodeResult, ModelOutput, Step, StopReason, Usage
 
@@ -73,6 +75,7 @@ class Episode:
         step_format: StepFormat | None = None,
         temperature: float | None = None,
         max_repeats: int = 0,
+        action_space: Callable[[], ActionSpace | None] | None = None,
     ):
         self.task_id = task_id
         self.format = step_format or NumberedSteps()
@@ -83,6 +86,9 @@ class Episode:
         # The loop guard: this many steps in a row of the same action and observation end the
         # episode (0: never, as in the paper).
         self.max_repeats = max_repeats
+        # With an action space, each request carries the grammar of a well-formed step over it,
+        # asked of the environment at each step (ALFWorld's admissible commands change).
+        self.action_space = action_space
         self.steps: list[Step] = []
         self.stop_reason: StopReason | None = None
         self.error: str | None = None
@@ -104,10 +110,14 @@ class Episode:
         """What to ask the model next; None once the episode is over."""
         if self.done:
             return None
-        if self._current is None:
+        reask = self._current is not None
+        if not reask:
             request = self.format.request(self._prompt, self.step_number, self.max_tokens)
         else:
             request = self.format.reask(self._prompt, self.step_number, self._current.thought)
+        if self.action_space is not None:
+            grammar = for_step(self.format, self.step_number, self.action_space(), reask=reask)
+            request = replace(request, grammar=grammar.gbnf() if grammar else None)
         return request if self.temperature is None else replace(request, temperature=self.temperature)
 
     def output_is_complete(self, text: str) -> bool:
@@ -189,9 +199,11 @@ class Episode:
         if self.stop_reason is not StopReason.max_steps:
             return None
         request = self.format.final_answer(self._prompt, self.step_number)
-        if request is None or self.temperature is None:
-            return request
-        return replace(request, temperature=self.temperature)
+        if request is None:
+            return None
+        if self.action_space is not None:
+            request = replace(request, grammar=for_final_answer().gbnf())
+        return request if self.temperature is None else replace(request, temperature=self.temperature)
 
     def take_final_answer(self, completion: Completion) -> Action | None:
         """The model's answer to `final_request()`, as the Finish action to score; the episode

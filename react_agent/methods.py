@@ -51,6 +51,7 @@ def make_player(
     sc_samples: int = SC_SAMPLES,
     final_answer_on_limit: bool = False,
     max_repeats: int = 0,
+    grammar: bool = False,
     tracer: Any = None,
 ) -> Agent | SelfConsistency | ReactThenSelfConsistency | SelfConsistencyThenReact:
     """What plays `method` with this model and environment; `env`'s prompt is the method's own (the
@@ -64,6 +65,7 @@ def make_player(
         max_tokens=max_tokens,
         final_answer_on_limit=final_answer_on_limit,
         max_repeats=max_repeats,
+        grammar=grammar,
         tracer=tracer,
     )
     if method in SINGLE_METHODS:

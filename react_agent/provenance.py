@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 # Fields that join the identity only when they are set: a run made before they existed keeps its hash.
-_ADDED_LATER: dict[str, Any] = {"final_answer": False, "shots": None, "max_repeats": 0}
+_ADDED_LATER: dict[str, Any] = {"final_answer": False, "shots": None, "max_repeats": 0, "grammar": False}
 
 
 class PromptUse(BaseModel):
@@ -62,6 +62,7 @@ class RunConfig(BaseModel):
     final_answer: bool = False  # an answer asked for at the step limit (off in the paper)
     shots: int | None = None  # how many few-shot examples each prompt kept (None: all it has)
     max_repeats: int = 0  # the loop guard: repeats of an action and observation that end an episode
+    grammar: bool = False  # each step held to a grammar of the task's actions (react_agent.grammar)
     packages: dict[str, str | None]
     git_commit: str | None = None
     build: str | None = None  # the local model's llama.cpp build: the CPU features it uses

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from react_agent.environment import Observation, Outcome, ToolError
 from react_agent.formats import FINISH
+from react_agent.grammar import ActionSpace
 from react_agent.prompts import Prompt
 from react_agent.trajectory import Action
 
@@ -245,6 +246,10 @@ class ToolEnvironment:
         self.task, self.answer = task, None
         self._by_name = {tool.name.lower(): tool for tool in self.tools_for(task)}
         return f"Question: {question_of(task)}"
+
+    def action_space(self) -> ActionSpace:
+        """The episode's tools by name, and Finish: what `--grammar` lets the model call."""
+        return ActionSpace(names=tuple(tool.name for tool in self._by_name.values()) + ("Finish",))
 
     def step(self, action: Action) -> Observation:
         call = self.call_for(action)

@@ -35,7 +35,7 @@ def test_repeated_prompt_is_served_from_cache(smollm2):
     smollm2.complete(request)
     again = smollm2.complete(request)
     assert again.usage.prompt_tokens > 3
-    assert again.usage.evaluated_tokens <= 1
+    assert again.usage.evaluated_tokens <= 2  # the last two: no prompt token is decoded alone
 
 
 def test_missing_and_non_gguf_files_are_refused(tmp_path):

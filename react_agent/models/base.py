@@ -19,10 +19,14 @@ class ModelRequest:
     stop: list[str] = field(default_factory=list)
     max_tokens: int = 128
     temperature: float | None = None  # None: the model's own setting
+    grammar: str | None = None  # GBNF the answer must match (react_agent.grammar); None: free text
 
     def sha256(self) -> str:
-        """A fingerprint of everything that shapes the answer: prompt, stops, budget, temperature."""
+        """A fingerprint of everything that shapes the answer: prompt, stops, budget, temperature,
+        grammar (only when there is one, so requests without keep the fingerprints recorded)."""
         fields = [self.prompt, list(self.stop), self.max_tokens, self.temperature]
+        if self.grammar is not None:
+            fields.append(self.grammar)
         return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 

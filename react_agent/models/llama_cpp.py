@@ -1,9 +1,11 @@
-"""A local GGUF model through llama-cpp-python.
+"""A local GGUF model through llama-cpp-python's bindings of llama.cpp.
 
-The prompt of a ReAct step extends the prompt of the step before, and llama-cpp-python keeps the
-KV cache of the last sequence it decoded: it evaluates only the tokens after the longest common
-prefix. Each call reports how many prompt tokens were sent and how many were actually evaluated,
-counted at llama.cpp's `eval`, so the reuse is measured rather than assumed.
+The prompt of a ReAct step extends the prompt of the step before, and every episode's prompt starts
+with the same few-shot examples: the KV cache keeps what was decoded, and a request evaluates only
+the tokens after the longest prefix some sequence already holds. With `sequences=W`, W requests
+decode together in one batch (`models/llama_batch.py`): W episodes on one model, one copy of the
+weights and of the shared prefix. Each call reports how many prompt tokens were sent and how many
+were actually evaluated, so the reuse is measured rather than assumed.
 """
 
 from __future__ import annotations
@@ -11,18 +13,16 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import threading
+import weakref
 from pathlib import Path
 
 from react_agent.models.base import (
     Completion,
     ContextFull,
-    ModelError,
     ModelRequest,
     ModelUnavailable,
     StopWhen,
 )
-from react_agent.trajectory import Usage
 
 EMBEDDED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _GGUF_MAGIC = b"GGUF"
@@ -57,8 +57,11 @@ def check_gguf(path: Path) -> None:
 class LlamaCppModel:
     """A GGUF model run in this process.
 
-    `n_threads` defaults to every core (llama-cpp-python's own default is half of them);
-    `n_gpu_layers=-1` offloads every layer to the GPU when llama.cpp was built with one.
+    `n_ctx` is the context window of each request; `sequences` is how many requests decode at once
+    (give it the number of episodes that share the model: `react bench --workers`), and the KV
+    cache holds `n_ctx` tokens for each of them. `n_threads` defaults to every core
+    (llama-cpp-python's own default is half of them); `n_gpu_layers=-1` offloads every layer to
+    the GPU when llama.cpp was built with one.
     """
 
     provider = "llama.cpp"  # the gen_ai.provider.name of its spans
@@ -72,35 +75,52 @@ class LlamaCppModel:
         n_gpu_layers: int = 0,
         seed: int = 0,
         temperature: float = 0.0,
+        sequences: int = 1,
+        n_batch: int = 2048,
     ):
         try:
-            from llama_cpp import Llama
+            import llama_cpp as C
+
+            from react_agent.models.llama_batch import BatchedDecoder
         except ImportError:
             raise ModelUnavailable(
                 "local models need llama-cpp-python: pip install 'react-agent[local]'"
             ) from None
         path = Path(model_path) if model_path is not None else embedded_model_path()
         check_gguf(path)
+        if sequences < 1:
+            raise ValueError("sequences must be at least 1")
         self.path = path
         self.name = path.name
         self.temperature = temperature
-        try:
-            self.llm = Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=n_threads or os.cpu_count() or 1,
-                n_gpu_layers=n_gpu_layers,
-                seed=seed,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError) as error:
-            raise ModelUnavailable(f"cannot load model {path}: {error}") from None
-        # One Llama object holds one KV cache: concurrent calls would corrupt it.
-        self._lock = threading.Lock()
-        self._evaluated: list[int] = []  # tokens per llama.cpp eval call, during one completion
-        self._sampled = 0
-        self._prompt_tokens = 0
-        self._wrap_counters()
+        self.n_ctx = n_ctx
+        self.sequences = sequences
+        _quiet_llama_cpp()
+        model_params = C.llama_model_default_params()
+        model_params.n_gpu_layers = n_gpu_layers
+        model = C.llama_model_load_from_file(str(path).encode(), model_params)
+        if not model:
+            raise ModelUnavailable(f"cannot load model {path}: llama.cpp could not read it")
+        params = C.llama_context_default_params()
+        params.n_ctx = n_ctx * sequences
+        params.n_seq_max = sequences
+        # As llama-cpp-python's `Llama` has it: greedy outputs equal that backend's, and on a CPU it is
+        # the faster of the two here.
+        params.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        # A stream of its own for each sequence: what a sequence computes never depends on where
+        # the others' cells lie, so batched greedy output equals unbatched (in one shared stream,
+        # their cells between its own change the sums' rounding), and attention reads only its own.
+        params.kv_unified = False
+        params.n_batch = n_batch
+        params.n_ubatch = min(n_batch, 512)
+        params.n_threads = params.n_threads_batch = n_threads or os.cpu_count() or 1
+        ctx = C.llama_init_from_model(model, params)
+        if not ctx:
+            C.llama_model_free(model)
+            raise ModelUnavailable(f"cannot load model {path}: no context of {n_ctx} x {sequences} tokens")
+        self._vocab = C.llama_model_get_vocab(model)
+        self._decoder = BatchedDecoder(model, ctx, n_batch=n_batch, seed=seed)
+        weakref.finalize(self, _free, self._decoder, ctx, model)
 
     @property
     def build(self) -> str:
@@ -110,65 +130,69 @@ class LlamaCppModel:
 
         return " ".join(llama_cpp.llama_print_system_info().decode().replace("|", " ").split())
 
-    def _wrap_counters(self) -> None:
-        # llama-cpp-python's generate() calls self.eval(tokens) once for the uncached prompt suffix
-        # and once per sampled token after it; instance attributes shadow the methods it calls.
-        eval_tokens, sample_token = self.llm.eval, self.llm.sample
+    @property
+    def decoded_tokens(self) -> int:
+        """Every token llama.cpp has decoded on this model's context, by llama.cpp's own count:
+        prompt tokens evaluated plus generated tokens fed back (each sampled token but a request's
+        last). What the requests' usage must add up to."""
+        import llama_cpp as C
 
-        def counting_eval(tokens):
-            self._evaluated.append(len(tokens))
-            result = eval_tokens(tokens)
-            if len(self._evaluated) == 1:  # the prompt is in the cache now, whole
-                self._prompt_tokens = self.llm.n_tokens
-            return result
+        perf = C.llama_perf_context(self._decoder.ctx)
+        return perf.n_p_eval + perf.n_eval
 
-        def counting_sample(*args, **kwargs):
-            self._sampled += 1
-            return sample_token(*args, **kwargs)
+    def tokenize(self, text: str) -> list[int]:
+        """The tokens of `text` as a prompt: with the model's start token, special tokens parsed."""
+        import llama_cpp as C
 
-        self.llm.eval = counting_eval
-        self.llm.sample = counting_sample
+        data = text.encode("utf-8")
+        room = len(data) + 2
+        tokens = (C.llama_token * room)()
+        n = C.llama_tokenize(self._vocab, data, len(data), tokens, room, True, True)
+        if n < 0:  # never for a byte-level vocabulary; room for what it asked for otherwise
+            tokens = (C.llama_token * -n)()
+            n = C.llama_tokenize(self._vocab, data, len(data), tokens, -n, True, True)
+        return list(tokens[:n])
 
-    def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
-        # Tokenized as llama-cpp-python would, once: a prompt that leaves no room for the answer is
-        # refused here (llama-cpp-python would cut the answer short, or fail with a numpy error).
-        tokens = self.llm.tokenize(request.prompt.encode("utf-8"), special=True)
-        room = self.llm.n_ctx()
-        if len(tokens) + request.max_tokens > room:
+    def _submit(self, request: ModelRequest, stop_when: StopWhen | None):
+        tokens = self.tokenize(request.prompt)
+        # A prompt that leaves no room for the answer is refused before any decoding.
+        if len(tokens) + request.max_tokens > self.n_ctx:
             raise ContextFull(
                 f"Requested tokens ({len(tokens)} of prompt + {request.max_tokens} to answer) "
-                f"exceed context window of {room}"
+                f"exceed context window of {self.n_ctx}"
             )
-        with self._lock:
-            self._evaluated.clear()
-            self._sampled = self._prompt_tokens = 0
-            try:
-                stream = self.llm.create_completion(
-                    tokens,
-                    max_tokens=request.max_tokens,
-                    stop=request.stop,
-                    temperature=self.temperature if request.temperature is None else request.temperature,
-                    stream=True,
-                )
-                text = ""
-                for chunk in stream:
-                    text += chunk["choices"][0]["text"]
-                    if stop_when is not None and stop_when(text):
-                        break  # leaving the generator ends decoding here
-                stream.close()
-            except ValueError as error:
-                if "exceed context window" in str(error):
-                    raise ContextFull(str(error)) from None
-                raise ModelError(str(error)) from None
-            except RuntimeError as error:  # llama.cpp's decode failures
-                raise ModelError(str(error)) from None
-            usage = Usage(
-                calls=1,
-                prompt_tokens=self._prompt_tokens,
-                evaluated_tokens=self._evaluated[0] if self._evaluated else 0,
-                completion_tokens=self._sampled,
-            )
-        return Completion(text=text, usage=usage)
+        temperature = self.temperature if request.temperature is None else request.temperature
+        return self._decoder.submit(request, tokens, temperature, stop_when)
+
+    def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        return self._submit(request, stop_when).result()
 
     async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
-        return await asyncio.to_thread(self.complete, request, stop_when)
+        return await asyncio.wrap_future(self._submit(request, stop_when))
+
+
+def _free(decoder, ctx, model) -> None:
+    import llama_cpp as C
+
+    decoder.close()
+    C.llama_free(ctx)
+    C.llama_model_free(model)
+
+
+_BACKEND_READY = False
+
+
+def _quiet_llama_cpp() -> None:
+    """Start llama.cpp's backends once, and let its loader print only errors (llama-cpp-python
+    routes llama.cpp's log through this logger, which prints everything unless told a level)."""
+    global _BACKEND_READY
+    if not _BACKEND_READY:
+        import logging
+
+        import llama_cpp as C
+
+        logger = logging.getLogger("llama-cpp-python")
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.ERROR)
+        C.llama_backend_init()
+        _BACKEND_READY = True

@@ -159,6 +159,10 @@ class OpenAIModel:
             stream=True,
             stream_options={"include_usage": True},
         )
+        if request.grammar is not None:
+            # llama.cpp's servers (llama-server, llama-cpp-python's) take GBNF as `grammar`; a
+            # server that does not answers with an error, which the episode records.
+            common["extra_body"] = {"grammar": request.grammar}
         if self.endpoint == "chat":
             messages = [{"role": "user", "content": request.prompt}]
             return client.chat.completions.create(messages=messages, **common)

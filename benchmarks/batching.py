@@ -1,0 +1,111 @@
+"""What batched decoding gives: many episodes on one local model, measured in one run.
+
+    python -m react_agent.benchmarks.batching [--workers 1 4 8 16] [--n 22] [--model PATH]
+
+Plays the HotpotQA demo questions (ReAct, temperature 0, the embedded SmolLM2-135M-Instruct unless
+`--model`) once per worker count W, on one `LlamaCppModel(sequences=W)` shared by the W workers,
+and prints per W: episodes per second and its ratio to one worker, prompt tokens sent, evaluated
+(llama.cpp's own count of prompt tokens decoded, against the requests' usage), generated, and how
+many episodes took exactly the actions of the one-worker run. A last row plays one worker through
+llama-cpp-python's own `Llama.create_completion` (the backend before batching) for the speed of a
+single episode. Models are loaded before the clock starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from react_agent import Agent
+from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, HotpotQAEnv, load_questions
+from react_agent.models import Completion, LlamaCppModel, ModelRequest
+from react_agent.models.base import StopWhen
+from react_agent.runner import run_many
+from react_agent.tools.wikipedia import LocalWiki
+from react_agent.trajectory import EpisodeResult, Usage
+
+
+class HighLevelLlama:
+    """One sequence through llama-cpp-python's `Llama`, as `LlamaCppModel` decoded before it
+    batched: the KV cache of the last prompt reused, decoding stopped once the action is whole."""
+
+    def __init__(self, path: Path):
+        from llama_cpp import Llama
+
+        self.name = path.name
+        self.llm = Llama(model_path=str(path), n_ctx=8192, n_threads=os.cpu_count(), verbose=False)
+
+    def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        text, pieces = "", 0
+        stream = self.llm.create_completion(
+            request.prompt, max_tokens=request.max_tokens, stop=request.stop, temperature=0.0, stream=True
+        )
+        for chunk in stream:
+            text += chunk["choices"][0]["text"]
+            pieces += 1
+            if stop_when is not None and stop_when(text):
+                break
+        stream.close()
+        return Completion(text=text, usage=Usage(calls=1, completion_tokens=pieces))
+
+    async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        return self.complete(request, stop_when)
+
+
+def play(model, questions: list, workers: int, wiki: LocalWiki) -> tuple[float, list[EpisodeResult]]:
+    started = time.perf_counter()
+    results = asyncio.run(run_many(questions, lambda: Agent(model, HotpotQAEnv(wiki)), workers=workers))
+    return time.perf_counter() - started, results
+
+
+def actions(results: list[EpisodeResult]) -> dict[str, list[str]]:
+    return {r.task_id: [s.action.text for s in r.steps] for r in results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 4, 8, 16])
+    parser.add_argument("--n", type=int, default=22, help="demo questions (22 in all)")
+    parser.add_argument("--model", type=Path, help="a GGUF file (default: the embedded SmolLM2)")
+    args = parser.parse_args()
+
+    questions = load_questions(DEMO_QUESTIONS)[: args.n]
+    wiki = LocalWiki.from_corpus(DEMO_WIKI, progress=False)
+    print(f"{len(questions)} ReAct episodes on the demo questions, temperature 0")
+    columns = ["workers", "s", "episodes/s", "ratio", "sent", "evaluated (llama.cpp)", "evaluated/sent"]
+    columns += ["generated", "same actions"]
+    print("| " + " | ".join(columns) + " |")
+    print("|---" * len(columns) + "|")
+    first: tuple[float, dict] | None = None
+    path = args.model
+    for workers in [1] + [w for w in args.workers if w != 1]:
+        model = LlamaCppModel(args.model, sequences=workers)
+        path = model.path
+        seconds, results = play(model, questions, workers, wiki)
+        usage = sum((r.usage for r in results), Usage())
+        fed_back = usage.completion_tokens - usage.calls
+        counted = model.decoded_tokens - fed_back  # prompt tokens llama.cpp decoded
+        if first is None:
+            first = (seconds, actions(results))
+        same = sum(actions(results)[task] == taken for task, taken in first[1].items())
+        print(
+            f"| {workers} | {seconds:.1f} | {len(results) / seconds:.3f} | {first[0] / seconds:.2f}x "
+            f"| {usage.prompt_tokens:,} | {usage.evaluated_tokens:,} ({counted:,}) "
+            f"| {usage.evaluated_tokens / usage.prompt_tokens:.1%} | {usage.completion_tokens:,} "
+            f"| {same} of {len(results)} |",
+            flush=True,
+        )
+        del model
+    seconds, results = play(HighLevelLlama(path), questions, 1, wiki)
+    same = sum(actions(results)[task] == taken for task, taken in first[1].items())
+    print(
+        f"| 1, llama-cpp-python `Llama` | {seconds:.1f} | {len(results) / seconds:.3f} "
+        f"| {first[0] / seconds:.2f}x | | | | | {same} of {len(results)} |"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""What a grammar changes: the same episodes with and without `grammar=True`, measured in one run.
+
+    python -m react_agent.benchmarks.grammar [--questions 22] [--games 6] [--workers 8] [--model PATH]
+
+Plays ReAct on the HotpotQA demo questions and on ALFWorld's built-in games (the first `--games`,
+one of each type first), each once without and once with the grammar, `--workers` episodes at a
+time on one local model (temperature 0). Prints per task and setting: format failures (episodes
+ended for want of an action, and steps whose action the environment refused as malformed:
+`Invalid action` in HotpotQA, a command that is not admissible in ALFWorld), episodes that ended on
+their own (Finish, or a game won), the score, steps per episode, generated tokens per second of
+model time, and wall seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from functools import partial
+from pathlib import Path
+
+from react_agent import Agent, StopReason
+from react_agent.models import LlamaCppModel
+from react_agent.runner import run_many
+from react_agent.tasks import TaskOptions, TaskSetup, setup
+from react_agent.trajectory import EpisodeResult, Step
+
+
+def malformed(task: str, step: Step) -> bool:
+    if task == "hotpotqa":
+        return step.observation.startswith("Invalid action")
+    # ALFWorld answers a command it cannot carry out "Nothing happens."; a think line gets "OK."
+    return not step.action.text.startswith("think:") and step.observation == "Nothing happens."
+
+
+def row(task: str, grammar: bool, results: list[EpisodeResult], seconds: float) -> str:
+    failures = sum(r.stop_reason is StopReason.invalid_output for r in results)
+    failures += sum(malformed(task, s) for r in results for s in r.steps)
+    ended = sum(r.stop_reason is StopReason.finished for r in results)
+    score = "em" if task == "hotpotqa" else "success"
+    mean = 100 * sum(r.metrics.get(score, 0.0) for r in results) / len(results)
+    steps = sum(len(r.steps) for r in results) / len(results)
+    generated = sum(r.usage.completion_tokens for r in results)
+    model_seconds = sum(s.model_seconds for r in results for s in r.steps)
+    return (
+        f"| {task} | {'yes' if grammar else 'no'} | {len(results)} | {failures} | {ended} "
+        f"| {score} {mean:.1f} | {steps:.1f} | {generated / model_seconds:.1f} | {seconds:.0f} |"
+    )
+
+
+def agent(model: LlamaCppModel, task_setup: TaskSetup, grammar: bool) -> Agent:
+    return Agent(model, task_setup.make_env(), max_steps=task_setup.max_steps, grammar=grammar)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=22, help="demo questions (22 in all)")
+    parser.add_argument("--games", type=int, default=6, help="built-in ALFWorld games (60 in all)")
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--model", type=Path, help="a GGUF file (default: the embedded SmolLM2)")
+    args = parser.parse_args()
+
+    model = LlamaCppModel(args.model, sequences=args.workers)
+    print(f"ReAct, {args.workers} episodes at a time on one model, temperature 0")
+    print(
+        "| task | grammar | episodes | format failures | ended on their own | score | steps | "
+        "generated tokens/s | s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for task, n in (("hotpotqa", args.questions), ("alfworld", args.games)):
+        if n <= 0:
+            continue
+        task_setup = setup(task, TaskOptions(method="react"))
+        tasks = task_setup.tasks
+        if task == "alfworld":  # one game of each type first, then the rest in order
+            kinds: dict[str, list] = {}
+            for game in tasks:
+                kinds.setdefault(game.task_type, []).append(game)
+            tasks = [game for round_ in zip(*kinds.values(), strict=False) for game in round_]
+        tasks = tasks[:n]
+        for grammar in (False, True):
+            player = partial(agent, model, task_setup, grammar)
+            started = time.perf_counter()
+            results = asyncio.run(run_many(tasks, player, workers=args.workers))
+            print(row(task, grammar, results, time.perf_counter() - started), flush=True)
+
+
+if __name__ == "__main__":
+    main()

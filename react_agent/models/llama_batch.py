@@ -1,0 +1,326 @@
+"""Many completions at once on one llama.cpp context: the scheduler behind `LlamaCppModel`.
+
+One context holds `sequences` sequences, each in a stream of its own of the KV cache. Each request
+in flight owns one sequence. A scheduler thread runs while there is work:
+
+- a request that arrives takes a free sequence, preferring the one that already holds the longest
+  prefix of its prompt (its own episode's previous step, or another episode's prompt with the same
+  few-shot part); if another sequence, busy or not, holds a much longer prefix, its cells are copied
+  (`llama_memory_seq_cp`, far cheaper than evaluating them); only the rest of the prompt is
+  evaluated, and requests that arrive together wait for the first of them to evaluate their
+  shared prefix;
+- one `llama_decode` carries the next token of every sequence that is generating, and requests
+  join and leave between decodes (continuous batching), so W episodes cost about one decode per
+  token between them rather than W; waiting prompts are decoded in their own calls, between those;
+- each request samples with its own sampler (greedy at temperature 0) from its own logits, checks
+  its own stop sequences and `stop_when`, and ends on its own; its cells stay in the cache as a
+  prefix for the next request until the sequence is given to another prompt, which removes what
+  it does not share (`llama_memory_seq_rm`).
+
+Usage per request is exact: `prompt_tokens` sent, `evaluated_tokens` of them decoded (the rest came
+from the cache), `completion_tokens` sampled.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import hashlib
+import threading
+from collections import deque
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass, field
+
+import llama_cpp as C
+
+from react_agent.models.base import Completion, ModelError, ModelRequest, StopWhen, cut_at_stop
+from react_agent.trajectory import Usage
+
+# llama-cpp-python's create_completion defaults, so a sampled step means what it meant before.
+TOP_K, TOP_P, MIN_P = 40, 0.95, 0.05
+_utf8 = codecs.getincrementaldecoder("utf-8")
+
+
+# Copying a sequence copies its whole stream of n_ctx cells (about a third of a second for SmolLM2
+# at 8,192 here, the time of evaluating some 100 prompt tokens): a copy is made when it saves
+# evaluating more than n_ctx / COPY_RATIO tokens.
+COPY_RATIO = 32
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    """How many tokens `a` and `b` share from the start (slices compare in C: a binary search)."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    low, high = 0, n  # a[:low] == b[:low], a[:high] != b[:high]
+    while high - low > 1:
+        middle = (low + high) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+@dataclass(eq=False)
+class _Job:
+    request: ModelRequest
+    stop_when: StopWhen | None
+    prompt: list[int]
+    temperature: float
+    seed: int
+    future: Future = field(default_factory=Future)
+    pending: list[int] = field(default_factory=list)  # prompt tokens still to evaluate
+    next_token: int | None = None  # sampled, to be evaluated by the next decode
+    admitted: int = 0  # the order in which requests got their sequences
+    sampled: int = 0
+    evaluated: int = 0
+    text: str = ""
+    sampler: ctypes.c_void_p | None = None
+    # A character can span tokens: bytes wait here until they make one.
+    decoder: codecs.IncrementalDecoder = field(default_factory=lambda: _utf8("replace"))
+
+
+@dataclass(eq=False)
+class _Sequence:
+    seq_id: int
+    cached: list[int] = field(default_factory=list)  # the tokens whose cells it holds, from position 0
+    job: _Job | None = None
+    last_used: int = 0
+
+
+class BatchedDecoder:
+    """Decodes the requests given to `submit` together, `sequences` at a time, on one context."""
+
+    def __init__(self, model: ctypes.c_void_p, ctx: ctypes.c_void_p, *, n_batch: int, seed: int):
+        self.model, self.ctx = model, ctx
+        self.vocab = C.llama_model_get_vocab(model)
+        self.memory = C.llama_get_memory(ctx)
+        self.n_batch = n_batch
+        self.seed = seed
+        self.slots = [_Sequence(i) for i in range(C.llama_n_seq_max(ctx))]
+        self.copy_worth = max(16, C.llama_n_ctx(ctx) // len(self.slots) // COPY_RATIO)
+        self.batch = C.llama_batch_init(n_batch, 0, 1)
+        self._queue: deque[_Job] = deque()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None  # the scheduler, while there is work
+        self._clock = 0
+        self._samples: dict[str, int] = {}  # sampled requests seen, by fingerprint: each draw differs
+        self._piece = ctypes.create_string_buffer(256)
+
+    def close(self) -> None:
+        """Free the batch once the scheduler is done (the context is the caller's to free)."""
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        C.llama_batch_free(self.batch)
+
+    # -- the callers' side ------------------------------------------------------------------------
+    def submit(
+        self, request: ModelRequest, prompt: list[int], temperature: float, stop_when: StopWhen | None
+    ) -> Future:
+        seed = self.seed
+        if temperature > 0:  # the n-th draw of the same request gets its own seed, whatever the order
+            key = request.sha256()
+            with self._lock:
+                draw = self._samples[key] = self._samples.get(key, -1) + 1
+            seed = int.from_bytes(hashlib.sha256(f"{self.seed}:{key}:{draw}".encode()).digest()[:4], "little")
+        job = _Job(request, stop_when, prompt, temperature, seed)
+        job.sampler = self._sampler(job)  # here: a grammar llama.cpp refuses fails this request alone
+        with self._lock:
+            self._queue.append(job)
+            if self._thread is None:  # the thread lives only while there is work: nothing to shut down
+                self._thread = threading.Thread(target=self._run, name="llama-batch", daemon=True)
+                self._thread.start()
+        return job.future
+
+    # -- the scheduler thread ---------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    self._admit()
+                    if not any(slot.job for slot in self.slots):
+                        self._thread = None
+                        return
+                self._step()
+        except BaseException as error:  # a bug here must not leave callers waiting forever
+            with self._lock:  # every request in flight or waiting fails; the cache starts empty
+                jobs = [slot.job for slot in self.slots if slot.job] + list(self._queue)
+                self._queue.clear()
+                for slot in self.slots:
+                    self._release(slot)
+                    slot.cached = []
+                C.llama_memory_clear(self.memory, True)
+                self._thread = None
+            for job in jobs:
+                _settle(job.future, ModelError(f"llama.cpp decoding failed: {error}"))
+
+    def _admit(self) -> None:
+        """Give waiting requests free sequences holding as much of their prompts as can be had."""
+        held: list[_Job] = []
+        while self._queue:
+            free = [slot for slot in self.slots if slot.job is None]
+            if not free:
+                break
+            job = self._queue.popleft()
+            # The most of its prompt that any sequence holds now, and that one will hold once the
+            # prompt it is evaluating is in: requests that arrive together evaluate their shared
+            # few-shot prefix once, the first of them, and the others wait to copy it.
+            now = max(common_prefix(slot.cached, job.prompt) for slot in self.slots)
+            coming = max(
+                (
+                    common_prefix(slot.job.prompt, job.prompt)
+                    for slot in self.slots
+                    if slot.job and slot.job.pending
+                ),
+                default=0,
+            )
+            if coming > now + self.copy_worth:
+                held.append(job)
+                continue
+            self._place(job, free)
+        self._queue.extendleft(reversed(held))
+
+    def _place(self, job: _Job, free: list[_Sequence]) -> None:
+        # Its own episode's last sequence if free, else the one idle the longest.
+        slot = max(free, key=lambda s: (common_prefix(s.cached, job.prompt), -s.last_used))
+        kept = common_prefix(slot.cached, job.prompt)
+        source = max(self.slots, key=lambda s: common_prefix(s.cached, job.prompt))
+        shared = common_prefix(source.cached, job.prompt)
+        # The last prompt token is evaluated (its logits give the first new token) with at least
+        # one before it: a token decoded alone gets K/V that differ in rounding from the same
+        # token decoded in a chunk (see `_step`), so no prompt token is ever decoded alone.
+        limit = max(0, len(job.prompt) - 2)
+        if shared > kept + self.copy_worth and source is not slot:
+            # Sequences have streams of their own: a copy takes the whole of one (llama.cpp copies
+            # the cells at the next decode), and what the prompt does not share is removed.
+            C.llama_memory_seq_rm(self.memory, slot.seq_id, -1, -1)
+            C.llama_memory_seq_cp(self.memory, source.seq_id, slot.seq_id, -1, -1)
+            slot.cached = list(source.cached)
+            kept = shared
+        kept = min(kept, limit)
+        C.llama_memory_seq_rm(self.memory, slot.seq_id, kept, -1)
+        del slot.cached[kept:]
+        job.pending = job.prompt[kept:]
+        self._clock += 1
+        job.admitted = self._clock
+        slot.job = job
+
+    def _sampler(self, job: _Job) -> ctypes.c_void_p:
+        chain = C.llama_sampler_chain_init(C.llama_sampler_chain_default_params())
+        if job.request.grammar is not None:  # first: only tokens the grammar allows are candidates
+            rules = C.llama_sampler_init_grammar(self.vocab, job.request.grammar.encode(), b"root")
+            if not rules:
+                C.llama_sampler_free(chain)
+                raise ModelError(f"llama.cpp refused the grammar: {job.request.grammar!r}")
+            C.llama_sampler_chain_add(chain, rules)
+        if job.temperature <= 0:
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_greedy())
+        else:
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_top_k(TOP_K))
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_top_p(TOP_P, 1))
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_min_p(MIN_P, 1))
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_temp(job.temperature))
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_dist(job.seed))
+        return chain
+
+    def _step(self) -> None:
+        """One decode of every generating sequence's next token, then one of a waiting prompt.
+
+        The two are never mixed, nor two prompts: llama.cpp splits a batch that spans several
+        sequences into parts holding as many tokens of each, so a prompt decoded beside other
+        sequences' single tokens would go through token by token, and a token computed alone gets
+        K/V that differ in rounding from the same token computed in a chunk. Kept apart, a request's
+        tokens are computed the same way whichever others run beside it: batched greedy output
+        equals unbatched.
+        """
+        for slot in self.slots:  # a caller that gave up (a cancelled task) frees its sequence
+            if slot.job is not None and slot.job.future.cancelled():
+                self._release(slot)
+        generating = [slot for slot in self.slots if slot.job and slot.job.next_token is not None]
+        if generating:
+            parts = [(slot, [slot.job.next_token], True) for slot in generating]
+            for slot in generating:
+                slot.job.next_token = None  # sampling sets the next one
+            self._decode(parts)
+        prompts = [slot for slot in self.slots if slot.job and slot.job.pending]
+        if prompts:
+            slot = min(prompts, key=lambda s: s.job.admitted)  # the first come, whole, first
+            job = slot.job
+            chunk, job.pending = job.pending[: self.n_batch], job.pending[self.n_batch :]
+            job.evaluated += len(chunk)
+            self._decode([(slot, chunk, not job.pending)])
+
+    def _decode(self, parts: list[tuple[_Sequence, list[int], bool]]) -> None:
+        """Decode each sequence's tokens at its next positions; sample those that asked for logits."""
+        batch, n = self.batch, 0
+        sampling: list[tuple[int, _Sequence]] = []
+        for slot, tokens, wants_logits in parts:
+            for token in tokens:
+                batch.token[n] = token
+                batch.pos[n] = len(slot.cached)
+                batch.n_seq_id[n] = 1
+                batch.seq_id[n][0] = slot.seq_id
+                batch.logits[n] = False
+                slot.cached.append(token)
+                n += 1
+            if wants_logits:
+                batch.logits[n - 1] = True
+                sampling.append((n - 1, slot))
+        batch.n_tokens = n
+        status = C.llama_decode(self.ctx, batch)
+        if status != 0:
+            raise RuntimeError(f"llama_decode returned {status}")
+        for index, slot in sampling:
+            self._sample(slot, index)
+
+    def _sample(self, slot: _Sequence, index: int) -> None:
+        job = slot.job
+        token = C.llama_sampler_sample(job.sampler, self.ctx, index)
+        job.sampled += 1
+        if C.llama_vocab_is_eog(self.vocab, token):
+            return self._finish(slot, job.text)
+        size = C.llama_token_to_piece(self.vocab, token, self._piece, len(self._piece), 0, False)
+        job.text += job.decoder.decode(self._piece.raw[: max(size, 0)])
+        text, stopped = cut_at_stop(job.text, job.request.stop)
+        if stopped or job.sampled >= job.request.max_tokens:
+            return self._finish(slot, text)
+        if job.stop_when is not None and job.stop_when(text):
+            return self._finish(slot, text)
+        job.next_token = token
+
+    def _finish(self, slot: _Sequence, text: str) -> None:
+        job = slot.job
+        usage = Usage(
+            calls=1,
+            prompt_tokens=len(job.prompt),
+            evaluated_tokens=job.evaluated,
+            completion_tokens=job.sampled,
+        )
+        # The generated tokens' cells go: they were decoded one at a time, and the next step's
+        # prompt, which repeats them, must find what a chunk computes (the same in every run).
+        C.llama_memory_seq_rm(self.memory, slot.seq_id, len(job.prompt), -1)
+        del slot.cached[len(job.prompt) :]
+        self._release(slot)
+        _settle(job.future, Completion(text=text, usage=usage))
+
+    def _release(self, slot: _Sequence) -> None:
+        if slot.job is None:
+            return
+        if slot.job.sampler is not None:
+            C.llama_sampler_free(slot.job.sampler)
+        slot.job = None
+        self._clock += 1
+        slot.last_used = self._clock
+
+
+def _settle(future: Future, outcome: Completion | Exception) -> None:
+    """Give the caller its answer, unless it has stopped waiting for one."""
+    try:
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+    except InvalidStateError:  # cancelled meanwhile
+        pass
