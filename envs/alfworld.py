@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import replace
@@ -121,12 +122,18 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 @contextmanager
 def _argv_kept():
-    # The engine's PDDL translator overwrites sys.argv on every load; a CLI parsing it later would break.
-    saved = list(sys.argv)
-    try:
-        yield
-    finally:
-        sys.argv[:] = saved
+    # The engine's PDDL translator overwrites sys.argv on every load; a CLI parsing it later would
+    # break. And its parsers (tatsu) are not thread-safe: games played at once in worker threads
+    # (`--workers`) failed with "pop from empty list", so one engine call runs at a time.
+    with _ENGINE:
+        saved = list(sys.argv)
+        try:
+            yield
+        finally:
+            sys.argv[:] = saved
+
+
+_ENGINE = threading.Lock()
 
 
 # ---------------------------------------------------------------- progress rate

@@ -5,8 +5,9 @@ asyncio event loop (no web framework: asyncio's own streams).
     curl -s localhost:8080/ask -d '{"questions": ["How many letters has strawberry?", "..."]}'
 
 An `Agent` plays one episode at a time (its environment holds the episode's state), so each
-question gets its own; they share the model. `arun` awaits the model's async client and the tools,
-so the questions of a request (and concurrent requests) are answered side by side.
+question gets its own; they share the model, whose context decodes several at once. `arun` awaits
+the model's async client and the tools, so the questions of a request (and concurrent requests)
+are answered side by side.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ async def serve(port: int, model=None) -> asyncio.Server:
     if model is None:
         from react_agent.models import LlamaCppModel
 
-        model = LlamaCppModel()  # the embedded SmolLM2-135M-Instruct
+        # The embedded SmolLM2-135M-Instruct, decoding up to four questions' steps in one batch.
+        model = LlamaCppModel(sequences=4)
     return await asyncio.start_server(lambda r, w: handle(r, w, model), "127.0.0.1", port)
 
 

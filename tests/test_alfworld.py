@@ -291,3 +291,14 @@ def test_goal_parts_flatten_the_quantifiers():
             [(False, "holds", ("agent1", "?o1")), (True, "=", ("?o1", "?o2"))],
         ),
     ]
+
+
+def test_games_played_at_once_in_worker_threads_all_start(tmp_path):
+    from react_agent.runner import run_all
+
+    games = find_games(builtin_games_folder(tmp_path / "games"))[:4]
+    results = run_all(
+        games, lambda: Agent(ScriptedModel([" look"] * 3), AlfWorldEnv(), max_steps=3), workers=4
+    )
+    assert [r.error for r in results] == [None] * 4
+    assert all(len(r.steps) == 3 for r in results)
