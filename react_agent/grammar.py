@@ -33,13 +33,24 @@ class Lit:
     text: str
 
 
+# What the parser treats as a line break (str.splitlines) and as blank space (str.strip), in ASCII:
+# a text of the grammar holds no line break and starts with no space, so it reads back whole. The
+# non-ASCII ones (U+0085, U+00A0, U+2028...) are not excluded: in a negated class they make
+# llama.cpp refuse every character that shares their first byte when it comes byte by byte.
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e"
+SPACES = " \t\x1f"
+UNICODE_BREAKS_AND_SPACES = "".join(
+    c for c in map(chr, range(0x80, 0x3001)) if c.isspace() or c in "\x85\u2028\u2029"
+)
+
+
 @dataclass(frozen=True)
 class Text:
-    """One or more characters on one line, none in `excluded`; the first not in `first` either
-    (by default no blank start: an argument or answer of spaces is none)."""
+    """One or more characters on one line, none in `excluded`; the first neither a space nor in
+    `first` (a blank argument or answer is none)."""
 
     excluded: str = ""
-    first: str = " \t"
+    first: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,8 +78,8 @@ def _gbnf(node) -> str:
     if isinstance(node, Lit):
         return json.dumps(node.text, ensure_ascii=False)  # GBNF literals escape as JSON strings do
     if isinstance(node, Text):
-        rest = "".join(_gbnf_class_char(c) for c in "\n" + node.excluded)
-        first = "".join(_gbnf_class_char(c) for c in "\n" + node.excluded + node.first)
+        rest = "".join(_gbnf_class_char(c) for c in LINE_BREAKS + node.excluded)
+        first = "".join(_gbnf_class_char(c) for c in LINE_BREAKS + SPACES + node.excluded + node.first)
         return f"[^{first}] [^{rest}]*"
     if isinstance(node, Seq):
         return " ".join(_gbnf(part) for part in node.parts)
@@ -76,17 +87,18 @@ def _gbnf(node) -> str:
 
 
 def _gbnf_class_char(char: str) -> str:
-    return {"\n": "\\n", "\t": "\\t", "]": "\\]", "[": "\\[", "\\": "\\\\", "^": "\\^", "-": "\\-"}.get(
-        char, char
-    )
+    if char in "]-[\\^":
+        return "\\" + char
+    # Control characters as escapes; anything else as itself (llama.cpp reads the grammar as UTF-8).
+    return f"\\x{ord(char):02x}" if char < " " or "\x7f" <= char <= "\x9f" else char
 
 
 def _regex(node) -> str:
     if isinstance(node, Lit):
         return re.escape(node.text)
     if isinstance(node, Text):
-        rest = re.escape("\n" + node.excluded)
-        return f"[^{rest}{re.escape(node.first)}][^{rest}]*"
+        rest = re.escape(LINE_BREAKS + node.excluded)
+        return f"[^{rest}{re.escape(SPACES + node.first)}][^{rest}]*"
     if isinstance(node, Seq):
         return "".join(_regex(part) for part in node.parts)
     return "(?:" + "|".join(_regex(option) for option in node.options) + ")"
@@ -115,7 +127,7 @@ def for_step(
             return Grammar(Seq((Lit(" "), action(space))))
         # A thought line that began `Action` or `Observation` would read as that label: a thought
         # starts with any other letter.
-        thought = Text(first=" \tAaOo")
+        thought = Text(first="AaOo")
         return Grammar(Seq((Lit(" "), thought, Lit(f"\nAction {i}: "), action(space))))
     if isinstance(step_format, ActionsOnly):
         return Grammar(Seq((Lit(" "), action(space))))
