@@ -167,7 +167,8 @@ class BatchedDecoder:
             # The most of its prompt that any sequence holds now, and that one will hold once the
             # prompt it is evaluating is in: requests that arrive together evaluate their shared
             # few-shot prefix once, the first of them, and the others wait to copy it.
-            now = max(common_prefix(slot.cached, job.prompt) for slot in self.slots)
+            holds = [common_prefix(slot.cached, job.prompt) for slot in self.slots]  # by seq_id
+            now = max(holds)
             coming = max(
                 (
                     common_prefix(slot.job.prompt, job.prompt)
@@ -179,15 +180,15 @@ class BatchedDecoder:
             if coming > now + self.copy_worth:
                 held.append(job)
                 continue
-            self._place(job, free)
+            self._place(job, free, holds)
         self._queue.extendleft(reversed(held))
 
-    def _place(self, job: _Job, free: list[_Sequence]) -> None:
+    def _place(self, job: _Job, free: list[_Sequence], holds: list[int]) -> None:
+        """`holds[i]`: how much of the prompt sequence i holds now."""
         # Its own episode's last sequence if free, else the one idle the longest.
-        slot = max(free, key=lambda s: (common_prefix(s.cached, job.prompt), -s.last_used))
-        kept = common_prefix(slot.cached, job.prompt)
-        source = max(self.slots, key=lambda s: common_prefix(s.cached, job.prompt))
-        shared = common_prefix(source.cached, job.prompt)
+        slot = max(free, key=lambda s: (holds[s.seq_id], -s.last_used))
+        source = max(self.slots, key=lambda s: holds[s.seq_id])
+        kept, shared = holds[slot.seq_id], holds[source.seq_id]
         # The last prompt token is evaluated (its logits give the first new token) with at least
         # one before it: a token decoded alone gets K/V that differ in rounding from the same
         # token decoded in a chunk (see `_step`), so no prompt token is ever decoded alone.
