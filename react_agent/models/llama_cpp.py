@@ -98,6 +98,11 @@ class LlamaCppModel:
         _quiet_llama_cpp()
         model_params = C.llama_model_default_params()
         model_params.n_gpu_layers = n_gpu_layers
+        # llama.cpp built on a CPU with AMX puts the weights in AMX buffers, and its AMX matrix
+        # product crashed every first decode here (SIGSEGV in ggml_backend_amx_mul_mat, llama.cpp
+        # issue 20824; llama-cpp-python 0.3.36 on a Xeon in a VM). Without the extra buffer types
+        # the weights stay in plain CPU buffers, which every build computes with.
+        model_params.use_extra_bufts = "AMX_INT8 = 1" not in C.llama_print_system_info().decode()
         model = C.llama_model_load_from_file(str(path).encode(), model_params)
         if not model:
             raise ModelUnavailable(f"cannot load model {path}: llama.cpp could not read it")
