@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from react_agent import Agent
+from react_agent.benchmarks.llama_server import load_models_as_we_do
 from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, HotpotQAEnv, load_questions
 from react_agent.models import Completion, LlamaCppModel, ModelRequest
 from react_agent.models.base import StopWhen
@@ -35,6 +36,7 @@ class HighLevelLlama:
     def __init__(self, path: Path):
         from llama_cpp import Llama
 
+        load_models_as_we_do()
         self.name = path.name
         self.llm = Llama(model_path=str(path), n_ctx=8192, n_threads=os.cpu_count(), verbose=False)
 

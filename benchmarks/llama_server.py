@@ -15,6 +15,18 @@ from pathlib import Path
 import httpx
 
 
+def load_models_as_we_do() -> None:
+    """Makes llama-cpp-python's `Llama` (and so its server) load models with our backend's model
+    parameters (`without_amx_buffers`: no AMX weight buffers where they crash). It has no
+    setting of its own for them."""
+    import llama_cpp.llama_cpp as C
+
+    from react_agent.models.llama_cpp import without_amx_buffers
+
+    defaults = C.llama_model_default_params
+    C.llama_model_default_params = lambda: without_amx_buffers(defaults())
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -28,7 +40,7 @@ def llama_cpp_server(
     """Serves `model_path` as `alias`; yields the API's base URL (ending in /v1). What the server
     prints goes to `log` (its prefix-cache hits among it). `RuntimeError` if it does not come up."""
     port = free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path)]
+    command = [sys.executable, "-m", "react_agent.benchmarks.llama_server", "--model", str(model_path)]
     command += ["--model_alias", alias, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--n_ctx", str(n_ctx), "--n_threads", str(os.cpu_count())]
     with open(log, "wb") as out:
@@ -51,3 +63,12 @@ def llama_cpp_server(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    # `python -m react_agent.benchmarks.llama_server ARGS` is `python -m llama_cpp.server ARGS`,
+    # loading the model as our backend does.
+    import runpy
+
+    load_models_as_we_do()
+    runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)

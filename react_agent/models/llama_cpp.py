@@ -54,6 +54,19 @@ def check_gguf(path: Path) -> None:
         raise ModelUnavailable(f"not a GGUF model file: {path}")
 
 
+def without_amx_buffers(params):
+    """llama.cpp model parameters `params`, without AMX weight buffers where llama.cpp was built
+    with AMX: on a CPU with AMX (a Xeon, in a VM here) its AMX matrix product crashed every first
+    decode (SIGSEGV in ggml_backend_amx_mul_mat, llama.cpp issue 20824; llama-cpp-python 0.3.36).
+    Without the extra buffer types the weights stay in plain CPU buffers, which every build
+    computes with; builds without AMX keep theirs (repacked weights)."""
+    import llama_cpp.llama_cpp as C
+
+    if "AMX_INT8 = 1" in C.llama_print_system_info().decode():
+        params.use_extra_bufts = False
+    return params
+
+
 class LlamaCppModel:
     """A GGUF model run in this process.
 
@@ -96,13 +109,8 @@ class LlamaCppModel:
         self.n_ctx = n_ctx
         self.sequences = sequences
         _quiet_llama_cpp()
-        model_params = C.llama_model_default_params()
+        model_params = without_amx_buffers(C.llama_model_default_params())
         model_params.n_gpu_layers = n_gpu_layers
-        # llama.cpp built on a CPU with AMX puts the weights in AMX buffers, and its AMX matrix
-        # product crashed every first decode here (SIGSEGV in ggml_backend_amx_mul_mat, llama.cpp
-        # issue 20824; llama-cpp-python 0.3.36 on a Xeon in a VM). Without the extra buffer types
-        # the weights stay in plain CPU buffers, which every build computes with.
-        model_params.use_extra_bufts = "AMX_INT8 = 1" not in C.llama_print_system_info().decode()
         model = C.llama_model_load_from_file(str(path).encode(), model_params)
         if not model:
             raise ModelUnavailable(f"cannot load model {path}: llama.cpp could not read it")
