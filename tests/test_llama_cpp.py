@@ -64,14 +64,14 @@ def test_a_full_context_cuts_the_oldest_observations_and_the_episode_goes_on(
     from react_agent.models.replay import ReplayModel
     from react_agent.results import append_result
 
-    # Our ReAct prompt is about 1,750 tokens: in a window of 2,048 two steps fit, and the third
+    # Our ReAct prompt is about 1,330 tokens: in a window of 1,664 a step or two fit, and the next
     # only once the oldest observations are cut to their start.
-    small = LlamaCppModel(smollm2_path, n_ctx=2048)
+    small = LlamaCppModel(smollm2_path, n_ctx=1664)
     result = Agent(small, HotpotQAEnv(demo_wiki), max_steps=7).run(demo_questions[0])
 
     refusals = [output for output in result.model_outputs if output.context_full]
     assert refusals, "the context never filled: make the window smaller"
-    assert all("exceed context window of 2048" in output.text for output in refusals)
+    assert all("exceed context window of 1664" in output.text for output in refusals)
     shortened = [step.index for step in result.steps if step.shortened]
     assert shortened == list(range(1, len(refusals) + 1))  # the oldest first, one per refusal
     assert max(step.index for step in result.steps) >= refusals[0].step  # it went on after the first
