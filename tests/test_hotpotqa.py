@@ -129,6 +129,34 @@ def test_unknown_entity_lists_similar_titles(demo_wiki):
     assert "'Mount Kilimanjaro'" in observation
 
 
+def test_a_big_index_finds_similar_titles_in_titles_alone(tmp_path, monkeypatch):
+    import react_agent.tools.wikipedia as wikipedia
+
+    titles = ["Red River", "Red Sea", "Red River Valley", "Blue River", "Green Lake", "Lake Red"]
+    corpus = tmp_path / "pages.jsonl"
+    corpus.write_text("".join(json.dumps({"title": t, "text": [f"{t} is a place."]}) + "\n" for t in titles))
+    wiki = LocalWiki.from_corpus(corpus, cache_dir=tmp_path, progress=False)
+    # As if it held more pages than are ranked all together, and "common" meant two titles.
+    monkeypatch.setattr(wikipedia, "RANK_EVERY_PAGE_UP_TO", 0)
+    monkeypatch.setattr(wikipedia, "COMMON_TITLE_WORD", 2)
+    # Rare words rank the titles holding them by all the words they hold (bm25 over titles); then
+    # come the titles holding all the common words, in index order.
+    assert wiki.find("Green Lake Qzx").similar == ["Green Lake", "Lake Red"]
+    assert wiki.find("Valley of the Red").similar == ["Red River Valley", "Red River", "Red Sea", "Lake Red"]
+    assert wiki.find("Red River Qzx").similar == ["Red River", "Red River Valley"]
+    assert wiki.find("Lake River").similar == []  # common words that no title holds together
+    assert wiki.find("Qzx").similar == []
+    # Below the limit, every page is ranked, title and text, as before.
+    monkeypatch.setattr(wikipedia, "RANK_EVERY_PAGE_UP_TO", 100)
+    assert set(wiki.find("Lake River").similar) == {
+        "Green Lake",
+        "Lake Red",
+        "Red River",
+        "Blue River",
+        "Red River Valley",
+    }
+
+
 def test_lookup_before_any_search_has_no_results(demo_wiki):
     assert WikiBrowser(demo_wiki).lookup("river") == "No more results."
 

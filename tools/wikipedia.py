@@ -28,7 +28,12 @@ from react_agent.toolbox import Tool, tool
 
 SEARCH_SENTENCES = 5  # a Search shows the page's first five sentences
 SIMILAR_TITLES = 5
-INDEX_VERSION = 2  # part of an index's cache key: an index of another layout is never reused
+INDEX_VERSION = 3  # part of an index's cache key: an index of another layout is never reused
+# Up to this many pages, similar titles are ranked by bm25 over every page sharing a word with the
+# entity (title and text). Past it that ranking costs too much (half a second a Search on a
+# million pages), and the titles alone are searched, at a bounded cost (`_similar_in_titles`).
+RANK_EVERY_PAGE_UP_TO = 100_000
+COMMON_TITLE_WORD = 1_000  # a word in this many titles or more is too common to rank titles by
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,11 @@ def _fts_query(text: str) -> str:
     return " OR ".join(f'"{word}"' for word in words)
 
 
+def _words(text: str) -> list[str]:
+    """The distinct words of a user string, each quoted for FTS5."""
+    return list(dict.fromkeys(f'"{word}"' for word in re.findall(r"\w+", text)))
+
+
 def read_pages(path: Path) -> Iterator[Page]:
     """Pages from a file: HotpotQA's abstracts dump (JSON lines, or its `wiki_NN.bz2` shards) or
     a HotpotQA question file (JSON array or JSON lines), whose context paragraphs are pages."""
@@ -181,8 +191,10 @@ class LocalWiki:
     Every page is kept: pages whose titles differ only in case are different pages (Wikipedia's
     titles are case-sensitive after the first letter). A title is found exactly first, then
     case-insensitively (HTML entities decoded either way); otherwise the five pages whose title and
-    text best match the entity's words are offered as similar. Only a page that repeats an earlier
-    one exactly (same title, same text) is left out of the index, and counted.
+    text best match the entity's words are offered as similar (in an index of more than
+    RANK_EVERY_PAGE_UP_TO pages, the titles that best match them: see `_similar_in_titles`).
+    Only a page that repeats an earlier one exactly (same title, same text) is left out of the
+    index, and counted.
     """
 
     def __init__(self, index_path: str | Path):
@@ -190,6 +202,7 @@ class LocalWiki:
         # Episodes may run in worker threads; one connection, used under a lock, serves them all.
         self._db = sqlite3.connect(self.index_path, check_same_thread=False)
         self._lock = threading.Lock()
+        self._pages: int | None = None  # counted at the first similar-titles search
 
     @classmethod
     def from_corpus(
@@ -234,6 +247,10 @@ class LocalWiki:
             return NotFound(self.similar(entity))
 
     def similar(self, text: str, limit: int = SIMILAR_TITLES) -> list[str]:
+        if self._pages is None:
+            self._pages = self._db.execute("SELECT count(*) FROM pages").fetchone()[0]
+        if self._pages > RANK_EVERY_PAGE_UP_TO:
+            return self._similar_in_titles(text, limit)
         query = _fts_query(text)
         if not query:
             return []
@@ -243,6 +260,45 @@ class LocalWiki:
             (query, limit),
         ).fetchall()
         return [title for (title,) in rows]
+
+    def _similar_in_titles(self, text: str, limit: int) -> list[str]:
+        """Similar titles in a big index: the titles holding the entity's rarer words (each in
+        fewer than COMMON_TITLE_WORD titles) ranked by bm25 over their words, then titles holding
+        all of its common words, in index order. Counting a word's titles stops at
+        COMMON_TITLE_WORD and the ranking reads the rare words' titles only, so neither grows with
+        the index; common words are only intersected, which FTS5 does by skipping through them."""
+        rare, common = [], []
+        for word in _words(text):
+            (titles,) = self._db.execute(
+                "SELECT count(*) FROM (SELECT rowid FROM titles_fts WHERE titles_fts MATCH ? LIMIT ?)",
+                (word, COMMON_TITLE_WORD),
+            ).fetchone()
+            if titles:
+                (rare if titles < COMMON_TITLE_WORD else common).append(word)
+        ids: list[int] = []
+        if rare:
+            ids += [
+                rowid
+                for (rowid,) in self._db.execute(
+                    "SELECT rowid FROM titles_fts WHERE titles_fts MATCH ? ORDER BY rank LIMIT ?",
+                    # the titles holding a rare word, ranked by all the words they hold
+                    (f"({' OR '.join(rare)}) AND ({' OR '.join(rare + common)})", limit),
+                )
+            ]
+        if common and len(ids) < limit:
+            seen = ",".join(map(str, ids)) or "0"
+            ids += [
+                rowid
+                for (rowid,) in self._db.execute(
+                    f"SELECT rowid FROM titles_fts WHERE titles_fts MATCH ? AND rowid NOT IN ({seen}) "
+                    "LIMIT ?",
+                    (" AND ".join(common), limit - len(ids)),
+                )
+            ]
+        titles = dict(
+            self._db.execute(f"SELECT id, title FROM pages WHERE id IN ({','.join(map(str, ids)) or '0'})")
+        )
+        return [titles[rowid] for rowid in ids]
 
     def __len__(self) -> int:
         with self._lock:
@@ -282,6 +338,7 @@ def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) ->
         CREATE INDEX pages_title ON pages (title);
         CREATE INDEX pages_title_key ON pages (title_key);
         CREATE VIRTUAL TABLE pages_fts USING fts5(title, body, content='');
+        CREATE VIRTUAL TABLE titles_fts USING fts5(title, content='');
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """
     )
@@ -339,6 +396,7 @@ def _index_file(db: sqlite3.Connection, file: Path) -> tuple[int, int]:
             "INSERT INTO pages_fts (rowid, title, body) VALUES (?, ?, ?)",
             (cursor.lastrowid, page.title, " ".join(page.sentences)),
         )
+        db.execute("INSERT INTO titles_fts (rowid, title) VALUES (?, ?)", (cursor.lastrowid, page.title))
     return added, repeated
 
 
