@@ -1,6 +1,7 @@
 """What a grammar changes: the same episodes with and without `grammar=True`, measured in one run.
 
     python -m react_agent.benchmarks.grammar [--questions 22] [--games 6] [--workers 8] [--model PATH]
+    python -m react_agent.benchmarks.grammar --runs benchmarks/runs/FILE.jsonl ...
 
 Plays ReAct on the HotpotQA demo questions and on ALFWorld's built-in games (the first `--games`,
 one of each type first), each once without and once with the grammar, `--workers` episodes at a
@@ -8,7 +9,8 @@ time on one local model (temperature 0). Prints per task and setting: format fai
 ended for want of an action, and steps whose action the environment refused as malformed:
 `Invalid action` in HotpotQA, a command that is not admissible in ALFWorld), episodes that ended on
 their own (Finish, or a game won), the score, steps per episode, generated tokens per second of
-model time, and wall seconds.
+model time, and wall seconds. With `--runs`, the same columns for results files made by
+`react bench` (with and without `--grammar`), wall seconds left out.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from react_agent import Agent, StopReason
 from react_agent.models import LlamaCppModel
+from react_agent.results import latest_results, read_results
 from react_agent.runner import run_many
 from react_agent.tasks import TaskOptions, TaskSetup, setup
 from react_agent.trajectory import EpisodeResult, Step
@@ -33,7 +36,7 @@ def malformed(task: str, step: Step) -> bool:
     return not step.action.text.startswith("think:") and step.observation == "Nothing happens."
 
 
-def row(task: str, grammar: bool, results: list[EpisodeResult], seconds: float) -> str:
+def row(task: str, grammar: bool, results: list[EpisodeResult], seconds: float | None) -> str:
     failures = sum(r.stop_reason is StopReason.invalid_output for r in results)
     failures += sum(malformed(task, s) for r in results for s in r.steps)
     ended = sum(r.stop_reason is StopReason.finished for r in results)
@@ -44,7 +47,8 @@ def row(task: str, grammar: bool, results: list[EpisodeResult], seconds: float) 
     model_seconds = sum(s.model_seconds for r in results for s in r.steps)
     return (
         f"| {task} | {'yes' if grammar else 'no'} | {len(results)} | {failures} | {ended} "
-        f"| {score} {mean:.1f} | {steps:.1f} | {generated / model_seconds:.1f} | {seconds:.0f} |"
+        f"| {score} {mean:.1f} | {steps:.1f} | {generated / model_seconds:.1f} "
+        f"| {'-' if seconds is None else f'{seconds:.0f}'} |"
     )
 
 
@@ -58,15 +62,23 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=6, help="built-in ALFWorld games (60 in all)")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--model", type=Path, help="a GGUF file (default: the embedded SmolLM2)")
+    parser.add_argument("--runs", type=Path, nargs="+", help="results files to compare instead of playing")
     args = parser.parse_args()
+    header = (
+        "| task | grammar | episodes | format failures | ended on their own | score | steps | "
+        "generated tokens/s | s |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    if args.runs:
+        print(header)
+        for path in args.runs:
+            results = latest_results(read_results(path))
+            config = results[0].config
+            print(row(config.task, config.grammar, results, None))
+        return
 
     model = LlamaCppModel(args.model, sequences=args.workers)
     print(f"ReAct, {args.workers} episodes at a time on one model, temperature 0")
-    print(
-        "| task | grammar | episodes | format failures | ended on their own | score | steps | "
-        "generated tokens/s | s |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(header)
     for task, n in (("hotpotqa", args.questions), ("alfworld", args.games)):
         if n <= 0:
             continue

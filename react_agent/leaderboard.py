@@ -199,6 +199,7 @@ def describe(config: RunConfig, git_commits: Sequence[str]) -> str:
     settings += ["an answer asked for at the step limit"] if config.final_answer else []
     settings += [f"{config.shots} shots"] if config.shots is not None else []
     settings += [f"loop guard at {config.max_repeats} repeats"] if config.max_repeats else []
+    settings += ["each step held to a grammar of the actions"] if config.grammar else []
     packages = ", ".join(f"{name} {version}" for name, version in config.packages.items())
     parts = [
         f"prompts: {prompts}",
