@@ -133,15 +133,14 @@ def _title_key(title: str) -> str:
     return _title(title).casefold()
 
 
+def _quoted_words(text: str) -> list[str]:
+    """The words of any user string, each quoted: safe as FTS5 query terms."""
+    return [f'"{word}"' for word in re.findall(r"\w+", text)]
+
+
 def _fts_query(text: str) -> str:
-    """Any user string as a safe FTS5 query: its words, each quoted, any of them matching."""
-    words = re.findall(r"\w+", text)
-    return " OR ".join(f'"{word}"' for word in words)
-
-
-def _words(text: str) -> list[str]:
-    """The distinct words of a user string, each quoted for FTS5."""
-    return list(dict.fromkeys(f'"{word}"' for word in re.findall(r"\w+", text)))
+    """Any user string as a safe FTS5 query: its words, any of them matching."""
+    return " OR ".join(_quoted_words(text))
 
 
 def read_pages(path: Path) -> Iterator[Page]:
@@ -268,37 +267,34 @@ class LocalWiki:
         COMMON_TITLE_WORD and the ranking reads the rare words' titles only, so neither grows with
         the index; common words are only intersected, which FTS5 does by skipping through them."""
         rare, common = [], []
-        for word in _words(text):
+        for word in dict.fromkeys(_quoted_words(text)):
             (titles,) = self._db.execute(
                 "SELECT count(*) FROM (SELECT rowid FROM titles_fts WHERE titles_fts MATCH ? LIMIT ?)",
                 (word, COMMON_TITLE_WORD),
             ).fetchone()
             if titles:
                 (rare if titles < COMMON_TITLE_WORD else common).append(word)
-        ids: list[int] = []
-        if rare:
-            ids += [
-                rowid
-                for (rowid,) in self._db.execute(
-                    "SELECT rowid FROM titles_fts WHERE titles_fts MATCH ? ORDER BY rank LIMIT ?",
-                    # the titles holding a rare word, ranked by all the words they hold
-                    (f"({' OR '.join(rare)}) AND ({' OR '.join(rare + common)})", limit),
-                )
-            ]
-        if common and len(ids) < limit:
-            seen = ",".join(map(str, ids)) or "0"
-            ids += [
-                rowid
-                for (rowid,) in self._db.execute(
-                    f"SELECT rowid FROM titles_fts WHERE titles_fts MATCH ? AND rowid NOT IN ({seen}) "
-                    "LIMIT ?",
-                    (" AND ".join(common), limit - len(ids)),
-                )
-            ]
-        titles = dict(
-            self._db.execute(f"SELECT id, title FROM pages WHERE id IN ({','.join(map(str, ids)) or '0'})")
-        )
-        return [titles[rowid] for rowid in ids]
+        found: dict[int, str] = {}  # page id: title, best first
+        if rare:  # the titles holding a rare word, ranked by all the words they hold
+            query = f"({' OR '.join(rare)}) AND ({' OR '.join(rare + common)})"
+            found.update(self._titles(query, limit, ranked=True))
+        if common and len(found) < limit:
+            # twice the limit: enough, past those of them the rare words found already
+            for page, title in self._titles(" AND ".join(common), 2 * limit, ranked=False):
+                if len(found) < limit:
+                    found.setdefault(page, title)
+        return list(found.values())
+
+    def _titles(self, query: str, limit: int, *, ranked: bool) -> list[tuple[int, str]]:
+        """(page id, title) of the first `limit` titles that FTS5 `query` matches: best first
+        (bm25), or in index order."""
+        order = "rank" if ranked else "rowid"
+        return self._db.execute(
+            f"SELECT pages.id, pages.title FROM (SELECT rowid, {order} AS place FROM titles_fts "
+            f"WHERE titles_fts MATCH ? ORDER BY {order} LIMIT ?) AS hit "
+            "JOIN pages ON pages.id = hit.rowid ORDER BY hit.place",
+            (query, limit),
+        ).fetchall()
 
     def __len__(self) -> int:
         with self._lock:
