@@ -227,7 +227,8 @@ def add_task_options(run: argparse.ArgumentParser) -> None:
         "--grammar",
         action="store_true",
         help="let the model write only well-formed steps over the task's actions (a GBNF grammar: "
-        "llama.cpp's sampler locally, the `grammar` field for a llama.cpp server)",
+        "llama.cpp's sampler locally; sent to a server as llama.cpp's `grammar` and vLLM's "
+        "`structured_outputs`, and a server that ignores both stops the run)",
     )
     run.add_argument(
         "--final-answer",

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 from react_agent.environment import Observation, Outcome
 from react_agent.formats import NumberedSteps, StepFormat, finish_with
-from react_agent.grammar import ActionSpace, for_final_answer, for_step
+from react_agent.grammar import ActionSpace, Grammar, for_final_answer, for_step
 from react_agent.models.base import Completion, ContextFull, ModelRequest
 from react_agent.trajectory import Action, EpisodeResult, ModelOutput, Step, StopReason, Usage
 
@@ -47,6 +47,12 @@ def _shown(step: Step) -> str:
     if not step.shortened or len(step.observation) <= SHORT_OBSERVATION:
         return step.observation
     return step.observation[:SHORT_OBSERVATION] + " [...]"
+
+
+def _held_to(request: ModelRequest, grammar: Grammar | None) -> ModelRequest:
+    if grammar is None:
+        return request
+    return replace(request, grammar=grammar.gbnf(), grammar_starts=grammar.start_regex())
 
 
 def _clean(completion: Completion) -> Completion:
@@ -117,7 +123,7 @@ class Episode:
             request = self.format.reask(self._prompt, self.step_number, self._current.thought)
         if self.action_space is not None:
             grammar = for_step(self.format, self.step_number, self.action_space(), reask=reask)
-            request = replace(request, grammar=grammar.gbnf() if grammar else None)
+            request = _held_to(request, grammar)
         return request if self.temperature is None else replace(request, temperature=self.temperature)
 
     def output_is_complete(self, text: str) -> bool:
@@ -202,7 +208,7 @@ class Episode:
         if request is None:
             return None
         if self.action_space is not None:
-            request = replace(request, grammar=for_final_answer().gbnf())
+            request = _held_to(request, for_final_answer())
         return request if self.temperature is None else replace(request, temperature=self.temperature)
 
     def take_final_answer(self, completion: Completion) -> Action | None:

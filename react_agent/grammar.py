@@ -5,7 +5,9 @@ after `Thought i:` one line of thought, then `Action i: Name[argument]` with a n
 space; after ALFWorld's `>` either `think: <line>` or exactly one of the step's admissible commands.
 The shape is built once as a small tree and written two ways: as GBNF, which llama.cpp's grammar
 sampler enforces token by token (and servers that accept a grammar), and as a regular expression,
-with which the tests check that the parser reads everything the grammar can produce.
+with which the tests check that the parser reads everything the grammar can produce. A third
+form, the regular expression of every start of an answer, lets a backend that sends the grammar to
+a server check that the server held its answer to it (a server may ignore fields it does not know).
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ class Grammar:
     def regex(self) -> str:
         return _regex(self.tree)
 
+    def start_regex(self) -> str:
+        """A regular expression that matches, whole, every start of what the grammar allows (the
+        empty text and whole answers among them): what an answer cut at a stop sequence or at the
+        token budget still matches when it was written under the grammar."""
+        return _start_regex(self.tree)
+
 
 def _gbnf(node) -> str:
     if isinstance(node, Lit):
@@ -102,6 +110,19 @@ def _regex(node) -> str:
     if isinstance(node, Seq):
         return "".join(_regex(part) for part in node.parts)
     return "(?:" + "|".join(_regex(option) for option in node.options) + ")"
+
+
+def _start_regex(node) -> str:
+    if isinstance(node, Lit):  # "abc": (?:a(?:b(?:c)?)?)?
+        return "".join(f"(?:{re.escape(c)}" for c in node.text) + ")?" * len(node.text)
+    if isinstance(node, Text):  # the start of a line of text is none, or a line of text
+        return f"(?:{_regex(node)})?"
+    if isinstance(node, Seq):  # the start of the first part, or all of it and the start of the rest
+        if not node.parts:
+            return ""
+        first, rest = node.parts[0], Seq(node.parts[1:])
+        return f"(?:{_regex(first)}{_start_regex(rest)}|{_start_regex(first)})"
+    return "(?:" + "|".join(_start_regex(option) for option in node.options) + ")"
 
 
 # -- steps ----------------------------------------------------------------------------------------

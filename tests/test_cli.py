@@ -22,7 +22,8 @@ def react(*args, timeout=300):
 
 def assert_one_line_error(process, expected):
     assert process.returncode == 2, process.stderr
-    lines = [line for line in process.stderr.splitlines() if line.strip()]
+    # The first run in a fresh cache says that it built the demo index: progress, not an error.
+    lines = [line for line in process.stderr.splitlines() if line.strip() and not line.startswith("indexed ")]
     assert len(lines) == 1, process.stderr
     assert "Traceback" not in process.stderr
     assert lines[0].startswith("react: error: ") and expected in lines[0], lines[0]
@@ -121,6 +122,25 @@ def test_episodes_written_before_a_failure_stay_written(tmp_path):
     first, *failed = (json.loads(line) for line in out.read_text().splitlines())
     assert (first["task_id"], first["stop_reason"]) == ("demo-01", "finished")
     assert [r["stop_reason"] for r in failed] == ["error", "error"]
+
+
+def test_a_server_that_ignores_the_grammar_stops_the_run_and_keeps_what_was_held_to_it(tmp_path):
+    """The first episode's answers are steps the grammar allows; the second's first answer names
+    an action outside it, which a server enforcing the grammar could not have sent."""
+    out = tmp_path / "run.jsonl"
+    strayed = " I go there.\nAction 1: Go[Paris]"
+    with scripted_openai_server([*EIFFEL_RUN, strayed]) as server:
+        url = url_of(server, "/v1")
+        process = react(
+            "run", "--task", "hotpotqa", "--model", "openai:m", "--base-url", url, "--grammar", "--out", out
+        )
+        sent = server.requests[0]
+    assert_one_line_error(process, f"model server at {url} does not hold its answers to the grammar")
+    assert "Go[Paris]" in process.stderr
+    assert sent["grammar"] and sent["structured_outputs"] == {"grammar": sent["grammar"]}
+    (first,) = (json.loads(line) for line in out.read_text().splitlines())
+    assert (first["task_id"], first["stop_reason"], first["answer"]) == ("demo-01", "finished", "Seine")
+    assert first["config"]["grammar"] is True
 
 
 @pytest.mark.parametrize("flag", [["--n", "0"], ["--max-steps", "0"], ["--bogus"]])

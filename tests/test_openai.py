@@ -35,6 +35,20 @@ def test_agent_plays_an_episode_through_the_server(llama_server, demo_wiki, demo
     assert result.steps
 
 
+def test_llama_cpp_server_holds_answers_to_the_grammar(llama_server, demo_wiki, demo_questions):
+    """llama-cpp-python's server reads the `grammar` field: a grammar the model would never follow
+    on its own is followed, and episodes under `grammar=True` go through the backend's check that
+    each answer is a start of what the grammar allows, with only actions of the space."""
+    model = OpenAIModel("smollm2", base_url=llama_server.url)
+    zebra = 'root ::= " zebra " [0-9] [0-9]\n'
+    held = model.complete(ModelRequest("The capital of France is", max_tokens=8, grammar=zebra))
+    assert re.fullmatch(r" zebra [0-9]{2}", held.text)
+    result = Agent(model, HotpotQAEnv(demo_wiki), max_steps=2, grammar=True).run(demo_questions[0])
+    assert result.error is None and result.steps, result.error
+    for step in result.steps:
+        assert step.action.name in {"search", "lookup", "finish"} and step.action.argument
+
+
 def test_async_client_on_llama_cpp_server(llama_server):
     model = OpenAIModel("smollm2", base_url=llama_server.url)
     completion = asyncio.run(model.acomplete(ModelRequest(PROMPT, max_tokens=8)))

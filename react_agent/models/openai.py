@@ -12,6 +12,10 @@ answer) is retried with backoff, honouring Retry-After, up to `max_retries` time
 request fails with `ModelError`: that episode ends with `error`, the run goes on, and a rerun plays
 it again. Only a server that has not answered yet, or that fails several requests in a row, is
 `ModelUnavailable` (the run stops).
+
+A request held to a grammar sends it in the fields that llama.cpp's servers and vLLM read; a server
+whose answer is no start of what the grammar allows did not enforce it, and cannot be used with
+one: `ModelUnavailable`, rather than episodes recorded as grammar-held that were not.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -118,7 +123,7 @@ class OpenAIModel:
                             reader.ended = True
                     finally:
                         stream.close()
-                    completion = self._answer(reader)
+                    completion = self._answer(reader, request)
                 if completion.usage.prompt_tokens is None:
                     counts = self._tokenizer.count([request.prompt, completion.text])
                     completion = _counted(completion, counts)
@@ -141,7 +146,7 @@ class OpenAIModel:
                             reader.ended = True
                     finally:
                         await stream.close()
-                    completion = self._answer(reader)
+                    completion = self._answer(reader, request)
                 if completion.usage.prompt_tokens is None:
                     counts = await asyncio.to_thread(self._tokenizer.count, [request.prompt, completion.text])
                     completion = _counted(completion, counts)
@@ -160,9 +165,11 @@ class OpenAIModel:
             stream_options={"include_usage": True},
         )
         if request.grammar is not None:
-            # llama.cpp's servers (llama-server, llama-cpp-python's) take GBNF as `grammar`; a
-            # server that does not answers with an error, which the episode records.
-            common["extra_body"] = {"grammar": request.grammar}
+            # llama.cpp's servers (llama-server, llama-cpp-python's) take GBNF as `grammar`, vLLM
+            # (0.10.2 on) as `structured_outputs.grammar`; each ignores the other's field. A server
+            # that ignores both is found out by its answers (`_answer`).
+            grammar = request.grammar
+            common["extra_body"] = {"grammar": grammar, "structured_outputs": {"grammar": grammar}}
         if self.endpoint == "chat":
             messages = [{"role": "user", "content": request.prompt}]
             return client.chat.completions.create(messages=messages, **common)
@@ -172,8 +179,16 @@ class OpenAIModel:
         # Past a whole action, read on for the usage only from a server not yet seen to send none.
         return _StreamReader(self.endpoint, stop_when, wait_for_usage=self._streams_carry_usage is not False)
 
-    def _answer(self, reader: _StreamReader) -> Completion:
+    def _answer(self, reader: _StreamReader, request: ModelRequest) -> Completion:
         completion = reader.completion()  # _Retryable when the stream did not end as a whole answer
+        if request.grammar_starts is not None and not re.fullmatch(
+            request.grammar_starts, completion.text, re.DOTALL
+        ):
+            raise ModelUnavailable(
+                f"model server at {self.where} does not hold its answers to the grammar (it answered "
+                f"{completion.text[:80]!r}); it takes none as `grammar` (llama.cpp's servers) or "
+                "`structured_outputs` (vLLM): run without --grammar"
+            )
         self._answered = True
         self._failed_in_a_row = 0
         if reader.usage is not None:
