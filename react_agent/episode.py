@@ -52,7 +52,7 @@ def _shown(step: Step) -> str:
 def _held_to(request: ModelRequest, grammar: Grammar | None) -> ModelRequest:
     if grammar is None:
         return request
-    return replace(request, grammar=grammar.gbnf(), grammar_starts=grammar.start_regex())
+    return replace(request, grammar=grammar.gbnf(), within_grammar=grammar.allows_start)
 
 
 def _clean(completion: Completion) -> Completion:

@@ -20,10 +20,10 @@ class ModelRequest:
     max_tokens: int = 128
     temperature: float | None = None  # None: the model's own setting
     grammar: str | None = None  # GBNF the answer must match (react_agent.grammar); None: free text
-    # With a grammar: a regular expression that every start of an answer the grammar allows matches
-    # whole (`Grammar.start_regex`). A backend that cannot be sure its server enforced the grammar
-    # checks its answer with it. It says nothing the grammar does not: no part of the fingerprint.
-    grammar_starts: str | None = None
+    # With a grammar: whether a text is a start of an answer it allows (`Grammar.allows_start`). A
+    # backend that cannot be sure its server enforced the grammar checks its answer with it; others
+    # never call it. It says nothing the grammar does not: no part of the fingerprint or equality.
+    within_grammar: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
 
     def sha256(self) -> str:
         """A fingerprint of everything that shapes the answer: prompt, stops, budget, temperature,

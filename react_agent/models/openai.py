@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -181,9 +180,7 @@ class OpenAIModel:
 
     def _answer(self, reader: _StreamReader, request: ModelRequest) -> Completion:
         completion = reader.completion()  # _Retryable when the stream did not end as a whole answer
-        if request.grammar_starts is not None and not re.fullmatch(
-            request.grammar_starts, completion.text, re.DOTALL
-        ):
+        if request.within_grammar is not None and not request.within_grammar(completion.text):
             raise ModelUnavailable(
                 f"model server at {self.where} does not hold its answers to the grammar (it answered "
                 f"{completion.text[:80]!r}); it takes none as `grammar` (llama.cpp's servers) or "
