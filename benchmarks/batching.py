@@ -20,16 +20,16 @@ import time
 from pathlib import Path
 
 from react_agent import Agent
-from react_agent.benchmarks.llama_server import load_models_as_we_do
 from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, HotpotQAEnv, load_questions
-from react_agent.models import Completion, LlamaCppModel, ModelRequest
+from react_agent.models import Completion, LlamaCppModel, Model, ModelRequest
 from react_agent.models.base import StopWhen
+from react_agent.models.llama_cpp import load_models_as_we_do
 from react_agent.runner import run_many
 from react_agent.tools.wikipedia import LocalWiki
 from react_agent.trajectory import EpisodeResult, Usage
 
 
-class HighLevelLlama:
+class HighLevelLlama(Model):
     """One sequence through llama-cpp-python's `Llama`, as `LlamaCppModel` decoded before it
     batched: the KV cache of the last prompt reused, decoding stopped once the action is whole."""
 

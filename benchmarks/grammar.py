@@ -3,29 +3,24 @@
     python -m react_agent.benchmarks.grammar [--questions 22] [--games 6] [--workers 8] [--model PATH]
     python -m react_agent.benchmarks.grammar --runs benchmarks/runs/FILE.jsonl ...
 
-Plays ReAct on the HotpotQA demo questions and on ALFWorld's built-in games (the first `--games`,
-one of each type first), each once without and once with the grammar, `--workers` episodes at a
-time on one local model (temperature 0). Prints per task and setting: format failures (episodes
-ended for want of an action, and steps whose action the environment refused as malformed:
-`Invalid action` in HotpotQA, a command that is not admissible in ALFWorld), episodes that ended on
-their own (Finish, or a game won), the score, steps per episode, generated tokens per second of
-model time, and wall seconds. With `--runs`, the same columns for results files made by
-`react bench` (with and without `--grammar`), wall seconds left out.
+Plays ReAct on the HotpotQA demo questions and on ALFWorld's built-in games (the first `--games`:
+the task types in turn), each once without and once with the grammar, `--workers` episodes at a
+time on one local model (temperature 0), each run through `bench()`. Prints per task and setting:
+format failures (episodes ended for want of an action, and steps whose action the environment
+refused as malformed: `Invalid action` in HotpotQA, a command that is not admissible in ALFWorld),
+episodes that ended on their own (Finish, or a game won), the score, steps per episode, generated
+tokens per second of model time, and wall seconds. With `--runs`, the same columns for results
+files made by `react bench` (with and without `--grammar`), wall seconds left out.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import time
-from functools import partial
 from pathlib import Path
 
-from react_agent import Agent, StopReason
-from react_agent.models import LlamaCppModel
+from react_agent import AgentSettings, BenchSpec, StopReason, bench
+from react_agent.leaderboard import scoring_of
 from react_agent.results import latest_results, read_results
-from react_agent.runner import run_many
-from react_agent.tasks import TaskOptions, TaskSetup, setup
 from react_agent.trajectory import EpisodeResult, Step
 
 
@@ -40,7 +35,7 @@ def row(task: str, grammar: bool, results: list[EpisodeResult], seconds: float |
     failures = sum(r.stop_reason is StopReason.invalid_output for r in results)
     failures += sum(malformed(task, s) for r in results for s in r.steps)
     ended = sum(r.stop_reason is StopReason.finished for r in results)
-    score = "em" if task == "hotpotqa" else "success"
+    score = scoring_of(results[0]).score
     mean = 100 * sum(r.metrics.get(score, 0.0) for r in results) / len(results)
     steps = sum(len(r.steps) for r in results) / len(results)
     generated = sum(r.usage.completion_tokens for r in results)
@@ -50,10 +45,6 @@ def row(task: str, grammar: bool, results: list[EpisodeResult], seconds: float |
         f"| {score} {mean:.1f} | {steps:.1f} | {generated / model_seconds:.1f} "
         f"| {'-' if seconds is None else f'{seconds:.0f}'} |"
     )
-
-
-def agent(model: LlamaCppModel, task_setup: TaskSetup, grammar: bool) -> Agent:
-    return Agent(model, task_setup.make_env(), max_steps=task_setup.max_steps, grammar=grammar)
 
 
 def main() -> None:
@@ -76,25 +67,17 @@ def main() -> None:
             print(row(config.task, config.grammar, results, None))
         return
 
-    model = LlamaCppModel(args.model, sequences=args.workers)
     print(f"ReAct, {args.workers} episodes at a time on one model, temperature 0")
     print(header)
+    model = str(args.model) if args.model else None
     for task, n in (("hotpotqa", args.questions), ("alfworld", args.games)):
         if n <= 0:
             continue
-        task_setup = setup(task, TaskOptions(method="react"))
-        tasks = task_setup.tasks
-        if task == "alfworld":  # one game of each type first, then the rest in order
-            kinds: dict[str, list] = {}
-            for game in tasks:
-                kinds.setdefault(game.task_type, []).append(game)
-            tasks = [game for round_ in zip(*kinds.values(), strict=False) for game in round_]
-        tasks = tasks[:n]
         for grammar in (False, True):
-            player = partial(agent, model, task_setup, grammar)
-            started = time.perf_counter()
-            results = asyncio.run(run_many(tasks, player, workers=args.workers))
-            print(row(task, grammar, results, time.perf_counter() - started), flush=True)
+            settings = AgentSettings(grammar=grammar)
+            spec = BenchSpec(task=task, model=model, n=n, workers=args.workers, settings=settings)
+            summary = bench(spec)
+            print(row(task, grammar, summary.results, summary.seconds), flush=True)
 
 
 if __name__ == "__main__":

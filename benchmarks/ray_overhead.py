@@ -17,7 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from react_agent.benchmarks.openai_server import scripted_openai_server, search_then_answer, url_of
+from react_agent.benchmarks.checkout import from_tests
+
+servers = from_tests("openai_server")  # the OpenAI-like server of the tests, on 127.0.0.1
 
 
 def main() -> None:
@@ -29,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     seconds = {}
     with (
-        scripted_openai_server(answer_for=search_then_answer, delay=args.delay) as server,
+        servers.scripted_openai_server(answer_for=servers.search_then_answer, delay=args.delay) as server,
         tempfile.TemporaryDirectory() as folder,
     ):
         for executor in ("local", "ray"):
@@ -47,7 +49,7 @@ def main() -> None:
                 "--model",
                 "openai:m",
                 "--base-url",
-                url_of(server, "/v1"),
+                servers.url_of(server, "/v1"),
                 "--n",
                 str(args.questions),
             ]

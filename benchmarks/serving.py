@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from react_agent import Agent
-from react_agent.benchmarks.llama_server import llama_cpp_server
+from react_agent.benchmarks.checkout import from_tests
 from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, HotpotQAEnv, load_questions
 from react_agent.models import LlamaCppModel, OpenAIModel
 from react_agent.models.llama_cpp import embedded_model_path
@@ -56,7 +56,7 @@ def main() -> None:
     local_seconds, local = play(LlamaCppModel(), questions, env)
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "server.log"
-        with llama_cpp_server(embedded_model_path(), log, n_ctx=8192) as url:
+        with from_tests("llama_server").llama_cpp_server(embedded_model_path(), log, n_ctx=8192) as url:
             served_seconds, served = play(OpenAIModel("smollm2", base_url=url), questions, env)
         hits = [(int(hit), int(rest)) for hit, rest in HIT.findall(log.read_text())]
 

@@ -3,7 +3,7 @@ process must not grow.
 
     python -m react_agent.benchmarks.soak [--episodes 1000] [--workers 16] [--fault-rate 0.1]
 
-The server (benchmarks/openai_server.py, in a child process of its own so that its memory is not
+The server (tests/openai_server.py, in a child process of its own so that its memory is not
 ours) answers like a model that searches and finishes, and fails 10% of calls, each time in one of
 the ways of `FAULTS` (error statuses, 429 with Retry-After, resets before and during the stream,
 stalls, malformed events, non-streamed and empty bodies). The run is `run_many` with
@@ -23,12 +23,14 @@ from collections import Counter
 from pathlib import Path
 
 from react_agent.agent import Agent
-from react_agent.benchmarks.openai_server import FAULTS, scripted_openai_server
+from react_agent.benchmarks.checkout import from_tests
 from react_agent.environment import task_id_of
 from react_agent.models.openai import OpenAIModel
 from react_agent.results import read_results
 from react_agent.runner import run_many
 from react_agent.toolbox import tool
+
+servers = from_tests("openai_server")  # the OpenAI-like server of the tests, on 127.0.0.1
 
 
 def answer(prompt: str) -> str:
@@ -49,9 +51,9 @@ def serve(port_out: multiprocessing.Queue, fault_rate: float, seed: int) -> None
     chance = random.Random(seed)
 
     def faults(number: int, body: dict) -> str | None:
-        return chance.choice(FAULTS) if chance.random() < fault_rate else None
+        return chance.choice(servers.FAULTS) if chance.random() < fault_rate else None
 
-    with scripted_openai_server(answer_for=answer, faults=faults) as server:
+    with servers.scripted_openai_server(answer_for=answer, faults=faults) as server:
         server.stall_seconds = 3.0
         server.requests = _Counter()  # count requests without keeping their bodies
         port_out.put(server.server_address[1])

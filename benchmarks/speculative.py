@@ -30,7 +30,7 @@ import llama_cpp as C
 
 from react_agent import Agent
 from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, HotpotQAEnv, load_questions
-from react_agent.models import Completion, LlamaCppModel, ModelRequest
+from react_agent.models import Completion, LlamaCppModel, Model, ModelRequest
 from react_agent.models.base import StopWhen, cut_at_stop
 from react_agent.models.llama_batch import common_prefix
 from react_agent.tools.wikipedia import LocalWiki
@@ -44,7 +44,7 @@ class Recorded:
     text: str
 
 
-class Recorder:
+class Recorder(Model):
     """`LlamaCppModel` that keeps every request it answers."""
 
     def __init__(self, model: LlamaCppModel):

@@ -1,9 +1,13 @@
-"""Run a benchmark suite of `suites.json`: each entry is one `react bench` (resumable), with the
-embedded model unless the entry names another. Results go to `benchmarks/runs/`.
+"""Run a benchmark suite of `suites.json`: each entry is the `BenchSpec` of one run (resumable), with
+the embedded model unless the entry names another; `{shared}` in it stands for the reference data
+folder. Results go to `benchmarks/runs/`.
 
     python -m react_agent.benchmarks.suite demo|shared|alfworld [--runs DIR] [--shared DIR]
-                                          [--only FILE ...] [--workers N]
+                                          [--only FILE ...] [--workers N] [--replay DIR] [--n N]
     react leaderboard benchmarks/runs/*.jsonl --format markdown
+
+`--replay DIR` plays each entry's recorded model outputs back from `DIR/<its results file>` (the
+check that today's code sends exactly the recorded requests and gives the published scores).
 """
 
 from __future__ import annotations
@@ -12,18 +16,33 @@ import argparse
 import json
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
-from react_agent.cli import main as react
+from react_agent.bench import BenchSpec, bench
 
 
-def load_suites() -> dict[str, list[list[str]]]:
-    """Each suite's `react bench` argument lists, as `suites.json` gives them."""
+def load_suites() -> dict[str, list[dict[str, Any]]]:
+    """Each suite's entries, as `suites.json` gives them."""
     return json.loads(files("react_agent.benchmarks").joinpath("suites.json").read_text())
 
 
-def out_of(argv: list[str]) -> str:
-    """The results file that an entry's arguments name."""
-    return argv[argv.index("--out") + 1]
+def out_of(entry: dict[str, Any]) -> str:
+    """The results file an entry writes."""
+    return entry["out"]
+
+
+def _filled(value: Any, shared: Path) -> Any:
+    if isinstance(value, str):
+        return value.replace("{shared}", str(shared))
+    if isinstance(value, dict):
+        return {key: _filled(item, shared) for key, item in value.items()}
+    return value
+
+
+def spec_of(entry: dict[str, Any], runs: Path, shared: Path, **changes: Any) -> BenchSpec:
+    """The entry's spec, writing into `runs`, with the reference data at `shared`."""
+    fields = _filled(entry, shared) | {"out": runs / out_of(entry)}
+    return BenchSpec.model_validate(fields | changes)
 
 
 def main() -> None:
@@ -36,6 +55,8 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="episodes at once (one model; results do not change)"
     )
+    parser.add_argument("--replay", type=Path, help="play back the recorded runs of this folder")
+    parser.add_argument("--n", type=int, help="only the first N tasks of each run")
     args = parser.parse_args()
     entries = [entry for entry in suites[args.suite] if not args.only or out_of(entry) in args.only]
     if args.only and len(entries) != len(args.only):
@@ -43,12 +64,13 @@ def main() -> None:
         parser.error(f"--only names a file that suite {args.suite} does not write; it writes: {known}")
     args.runs.mkdir(parents=True, exist_ok=True)
     for entry in entries:
-        argv = [part.replace("{shared}", str(args.shared)) for part in entry]
-        argv[argv.index("--out") + 1] = str(args.runs / out_of(argv))
-        if args.workers > 1:
-            argv += ["--workers", str(args.workers)]
-        print("react bench " + " ".join(argv), flush=True)
-        react(["bench", *argv])
+        changes: dict[str, Any] = {"workers": args.workers, "n": args.n}
+        if args.replay:
+            changes["model"] = f"replay:{args.replay / out_of(entry)}"
+        spec = spec_of(entry, args.runs, args.shared, **changes)
+        print(spec.model_dump_json(exclude_defaults=True), flush=True)
+        summary = bench(spec)
+        print(f"{summary.played} episodes played, {summary.already} already in {spec.out}", flush=True)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,13 @@ import time
 from pathlib import Path
 
 from react_agent import Agent
-from react_agent.benchmarks.openai_server import scripted_openai_server, url_of
+from react_agent.benchmarks.checkout import from_tests
 from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, HotpotQAEnv, load_questions
 from react_agent.models import OpenAIModel
 from react_agent.runner import run_many
 from react_agent.tools.wikipedia import LocalWiki
+
+servers = from_tests("openai_server")  # the OpenAI-like server of the tests, on 127.0.0.1
 
 ANSWERS = [" I search it.\nAction 1: Search[Paris]", " So.\nAction 2: Finish[Seine]"]
 
@@ -52,8 +54,8 @@ def main() -> None:
     args = parser.parse_args()
     questions = load_questions(DEMO_QUESTIONS)[: args.n]
     wiki = LocalWiki.from_corpus(DEMO_WIKI)
-    with scripted_openai_server(answer_for=answer, delay=args.delay) as server:
-        url = url_of(server, "/v1")
+    with servers.scripted_openai_server(answer_for=answer, delay=args.delay) as server:
+        url = servers.url_of(server, "/v1")
         one = timed_run(url, questions, 1, wiki)
         many = timed_run(url, questions, args.workers, wiki)
     print(f"{args.n} episodes of 2 model calls, server delay {args.delay} s per call")

@@ -10,33 +10,41 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
+import logging
 import os
+import shutil
 import sys
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import partial
+from importlib.resources import files
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from react_agent.datafiles import DataFileError, FileDigest
-from react_agent.environment import Observation, Outcome
+from react_agent.datafiles import DataFileError, FileDigest, default_cache_dir
+from react_agent.environment import Environment, Observation, Outcome
 from react_agent.grammar import ActionSpace
 from react_agent.prompts import Prompt, builtin_prompt, prompt_from, read_prompt_file
-from react_agent.tasks import TaskError, TaskOptions, TaskSetup
-from react_agent.trajectory import Action
+from react_agent.provenance import package_versions
+from react_agent.tasks import PromptFileOptions, Task, TaskSetup
+from react_agent.trajectory import Action, Scoring
+
+log = logging.getLogger("react_agent")
 
 MAX_STEPS = 50
+WORDINGS = ("react", "current")  # put X in/on Y (the paper's time), move X to Y (alfworld 0.4)
 EVAL_SPLIT = "valid_unseen"  # the paper's 134 games: eval_out_of_distribution
 # Importing alfworld writes a default $ALFWORLD_DATA of its own into the environment; what the
 # user set is the value from before that.
 _ALFWORLD_DATA_BEFORE_IMPORT = os.environ.get("ALFWORLD_DATA")
-METHODS = ("react", "act")  # the paper's ALFWorld rows: ReAct, and Act (the same without think:)
+ROLES = ("react", "act")  # the paper's ALFWorld rows: ReAct, and Act (the same without think:)
 
 # ALFRED's task types, and the short names of the paper's prompt keys (react_<short>_<n>).
 TASK_TYPES = {
@@ -63,8 +71,8 @@ def find_games(root: str | Path, warn: Callable[[str], None] | None = None) -> l
 
     Like alfworld's own loader: a trial folder needs `traj_data.json` and a `game.tw-pddl` marked
     solvable; sliced and movable-receptacle tasks (not part of ALFWorld's six types) are skipped.
-    A game whose files cannot be read is named (`warn`, by default on stderr) and left out; when no
-    game is left, the error names the first that could not be read.
+    A game whose files cannot be read is named (`warn`, by default a logged warning) and left out;
+    when no game is left, the error names the first that could not be read.
     """
     root = Path(root)
     if not root.is_dir():
@@ -86,7 +94,7 @@ def find_games(root: str | Path, warn: Callable[[str], None] | None = None) -> l
         where = f"no ALFWorld games (json_2.1.1/<split>/<task>/<trial>/game.tw-pddl) below {root}"
         raise DataFileError(f"{broken[0]}; {where} can be played" if broken else where)
     for problem in broken:
-        (warn or _warn_on_stderr)(f"skipped a game: {problem}")
+        (warn or log.warning)(f"skipped a game: {problem}")
     # The task types in turn, so that the first N games (`--n N`) are a balanced sample.
     by_type = [[g for g in games if g.task_type == t] for t in TASK_TYPES]
     return [g for group in zip_longest(*by_type) for g in group if g is not None]
@@ -104,10 +112,6 @@ def _game(folder: Path, traj_path: Path, game_file: Path) -> AlfWorldGame | None
     wording = "current" if 'template :: "move {o} to {r}"' in header["grammar"] else "react"
     game_id = f"{folder.parent.name}/{folder.name}"
     return AlfWorldGame(id=game_id, task_type=task_type, game_file=game_file, wording=wording)
-
-
-def _warn_on_stderr(message: str) -> None:
-    print(f"react: warning: {message}", file=sys.stderr)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -279,25 +283,25 @@ def strip_arrival(feedback: str) -> str:
     return feedback
 
 
-class AlfWorldEnv:
+class AlfWorldEnv(Environment):
     """One ALFWorld game at a time on the real engine.
 
-    `method` is `react` (commands and `think:` lines) or `act` (commands only), each with our two
-    examples of the game's type, in the game's wording. `prompt_file` swaps the examples for a
-    file's: as in the paper, `<key>_<type>_1` then `<key>_<type>_0` (`react_cool_1`...), where
-    `<key>` is `prompt_key`, by default the method; the paper's `alfworld_3prompts.json` has both.
+    `role` is `react` (commands and `think:` lines) or `act` (commands only: the paper's Act),
+    each with our two examples of the game's type, in the game's wording. `prompt_file` swaps the
+    examples for a file's: as in the paper, `<key>_<type>_1` then `<key>_<type>_0`
+    (`react_cool_1`...), where `<key>` is `prompt_key`, by default the role; the paper's
+    `alfworld_3prompts.json` has both.
     """
 
     def __init__(
         self,
         *,
-        method: str = "react",
+        role: str = "react",
         prompt_file: str | Path | None = None,
         prompt_key: str | None = None,
-        shots: int | None = None,
     ):
-        if method not in METHODS:
-            raise ValueError(f"ALFWorld has no method {method!r} (it has: {', '.join(METHODS)})")
+        if role not in ROLES:
+            raise ValueError(f"ALFWorld has no role {role!r} (it has: {', '.join(ROLES)})")
         try:
             import textworld  # noqa: F401
             from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos  # noqa: F401
@@ -305,10 +309,9 @@ class AlfWorldEnv:
             raise DataFileError(
                 "ALFWorld needs the alfworld package: pip install 'react-agent[alfworld]'"
             ) from None
-        self.method = method
-        self.shots = shots  # how many of the two examples to show (None: both)
+        self.role = role
         self._prompt_file = prompt_file
-        self._prompt_key = prompt_key or method
+        self._prompt_key = prompt_key or role
         self._prompts = read_prompt_file(prompt_file) if prompt_file is not None else None
         self._engine: Any = None
         self.game: AlfWorldGame | None = None
@@ -318,14 +321,13 @@ class AlfWorldEnv:
         self._facts: Any = []
 
     def prompt(self, game: AlfWorldGame) -> Prompt:
-        ours = builtin_prompt("alfworld", f"{self.method}/{game.wording}/{game.task_type}")
+        ours = builtin_prompt("alfworld", f"{self.role}/{game.wording}/{game.task_type}")
         if self._prompts is None:
-            return ours.shots(self.shots)
+            return ours
         source = str(self._prompt_file)
         keys = [f"{self._prompt_key}_{TASK_TYPES[game.task_type]}_{n}" for n in (1, 0)]
         examples = [prompt_from(self._prompts, key, source, ours).examples for key in keys]
-        paper = replace(ours, examples="".join(examples), source=f"{Path(source).name}:{'+'.join(keys)}")
-        return paper.shots(self.shots)
+        return replace(ours, examples="".join(examples), source=f"{Path(source).name}:{'+'.join(keys)}")
 
     def reset(self, game: AlfWorldGame) -> str:
         import textworld
@@ -347,12 +349,12 @@ class AlfWorldEnv:
     def action_space(self) -> ActionSpace:
         """This step's admissible commands (the engine's list, which changes as the game goes), and
         `think:` lines where the method thinks (ReAct, not Act): what `--grammar` allows."""
-        return ActionSpace(commands=tuple(self.admissible_commands), think=self.method != "act")
+        return ActionSpace(commands=tuple(self.admissible_commands), think=self.role != "act")
 
     def step(self, action: Action) -> Observation:
         command = action.text.strip()
         if command.lower().startswith("think:"):
-            return Observation("OK.", info={"admissible_commands": self.admissible_commands})
+            return Observation("OK.")
         if self._engine is None:
             raise RuntimeError("step() before reset()")
         with _argv_kept():
@@ -360,12 +362,7 @@ class AlfWorldEnv:
         self.won = bool(state["won"])
         self.admissible_commands = list(state["admissible_commands"])
         self._facts = state["facts"]
-        return Observation(
-            strip_arrival(state["feedback"]).strip(),
-            done=self.won or done,
-            reward=float(reward),
-            info={"admissible_commands": self.admissible_commands},
-        )
+        return Observation(strip_arrival(state["feedback"]).strip(), done=self.won or done)
 
     def outcome(self) -> Outcome:
         """Success (the engine's `won`) and progress: the share of the goal's conditions met at the
@@ -382,8 +379,104 @@ class AlfWorldEnv:
             self._engine.close()
             self._engine = None
 
+    def describe(self) -> dict[str, Any]:
+        return {"packages": package_versions(["alfworld", "textworld"])}
+
+
+# ---------------------------------------------------------------- two wordings, and the built-in set
+
+
+def game_logic(wording: str) -> tuple[str, str]:
+    """The PDDL domain and the text grammar of a wording.
+
+    `current` is what alfworld 0.4.x ships (`move X to Y`, "You arrive at desk 1."). `react` is the
+    wording of the ReAct paper's time (`put X in/on Y`, "You arrive at loc 12."), which differs
+    from it in four grammar lines and the later `help` command.
+    """
+    if wording not in WORDINGS:
+        raise ValueError(f"unknown wording {wording!r}: use one of {', '.join(WORDINGS)}")
+    data = files("alfworld").joinpath("data")
+    domain = data.joinpath("alfred.pddl").read_text()
+    grammar = data.joinpath("alfred.twl2").read_text()
+    if wording == "current":
+        return domain, grammar
+    edits = [
+        (
+            '"rhs": "You arrive at {r.name}. #examineReceptacle.feedback#"',
+            '"rhs": "You arrive at {lend.name}. #examineReceptacle.feedback#"',
+            1,
+        ),
+        (
+            '"rhs": "You move the {o.name} to the {r.name}."',
+            '"rhs": "You put the {o.name} in/on the {r.name}."',
+            1,
+        ),
+        ('template :: "move {o} to {r}";', 'template :: "put {o} in/on {r}";', 2),
+    ]
+    for old, new, count in edits:
+        if grammar.count(old) != count:
+            raise RuntimeError(f"alfworld's grammar changed: cannot derive the ReAct-era wording ({old!r})")
+        grammar = grammar.replace(old, new)
+    grammar = _cut(grammar, "\naction help {", "\n}\n")
+    domain = _cut(domain, "\n(:action help", "\n)\n")
+    return domain, grammar
+
+
+def _cut(text: str, start: str, end: str) -> str:
+    begin = text.index(start)
+    return text[:begin] + text[text.index(end, begin) + len(end) :]
+
+
+BUILTIN_PACK = "alfworld_builtin.jsonl.gz"
+
+
+def unpack(pack_file: Path, folder: Path) -> Path:
+    """Write the games of a pack in the official layout below `folder`; returns the split folder."""
+    split = folder / "json_2.1.1" / EVAL_SPLIT
+    with gzip.open(pack_file, "rt", encoding="utf-8") as records:
+        for line in records:
+            record = json.loads(line)
+            domain, grammar = game_logic(record["wording"])
+            trial = split / record["id"]
+            trial.mkdir(parents=True, exist_ok=True)
+            (trial / "traj_data.json").write_text(json.dumps(record["traj_data"], indent=1))
+            game = {
+                "pddl_domain": domain,
+                "grammar": grammar.replace("UNKNOWN GOAL", record["task"]),
+                "pddl_problem": record["pddl_problem"],
+                "solvable": True,
+            }
+            (trial / "game.tw-pddl").write_text(json.dumps(game))
+    return split
+
+
+def builtin_games_folder(cache_dir: Path | None = None) -> Path:
+    """The built-in set (60 generated games, seed 2022, ReAct-era wording; see
+    `react_agent.envs.alfworld_games`), unpacked once into the cache. Each was won through this
+    adapter, by the generator's plan for it, before it was written."""
+    pack_file = Path(str(files("react_agent.envs").joinpath("data", BUILTIN_PACK)))
+    digest = hashlib.sha256(pack_file.read_bytes()).hexdigest()[:16]
+    folder = Path(cache_dir or default_cache_dir()) / f"alfworld-builtin-{digest}"
+    split = folder / "json_2.1.1" / EVAL_SPLIT
+    if not split.exists():
+        partial = folder.with_name(folder.name + f".{os.getpid()}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        unpack(pack_file, partial)
+        try:
+            partial.replace(folder)
+        except OSError:
+            if not split.exists():
+                raise
+            shutil.rmtree(partial, ignore_errors=True)  # another process unpacked it first: the same files
+    return split
+
 
 # ---------------------------------------------------------------- the task, for react run / bench
+
+
+class AlfWorldOptions(PromptFileOptions):
+    """What `react run --task alfworld` takes: `data`, a folder of games in the official layout
+    (default: `$ALFWORLD_DATA`'s unseen split, else the built-in set), and the prompt file."""
 
 
 def _user_alfworld_data() -> str | None:
@@ -392,38 +485,32 @@ def _user_alfworld_data() -> str | None:
     return os.environ.get("ALFWORLD_DATA")
 
 
-def setup(options: TaskOptions) -> TaskSetup:
-    """ALFWorld as `react run --task alfworld` plays it: the games below `options.data` (`--games`),
-    else `$ALFWORLD_DATA`'s unseen split, else the built-in set; `react` or `act`."""
+def setup(options: AlfWorldOptions, roles: tuple[str, ...]) -> TaskSetup:
+    """ALFWorld as `react run --task alfworld` plays it: the games below `options.data`, else
+    `$ALFWORLD_DATA`'s unseen split, else the built-in set."""
+    options.check_prompt_key()
     user_data = _user_alfworld_data()
-    if options.method not in METHODS:
-        raise TaskError(
-            f"method {options.method!r} is not available for alfworld (it has: {', '.join(METHODS)})"
-        )
-    if options.cot_prompt_key:
-        raise TaskError("--cot-prompt-key is for hotpotqa's voting methods")
-    make_env = partial(
-        AlfWorldEnv,
-        method=options.method,
-        prompt_file=options.prompt_file,
-        prompt_key=options.prompt_key,
-        shots=options.shots,
-    )
-    make_env()  # first: it says clearly when alfworld is missing, or the prompt file is wrong
+
+    def make_env(role: str) -> AlfWorldEnv:
+        return AlfWorldEnv(role=role, prompt_file=options.prompt_file, prompt_key=options.prompt_key)
+
+    for role in roles:
+        make_env(role)  # first: it says clearly when alfworld is missing, or the prompt file is wrong
     if options.data is not None:
-        folder = options.data
+        folder = Path(options.data)
     elif user_data:
         folder = Path(user_data) / "json_2.1.1" / EVAL_SPLIT
     else:
-        from react_agent.envs.alfworld_games import builtin_games_folder
-
         folder = builtin_games_folder()
     games = find_games(folder)
     return TaskSetup(
         games,
         make_env=make_env,
+        scoring=Scoring(score="success", by_category=True, category="task type"),
         max_steps=MAX_STEPS,
-        data=str(options.data or user_data or "built-in"),
+        data=Path(options.data or user_data).name if options.data or user_data else "built-in",
         data_files=[FileDigest.of_folder(folder, [game.game_file for game in games])],
-        packages=["alfworld", "textworld"],
     )
+
+
+TASK = Task("alfworld", AlfWorldOptions, setup, roles=ROLES)

@@ -17,10 +17,8 @@ same games.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import logging
-import os
 import random
 import shutil
 import tempfile
@@ -30,10 +28,19 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from react_agent.envs.alfworld import EVAL_SPLIT, TASK_TYPES, AlfWorldEnv, AlfWorldGame, _argv_kept
+from react_agent.envs.alfworld import (
+    EVAL_SPLIT,
+    TASK_TYPES,
+    WORDINGS,
+    AlfWorldEnv,
+    AlfWorldGame,
+    _argv_kept,
+    find_games,
+    game_logic,
+)
+from react_agent.options import OptionError
 from react_agent.trajectory import Action
 
-WORDINGS = ("react", "current")
 GRID = 0.25  # THOR's floor grid, in metres: locations are named in grid units
 
 
@@ -42,50 +49,6 @@ log = logging.getLogger(__name__)
 
 class GenerationError(RuntimeError):
     """No solvable game could be made for a request."""
-
-
-# ---------------------------------------------------------------- the engine's logic, in two wordings
-
-
-def game_logic(wording: str) -> tuple[str, str]:
-    """The PDDL domain and the text grammar of a wording.
-
-    `current` is what alfworld 0.4.x ships (`move X to Y`, "You arrive at desk 1."). `react` is the
-    wording of the ReAct paper's time (`put X in/on Y`, "You arrive at loc 12."), which differs
-    from it in four grammar lines and the later `help` command.
-    """
-    if wording not in WORDINGS:
-        raise ValueError(f"unknown wording {wording!r}: use one of {', '.join(WORDINGS)}")
-    data = files("alfworld").joinpath("data")
-    domain = data.joinpath("alfred.pddl").read_text()
-    grammar = data.joinpath("alfred.twl2").read_text()
-    if wording == "current":
-        return domain, grammar
-    edits = [
-        (
-            '"rhs": "You arrive at {r.name}. #examineReceptacle.feedback#"',
-            '"rhs": "You arrive at {lend.name}. #examineReceptacle.feedback#"',
-            1,
-        ),
-        (
-            '"rhs": "You move the {o.name} to the {r.name}."',
-            '"rhs": "You put the {o.name} in/on the {r.name}."',
-            1,
-        ),
-        ('template :: "move {o} to {r}";', 'template :: "put {o} in/on {r}";', 2),
-    ]
-    for old, new, count in edits:
-        if grammar.count(old) != count:
-            raise RuntimeError(f"alfworld's grammar changed: cannot derive the ReAct-era wording ({old!r})")
-        grammar = grammar.replace(old, new)
-    grammar = _cut(grammar, "\naction help {", "\n}\n")
-    domain = _cut(domain, "\n(:action help", "\n)\n")
-    return domain, grammar
-
-
-def _cut(text: str, start: str, end: str) -> str:
-    begin = text.index(start)
-    return text[:begin] + text[text.index(end, begin) + len(end) :]
 
 
 # ---------------------------------------------------------------- scenes
@@ -552,7 +515,10 @@ def generate(
     progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write `n` solvable games, the six task types in turn, below `out/json_2.1.1/valid_unseen/`."""
-    game_logic(wording)  # an unknown wording fails before any work
+    if wording not in WORDINGS:  # before any work
+        raise OptionError(f"unknown `wording` {wording!r} (use one of: {', '.join(WORDINGS)})")
+    if n < 1:
+        raise OptionError("`n` must be at least 1")
     rng = random.Random(seed)
     scenes = scene_numbers()
     env = AlfWorldEnv()
@@ -589,14 +555,11 @@ def generate(
 
 BUILTIN_SEED = 2022
 BUILTIN_GAMES = 60  # ten of each task type
-BUILTIN_PACK = "alfworld_builtin.jsonl.gz"
 
 
 def pack(folder: Path, pack_file: Path) -> None:
     """Store games compactly: the domain and grammar are the package's, so only the problem, the
     task sentence and `traj_data.json` of each game are kept."""
-    from react_agent.envs.alfworld import find_games
-
     with gzip.open(pack_file, "wt", encoding="utf-8") as out:
         for game in find_games(folder):
             data = json.loads(game.game_file.read_text())
@@ -610,45 +573,3 @@ def pack(folder: Path, pack_file: Path) -> None:
                 "pddl_problem": data["pddl_problem"],
             }
             out.write(json.dumps(record) + "\n")
-
-
-def unpack(pack_file: Path, folder: Path) -> Path:
-    """Write the games of a pack in the official layout below `folder`; returns the split folder."""
-    split = folder / "json_2.1.1" / EVAL_SPLIT
-    with gzip.open(pack_file, "rt", encoding="utf-8") as records:
-        for line in records:
-            record = json.loads(line)
-            domain, grammar = game_logic(record["wording"])
-            trial = split / record["id"]
-            trial.mkdir(parents=True, exist_ok=True)
-            (trial / "traj_data.json").write_text(json.dumps(record["traj_data"], indent=1))
-            game = {
-                "pddl_domain": domain,
-                "grammar": grammar.replace("UNKNOWN GOAL", record["task"]),
-                "pddl_problem": record["pddl_problem"],
-                "solvable": True,
-            }
-            (trial / "game.tw-pddl").write_text(json.dumps(game))
-    return split
-
-
-def builtin_games_folder(cache_dir: Path | None = None) -> Path:
-    """The built-in set (60 generated games, seed 2022, ReAct-era wording), unpacked once into the
-    cache; every game in it was solved by the planner through the adapter when it was made."""
-    from react_agent.datafiles import default_cache_dir
-
-    pack_file = Path(str(files("react_agent.envs").joinpath("data", BUILTIN_PACK)))
-    digest = hashlib.sha256(pack_file.read_bytes()).hexdigest()[:16]
-    folder = Path(cache_dir or default_cache_dir()) / f"alfworld-builtin-{digest}"
-    split = folder / "json_2.1.1" / EVAL_SPLIT
-    if not split.exists():
-        partial = folder.with_name(folder.name + f".{os.getpid()}.partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        unpack(pack_file, partial)
-        try:
-            partial.replace(folder)
-        except OSError:
-            if not split.exists():
-                raise
-            shutil.rmtree(partial, ignore_errors=True)  # another process unpacked it first: the same files
-    return split

@@ -8,20 +8,20 @@ import re
 import string
 from collections import Counter
 from dataclasses import replace
-from functools import partial
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from react_agent.datafiles import DataFileError, FileDigest, read_records
 from react_agent.environment import Observation, Outcome
+from react_agent.options import OptionError
 from react_agent.prompts import Prompt, builtin_prompt, choose_key, prompt_from, read_prompt_file
-from react_agent.tasks import TaskError, TaskOptions, TaskSetup
+from react_agent.tasks import VOTES, PromptFileOptions, Task, TaskSetup
 from react_agent.toolbox import Tool, ToolEnvironment, tools_prompt
 from react_agent.tools.wikipedia import Wiki, WikiBrowser, wiki_tools
-from react_agent.trajectory import Action
+from react_agent.trajectory import Action, Scoring
 
 _DEMO = files("react_agent.envs").joinpath("data")
 DEMO_QUESTIONS = Path(str(_DEMO.joinpath("hotpotqa_demo_questions.jsonl")))
@@ -195,10 +195,13 @@ class HotpotQAEnv(ToolEnvironment):
 
     def finished(self, answer: str) -> Observation:
         em = self.outcome().metrics["em"]
-        return Observation(f"Episode finished, reward = {em:g}", done=True, reward=em)
+        return Observation(f"Episode finished, reward = {em:g}", done=True)
 
     def invalid_action(self, action: Action) -> str:
         return f"Invalid action: {action.text}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"wiki": self.wiki.describe()}
 
     def outcome(self) -> Outcome:
         if self.question is None:
@@ -215,51 +218,68 @@ class HotpotQAEnv(ToolEnvironment):
 # ---------------------------------------------------------------- the task, for react run / bench
 
 
-def setup(options: TaskOptions) -> TaskSetup:
+class HotpotQAOptions(PromptFileOptions):
+    """What `react run --task hotpotqa` takes beside `data` (a question file, or a data set's name:
+    `react data get hotpotqa-dev`) and the prompt file."""
+
+    wiki: list[str] | None = Field(
+        None,
+        description="'live' for Wikipedia, or a file to index (abstracts dump, its shards' folder, a "
+        "question file's context paragraphs, hotpotqa-abstracts); repeatable. Default: the demo wiki, or "
+        "the question file's own context paragraphs",
+    )
+    wiki_timeout: float = Field(10.0, gt=0, description="seconds for each request to live Wikipedia")
+    sample: Literal["react500"] | None = Field(None, description="react500: the paper's 500 dev questions")
+    cot_prompt_key: str | None = Field(
+        None, description="the CoT prompt of the prompt file that cot-sc and the hybrids vote with"
+    )
+
+
+def setup(options: HotpotQAOptions, roles: tuple[str, ...]) -> TaskSetup:
     """HotpotQA as `react run --task hotpotqa` plays it: `options.data`'s questions (default: the
     demo set), over `options.wiki` (files, or `live`; default: the demo wiki, or the question
-    file's own context paragraphs), with the prompts of `options.method`."""
+    file's own context paragraphs), with the prompt of each role."""
     from react_agent.datasets import resolve
-    from react_agent.methods import SINGLE_METHODS, VOTES, roles
     from react_agent.tools.wikipedia import LiveWikipedia, LocalWiki
 
-    method = options.method
-    if options.data is not None:  # a data set's name (react data get hotpotqa-dev) or a file
-        options = replace(options, data=resolve(options.data))
-    if options.wiki:
-        options = replace(options, wiki=[w if w == "live" else str(resolve(w)) for w in options.wiki])
-    if method == "cot-sc" and options.prompt_key:
-        raise TaskError("cot-sc plays no prompt but its votes': choose that one with --cot-prompt-key")
-    if options.cot_prompt_key and (method in SINGLE_METHODS or options.prompt_file is None):
-        raise TaskError(
-            "--cot-prompt-key picks the votes' prompt of --prompt-file, for cot-sc and the hybrids"
+    options.check_prompt_key()
+    own = [role for role in roles if role != VOTES]
+    if not own and options.prompt_key:
+        raise OptionError("cot-sc plays no prompt but its votes': choose that one with `cot_prompt_key`")
+    if options.cot_prompt_key and (own == list(roles) or options.prompt_file is None):
+        raise OptionError(
+            "`cot_prompt_key` picks the votes' prompt of `prompt_file`, for cot-sc and the hybrids"
         )
-    questions = load_questions(options.data or DEMO_QUESTIONS)
+    data = resolve(options.data) if options.data is not None else None  # a data set's name, or a file
+    wikis = [w if w == "live" else str(resolve(w)) for w in options.wiki or []]
+    questions = load_questions(data or DEMO_QUESTIONS)
     if options.sample == "react500":
         questions = react500(questions)
-    sources = options.wiki or [DEMO_WIKI if options.data is None else options.data]
+    sources = wikis or [DEMO_WIKI if data is None else data]
     wiki: Wiki
     if "live" in sources:
         if len(sources) > 1:
-            raise TaskError("--wiki live cannot be combined with wiki files")
-        if options.wiki_timeout <= 0:
-            raise TaskError("--wiki-timeout must be more than 0 seconds")
-        wiki, wiki_record = LiveWikipedia(timeout=options.wiki_timeout), "live"
+            raise OptionError("`wiki` live cannot be combined with wiki files")
+        wiki = LiveWikipedia(timeout=options.wiki_timeout)
     else:
-        if options.data is not None and not options.wiki and not any(q.context for q in questions):
-            raise TaskError(f"{options.data} has no context paragraphs: give --wiki FILE or --wiki live")
-        local = LocalWiki.from_corpus(*sources)
-        wiki, wiki_record = local, local.stats.sources
-    own = next((role for role in roles(method) if role != VOTES), "react")  # cot-sc's env only scores
-    prompt = hotpotqa_prompt(own, options.prompt_file, options.prompt_key).shots(options.shots)
-    votes = None if method in SINGLE_METHODS else votes_prompt(options.prompt_file, options.cot_prompt_key)
+        if data is not None and not wikis and not any(q.context for q in questions):
+            raise OptionError(f"{data} has no context paragraphs: give `wiki` FILE or `wiki` live")
+        wiki = LocalWiki.from_corpus(*sources)
+    prompts = {
+        role: votes_prompt(options.prompt_file, options.cot_prompt_key)
+        if role == VOTES
+        else hotpotqa_prompt(role, options.prompt_file, options.prompt_key)
+        for role in roles
+    }
     return TaskSetup(
         questions,
-        make_env=partial(HotpotQAEnv, wiki, prompt=prompt),
-        max_steps=1 if method in ("cot", "standard") else 7,  # these answer at once, with no tool
-        score="em",
-        data=str(options.data or "built-in"),
-        data_files=[FileDigest.of(options.data or DEMO_QUESTIONS)],
-        votes_prompt=votes.shots(options.shots) if votes else None,
-        wiki=wiki_record,
+        make_env=lambda role: HotpotQAEnv(wiki, prompt=prompts[role]),
+        scoring=Scoring(score="em", category="question type"),
+        max_steps=7,
+        data=Path(options.data).name if options.data is not None else "built-in",
+        data_files=[FileDigest.of(data or DEMO_QUESTIONS)],
+        sample=options.sample,
     )
+
+
+TASK = Task("hotpotqa", HotpotQAOptions, setup, roles=("react", "act", "cot", "standard", VOTES))

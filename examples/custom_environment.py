@@ -1,12 +1,16 @@
 """A task of one's own: an `Environment` written from scratch, played by a ReAct agent.
 
-The protocol has four methods (react_agent/environment.py):
+An environment subclasses `react_agent.Environment` and writes four methods
+(react_agent/environment.py):
 
 - `prompt(task)`: the instruction, few-shot examples and step format for this task (a `Prompt`);
 - `reset(task)`: start the task and return the first observation (what the model is asked);
-- `step(action)`: carry out one action, return an `Observation` (text, done, reward, info);
-  a bad action is an observation, an expected failure raises `ToolError` (shown to the model);
+- `step(action)`: carry out one action, return an `Observation` (its text, and whether the task is
+  done); a bad action is an observation, an expected failure raises `ToolError` (shown to the model);
 - `outcome()`: the answer given, the gold one, and the metrics, whether or not the task finished.
+
+The others have defaults: `astep` (an async `step`), `action_space` (for a grammar), `close` (the
+end of each episode) and `describe` (what a run's record says of it).
 
 Here the task is to find a hidden number with Guess[n] ("higher" / "lower"); the model's
 `Finish[n]` names the number it found.
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from react_agent import Action, Agent, Observation, Outcome, Prompt
+from react_agent import Action, Agent, Environment, Observation, Outcome, Prompt
 
 INSTRUCTION = (
     "Find the hidden whole number between 1 and 100 by alternating Thought, Action and Observation "
@@ -45,8 +49,8 @@ class HiddenNumber:
     question: str = "Find the hidden number."
 
 
-class GuessingGame:
-    """The four methods of `react_agent.Environment`."""
+class GuessingGame(Environment):
+    """The four methods every `react_agent.Environment` writes (the rest have defaults)."""
 
     def __init__(self):
         self.game: HiddenNumber | None = None
@@ -65,7 +69,7 @@ class GuessingGame:
         if action.name == "finish" and action.argument is not None:
             self.answer = action.argument
             won = action.argument.strip() == str(self.game.number)
-            return Observation("You won." if won else "That is not it.", done=True, reward=float(won))
+            return Observation("You won." if won else "That is not it.", done=True)
         if action.name != "guess" or not (action.argument or "").strip().isdigit():
             return Observation(f"Invalid action: {action.text}. Use Guess[n] or Finish[n].")
         self.guesses += 1

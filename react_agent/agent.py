@@ -7,18 +7,19 @@ async drivers below only perform that I/O, so a fix to the loop is made in one p
 
 from __future__ import annotations
 
-import asyncio
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from react_agent.environment import Environment, Observation, Outcome, ToolError, task_id_of
 from react_agent.episode import Episode
 from react_agent.formats import FORMATS
-from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen, model_for_task
+from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen
 from react_agent.prompts import Prompt
+from react_agent.settings import AgentSettings
 from react_agent.tracing import EpisodeTrace
 from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
@@ -32,9 +33,8 @@ class _ModelCall:
 
 @dataclass
 class _EnvCall:
-    method: Callable[[Any], Any]
-    argument: Any
-    async_method: Callable[[Any], Awaitable[Any]] | None = None  # what async runners await instead
+    call: Callable[[], Any]
+    async_call: Callable[[], Awaitable[Any]] | None = None  # what async runners await; else a thread
 
 
 # What a caller of stream() sees: the start, each step as it ends, and the result.
@@ -44,13 +44,13 @@ _Script = Generator["_ModelCall | _EnvCall | Event", Any, None]
 
 
 class Agent:
-    """A ReAct agent: a model, an environment, and the rules of the loop.
+    """A ReAct agent: a model, an environment, and the rules of the loop (`AgentSettings`).
 
     The environment is `env`, or one made of `tools` (functions or `Tool`s; see
     `react_agent.toolbox`), with `instructions` and few-shot `examples` of their own if given.
-    `final_answer_on_limit` asks the model for `Finish[` once more when the step limit ends an
-    episode, and scores that answer (the episode still ends with `max_steps`). `grammar=True`
-    lets the model write only well-formed steps over the environment's `action_space()`.
+    `prompt` replaces the environment's prompt. How it plays is `settings`, with any of its fields
+    given here by name changed (`Agent(model, env, max_steps=3, grammar=True)`).
+
     `run(task)` plays one episode; `stream(task)` yields an `EpisodeStart`, each `Step` as it
     ends, and then the `EpisodeResult`; `arun` / `astream` do the same with the model's async
     client. One Agent plays one episode at a time, since the environment holds its state.
@@ -65,13 +65,9 @@ class Agent:
         instructions: str | None = None,
         examples: str | Sequence[str] | None = None,
         prompt: Prompt | None = None,
-        max_steps: int = 7,
-        max_tokens: int = 128,
-        temperature: float | None = None,
-        final_answer_on_limit: bool = False,
-        max_repeats: int = 0,
-        grammar: bool = False,
+        settings: AgentSettings | None = None,
         tracer: Any = None,
+        **changes: Any,
     ):
         if (env is None) == (tools is None):
             raise TypeError("an Agent takes an environment (env=...) or tools (tools=[...]), one of them")
@@ -79,18 +75,16 @@ class Agent:
             from react_agent.toolbox import ToolEnvironment
 
             env = ToolEnvironment(tools or [], instructions=instructions, examples=examples)
-        self.temperature = temperature  # None: the model's own; set for sampling (CoT-SC)
+        for thing, protocol in ((model, Model), (env, Environment)):
+            if not isinstance(thing, protocol):
+                name = protocol.__name__
+                raise TypeError(f"{type(thing).__name__} is no {name}: subclass react_agent.{name}")
         self.model = model
         self.env = env
         self.prompt = prompt
-        self.max_steps = max_steps
-        self.max_tokens = max_tokens
-        # Off by default, as in the paper: an episode that reaches the step limit has no answer.
-        self.final_answer_on_limit = final_answer_on_limit
-        self.max_repeats = max_repeats  # the loop guard (see Episode); 0, off, as in the paper
-        # Hold each step to a grammar of the environment's action space (react_agent.grammar).
-        self.grammar = grammar
-        if grammar and getattr(env, "action_space", None) is None:
+        settings = settings or AgentSettings()
+        self.settings = settings.but(**changes) if changes else settings
+        if self.settings.grammar and env.action_space() is None:
             raise TypeError(
                 f"grammar=True needs an environment with an action space; {type(env).__name__} has none"
             )
@@ -106,7 +100,7 @@ class Agent:
             if isinstance(item, _ModelCall):
                 script.reply_with(item.model.complete, item.request, item.stop_when)
             elif isinstance(item, _EnvCall):
-                script.reply_with(item.method, item.argument)
+                script.reply_with(item.call)
             else:
                 yield item
 
@@ -118,43 +112,47 @@ class Agent:
         return result
 
     async def astream(self, task: Any) -> AsyncIterator[Event]:
+        import asyncio
+
         script = _ScriptReplies(self._script(task))
         while (item := script.next()) is not None:
             if isinstance(item, _ModelCall):
                 await script.areply_with(item.model.acomplete, item.request, item.stop_when)
-            elif isinstance(item, _EnvCall) and item.async_method is not None:
-                await script.areply_with(item.async_method, item.argument)
+            elif isinstance(item, _EnvCall) and item.async_call is not None:
+                await script.areply_with(item.async_call)
             elif isinstance(item, _EnvCall):
                 # A synchronous environment (SQLite, a game engine) is kept off the event loop.
-                await script.areply_with(asyncio.to_thread, item.method, item.argument)
+                await script.areply_with(asyncio.to_thread, item.call)
             else:
                 yield item
+
+    def _space(self) -> Any:
+        """What the environment accepts now, where a grammar needs it."""
+        return self.env.action_space() if self.settings.grammar else None
 
     def _script(self, task: Any) -> _Script:
         started = time.perf_counter()
         task_id = task_id_of(task)
+        env, settings = self.env, self.settings
         trace = EpisodeTrace(self.tracer, task_id)
-        prompt = self.prompt or self.env.prompt(task)
-        model = model_for_task(self.model, task_id)
+        model = self.model.for_task(task_id)
+        prompt = (self.prompt or env.prompt(task)).shots(settings.shots)
         try:
-            first_observation = yield _EnvCall(self.env.reset, task)
-        except Exception as error:  # a task the environment cannot start is a bug: keep its traceback
-            episode = Episode(task_id, "", "", max_steps=self.max_steps)
-            episode.take_error(error, traceback.format_exc())
-            yield trace.finish(episode.result(Outcome(), time.perf_counter() - started))
-            return
-        episode = Episode(
-            task_id,
-            prompt.prefix(first_observation),
-            first_observation,
-            max_steps=self.max_steps,
-            max_tokens=self.max_tokens,
-            step_format=FORMATS[prompt.format],
-            temperature=self.temperature,
-            max_repeats=self.max_repeats,
-            action_space=self.env.action_space if self.grammar else None,  # type: ignore[attr-defined]
-        )
-        yield EpisodeStart(task_id=task_id, question=first_observation)
+            first_observation = yield _EnvCall(partial(env.reset, task))
+            space = self._space()
+        except Exception:  # a task the environment cannot start is a bug: keep its traceback
+            episode, outcome = Episode.failed_to_start(task_id, traceback.format_exc()), Outcome()
+        else:
+            outcome = None
+            episode = Episode(
+                task_id,
+                prompt.prefix(first_observation),
+                first_observation,
+                step_format=FORMATS[prompt.format],
+                settings=settings,
+                action_space=space,
+            )
+            yield EpisodeStart(task_id=task_id, question=first_observation)
         while (request := episode.next_request()) is not None:
             call_started = time.perf_counter()
             span = trace.model_call(episode.step_number, model, request)
@@ -162,7 +160,7 @@ class Agent:
                 completion = yield _ModelCall(model, request, episode.output_is_complete)
             except ModelError as error:  # the episode ends, or cuts its prompt and asks again
                 trace.end(span, error=error)
-                episode.take_error(error)
+                episode.take_model_error(error)
                 continue
             trace.end(span, completion)
             action = episode.take_completion(completion, time.perf_counter() - call_started)
@@ -171,37 +169,26 @@ class Agent:
             call_started = time.perf_counter()
             span = trace.tool_call(action)
             try:
-                observation = yield _EnvCall(self.env.step, action, getattr(self.env, "astep", None))
+                observation = yield _EnvCall(partial(env.step, action), partial(env.astep, action))
+                space = self._space()
             except ToolError as error:  # an expected failure of the action: news for the model
                 trace.end(span, error=error)
-                observation = Observation(text=str(error))
+                observation, space = Observation(text=str(error)), self._space()
             except Exception as error:  # a bug in the environment: the episode cannot go on
                 trace.end(span, error=error)
-                episode.take_error(error, traceback.format_exc())
+                episode.take_environment_error(traceback.format_exc())
                 break
             else:
                 trace.end(
                     span, **{"react.done": observation.done, "react.observation_chars": len(observation.text)}
                 )
-            yield episode.take_observation(observation, time.perf_counter() - call_started)
-            trace.end_step()
-        if self.final_answer_on_limit and (request := episode.final_request()) is not None:
-            span = trace.model_call(episode.step_number, model, request)
-            try:
-                completion = yield _ModelCall(model, request, None)
-            except ModelError as error:  # the episode keeps its ending; the error says why no answer
-                trace.end(span, error=error)
-                episode.error = f"no answer at the step limit: {type(error).__name__}: {error}"
-            else:
-                trace.end(span, completion)
-                if (answer := episode.take_final_answer(completion)) is not None:
-                    try:  # the environment scores it as any answer
-                        yield _EnvCall(self.env.step, answer, getattr(self.env, "astep", None))
-                    except ToolError:
-                        pass
-                    except Exception as error:
-                        episode.take_error(error, traceback.format_exc())
-        yield trace.finish(episode.result(self.env.outcome(), time.perf_counter() - started))
+            step = episode.take_observation(observation, time.perf_counter() - call_started, space)
+            if step is not None:
+                yield step
+                trace.end_step()
+        outcome = outcome or env.outcome()
+        yield _EnvCall(env.close)
+        yield trace.finish(episode.result(outcome, time.perf_counter() - started))
 
 
 class _ScriptReplies:

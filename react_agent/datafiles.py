@@ -81,7 +81,9 @@ def file_sha256(path: str | Path) -> str:
 
 
 class FileDigest(BaseModel):
-    """A file as a run's provenance records it: where, how big, and its bytes' sha256."""
+    """A file as a run's provenance records it: its name, how big, and its bytes' sha256. Only the
+    name: a record says nothing of the machine that made it, and the same bytes read from
+    elsewhere compare equal. (Runs recorded before this kept the path as given.)"""
 
     path: str
     size: int
@@ -89,12 +91,13 @@ class FileDigest(BaseModel):
 
     @classmethod
     def of(cls, path: str | Path) -> FileDigest:
-        return cls(path=str(path), size=Path(path).stat().st_size, sha256=file_sha256(path))
+        path = Path(path)
+        return cls(path=path.name, size=path.stat().st_size, sha256=file_sha256(path))
 
     @classmethod
     def of_folder(cls, folder: Path, files: list[Path]) -> FileDigest:
-        """Files of a folder as one record: their total size, and the sha256 of the list of their
-        paths (relative to the folder) and sha256s."""
+        """Files of a folder as one record: the folder's name, their total size, and the sha256 of
+        the list of their paths (relative to the folder) and sha256s."""
         listing = "".join(f"{file.relative_to(folder)}\0{file_sha256(file)}\n" for file in sorted(files))
         size = sum(file.stat().st_size for file in files)
-        return cls(path=str(folder), size=size, sha256=hashlib.sha256(listing.encode()).hexdigest())
+        return cls(path=folder.name, size=size, sha256=hashlib.sha256(listing.encode()).hexdigest())

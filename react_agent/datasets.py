@@ -67,6 +67,17 @@ def _manifest_path(cache_dir: str | Path | None) -> Path:
     return data_dir(cache_dir) / "manifest.json"
 
 
+def listing(cache_dir: str | Path | None = None) -> list[str]:
+    """A line for each data set: what it is, and whether it is downloaded."""
+    have = manifest(cache_dir)
+    lines = [
+        f"{d.name}: {d.what}; "
+        + (f"downloaded ({have[d.name]['size']:,} bytes)" if d.name in have else "not downloaded")
+        for d in DATASETS.values()
+    ]
+    return [*lines, f"{ALFWORLD}: ALFWorld's games, through the alfworld package's downloader"]
+
+
 def manifest(cache_dir: str | Path | None = None) -> dict[str, Any]:
     path = _manifest_path(cache_dir)
     return json.loads(path.read_text()) if path.exists() else {}

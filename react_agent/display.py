@@ -1,15 +1,20 @@
-"""How trajectories and summaries look in a terminal (rich)."""
+"""How trajectories, summaries, leaderboards, progress and the library's log look in a terminal
+(rich): what `react` shows."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from react_agent.trajectory import EpisodeResult, Step
+from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
 
 STYLES = {"thought": "cyan", "action": "bold yellow", "observation": "green", "question": "bold"}
 
@@ -25,6 +30,16 @@ def show_step(console: Console, step: Step) -> None:
         console.print(f"[{STYLES['thought']}]Thought {i}:[/] {escape(step.thought)}")
     console.print(f"[{STYLES['action']}]Action {i}:[/] {escape(step.action.text)}")
     console.print(f"[{STYLES['observation']}]Observation {i}:[/] {escape(step.observation)}")
+
+
+def show_event(console: Console, event: EpisodeStart | Step | EpisodeResult) -> None:
+    """An event of a streamed episode: its start, a step, or its result."""
+    if isinstance(event, EpisodeStart):
+        show_question(console, event.task_id, event.question)
+    elif isinstance(event, Step):
+        show_step(console, event)
+    else:
+        show_result(console, event)
 
 
 def show_result(console: Console, result: EpisodeResult) -> None:
@@ -69,3 +84,63 @@ def summary_table(results: Sequence[EpisodeResult], wall_seconds: float) -> Tabl
     table.add_row("tokens generated", _total([r.usage.completion_tokens for r in results]))
     table.add_row("time", f"{wall_seconds:.1f} s ({wall_seconds / n:.1f} s per episode)" if n else "-")
     return table
+
+
+def leaderboard_tables(console: Console, tables: dict[str, tuple[list[str], list[list[str]]]]) -> None:
+    """The leaderboard's tables (`leaderboard.as_text_tables`), one per task."""
+    for task, (header, cells) in tables.items():
+        table = Table(*header, title=task)
+        for row in cells:
+            table.add_row(*row)
+        console.print(table)
+
+
+class BenchProgress:
+    """A progress bar of a run, with its score and generation rate so far: `on_start` and
+    `on_result` are `bench()`'s callbacks. Only on a terminal: in a log, a bar is noise around the
+    one-line errors."""
+
+    def __init__(self, console: Console):
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        self._bar = Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
+        self._job = self._bar.add_task("starting")
+        self._started, self._played, self._score, self._tokens = time.perf_counter(), 0, 0.0, 0
+
+    def on_start(self, already: int, total: int) -> None:
+        self._bar.update(self._job, completed=already, total=total)
+        self._bar.start()
+
+    def on_result(self, result: EpisodeResult) -> None:
+        self._played += 1
+        self._score += next(iter(result.metrics.values()), 0.0)  # an outcome's first metric is its score
+        self._tokens += result.usage.completion_tokens or 0
+        rate, mean = self._tokens / (time.perf_counter() - self._started), 100 * self._score / self._played
+        name = next(iter(result.metrics), "score").upper()
+        self._bar.update(self._job, advance=1, description=f"{name} {mean:.1f}  {rate:.0f} tok/s")
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+class LogLines(logging.Formatter):
+    """The library's log (`logging.getLogger("react_agent")`) as `react` prints it: notes as they
+    are, warnings and worse as `react: warning: ...`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        return (
+            message if record.levelno < logging.WARNING else f"react: {record.levelname.lower()}: {message}"
+        )
+
+
+def log_to_stderr() -> Any:
+    """Show the library's log on stderr until the returned handler is removed."""
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogLines())
+    library = logging.getLogger("react_agent")
+    library.addHandler(handler)
+    library.setLevel(logging.INFO)
+    library.propagate = False
+    return handler

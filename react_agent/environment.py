@@ -1,7 +1,15 @@
-"""The protocol every task environment speaks, after the paper's gym-style environments."""
+"""The protocol every task environment speaks, after the paper's gym-style environments.
+
+An environment says what the model sees before a task (`prompt`), starts a task (`reset`), carries
+out actions (`step`) and judges how the task ended (`outcome`). Four more capabilities have
+defaults, so an environment that subclasses `Environment` gets them and the runners can always
+call them: `astep` (an async `step`), `action_space` (what a grammar may allow; none by default),
+`close` (called at the end of every episode) and `describe` (what a run's record says of it).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -11,13 +19,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from react_agent.grammar import ActionSpace
 from react_agent.prompts import Prompt
 from react_agent.trajectory import Action
-
-
-@runtime_checkable
-class Task(Protocol):
-    id: str
 
 
 class ToolError(Exception):
@@ -47,15 +51,15 @@ def task_id_of(task: Any) -> str:
 
 @dataclass
 class Observation:
+    """What an action gave: the text the model sees, and whether the task is over."""
+
     text: str
     done: bool = False
-    reward: float = 0.0
-    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Outcome:
-    """How the task ended, as the environment judges it."""
+    """How the task ended, as the environment judges it. The first metric is the task's score."""
 
     answer: str | None = None
     gold: str | None = None
@@ -65,16 +69,39 @@ class Outcome:
 
 @runtime_checkable
 class Environment(Protocol):
+    """Subclass it (the defaults below come with it), or write all eight methods."""
+
     def prompt(self, task: Any) -> Prompt:
         """The instruction and few-shot examples that suit this task."""
+        ...
 
     def reset(self, task: Any) -> str:
         """Start the task; return the first observation (for HotpotQA, the question)."""
+        ...
 
     def step(self, action: Action) -> Observation:
         """Carry out one action. Bad actions are observations (`Invalid action: ...`), not errors;
-        an action that fails as actions can (a timeout) raises `ToolError`. An environment may
-        also have `async def astep(action)`, which async runners await instead."""
+        an action that fails as actions can (a timeout) raises `ToolError`."""
+        ...
 
     def outcome(self) -> Outcome:
         """The answer given, the gold one, and the task's metrics, whether or not it finished."""
+        ...
+
+    async def astep(self, action: Action) -> Observation:
+        """`step` for async runners; by default `step` in a worker thread, off the event loop."""
+        return await asyncio.to_thread(self.step, action)
+
+    def action_space(self) -> ActionSpace | None:
+        """What the environment accepts now (after `reset` and after each `step`), for a grammar
+        to allow; None when it cannot say. Asked once before any `reset` too, to learn whether
+        it can: it must not need a task for that. No I/O: it says what the environment knows."""
+        return None
+
+    def close(self) -> None:
+        """Called at the end of every episode: let go of what the task held (a game engine)."""
+
+    def describe(self) -> dict[str, Any]:
+        """What a run's record (`RunConfig`) says of this environment: fields such as `wiki`, and
+        `packages` (name: version) whose versions shape its episodes."""
+        return {}

@@ -2,36 +2,56 @@
 
 It decides what to ask the model next and when the episode stops; its step format (`formats.py`)
 writes each request and each finished step, and reads each answer. It never calls a model or an
-environment: a runner does that (`agent.py`), so the same logic serves sync, async and batch runs,
-and tests of it need no model at all.
+environment: a runner does that (`agent.py`) and feeds it what came back, so the same logic serves
+sync, async and batch runs, and its tests need nothing but itself (`tests/test_episode.py`).
 
 With the paper's HotpotQA layout (`formats.NumberedSteps`) the prompt grows like this:
 
     <instruction><few-shot examples>Question: ...
     Thought 1: ...            <- the model writes the thought and the action line,
-    Action 1: Search[...]        and decoding stops at "\nObservation 1:"
+    Action 1: Search[...]        and decoding stops at "\\nObservation 1:"
     Observation 1: ...        <- the environment's answer
     Thought 2: ...
 
-When the model writes a thought but no action, it is asked once more for just the action
-(`...Thought i: <thought>\nAction i:`, stopping at the line's end), as the paper's code does.
+The states, and what each takes (anything else is a bug in the runner, and raises):
 
-When the prompt outgrows the model's context window (the model refuses the request), the oldest
-observation still shown whole is cut to its start, and the model is asked again; only when every
-observation is cut does the episode end with `context_full`. The refusal is recorded among the
-model's outputs, so that a replay cuts the same observations at the same steps.
+    state       pending request            takes                       then
+    asking      the step's                 take_completion             acting, reasking, done
+                                           take_model_error            asking (a cut prompt), done
+    reasking    the missing action's       take_completion             acting, done
+                                           take_model_error            reasking (a cut prompt), done
+    acting      none: an action to carry   take_observation            asking, answering, done
+                out                        take_environment_error      done
+    answering   `Action i: Finish[`        take_completion             scoring, done
+                                           take_model_error            done (still max_steps)
+    scoring     none: the answer to score  take_observation            done (still max_steps)
+                                           take_environment_error      done
+    done        none
+
+- When the model writes a thought but no action, it is asked once more for just the action
+  (`...Thought i: <thought>\\nAction i:`, stopping at the line's end), as the paper's code does,
+  where the format can (`StepFormat.reask`).
+- When the prompt outgrows the model's context window (the model refuses the request), the oldest
+  observation still shown whole is cut to its start, and the model is asked again; only when every
+  observation is cut does the episode end with `context_full`. The refusal is recorded among the
+  model's outputs, so that a replay cuts the same observations at the same steps.
+- With `final_answer` set, an episode that reaches its step limit asks the model for `Finish[`
+  once more and has the environment score that answer; it still ends with `max_steps`.
+- With `grammar` set, each request carries the grammar of a well-formed step over the action space
+  that came with the last observation (`StepFormat.grammar`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import Enum
 
 from react_agent.environment import Observation, Outcome
-from react_agent.formats import NumberedSteps, StepFormat, finish_with
-from react_agent.grammar import ActionSpace, Grammar, for_final_answer, for_step
-from react_agent.models.base import Completion, ContextFull, ModelRequest
+from react_agent.formats import FORMATS, StepFormat, finish_with
+from react_agent.grammar import ActionSpace, Grammar, for_final_answer
+from react_agent.models.base import Completion, ContextFull, ModelError, ModelRequest
+from react_agent.settings import DEFAULT_MAX_STEPS, AgentSettings
 from react_agent.trajectory import Action, EpisodeResult, ModelOutput, Step, StopReason, Usage
 
 SHORT_OBSERVATION = 100  # characters of an observation kept when the context is full
@@ -42,17 +62,24 @@ SHORT_OBSERVATION = 100  # characters of an observation kept when the context is
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
+class State(Enum):
+    asking = "asking"
+    reasking = "reasking"
+    acting = "acting"
+    answering = "answering"
+    scoring = "scoring"
+    done = "done"
+
+
+class IllegalMove(RuntimeError):
+    """A runner fed the episode something its state does not take (see the module's table)."""
+
+
 def _shown(step: Step) -> str:
     """The observation as the prompt shows it: whole, or its start once the context was full."""
     if not step.shortened or len(step.observation) <= SHORT_OBSERVATION:
         return step.observation
     return step.observation[:SHORT_OBSERVATION] + " [...]"
-
-
-def _held_to(request: ModelRequest, grammar: Grammar | None) -> ModelRequest:
-    if grammar is None:
-        return request
-    return replace(request, grammar=grammar.gbnf(), within_grammar=grammar.allows_start)
 
 
 def _clean(completion: Completion) -> Completion:
@@ -70,43 +97,50 @@ class _StepInProgress:
 
 
 class Episode:
+    """`prompt_prefix` is everything before the first step (instruction, examples, task);
+    `question` the task as the environment put it; `action_space` what it accepted at the start
+    (only read with `settings.grammar`)."""
+
     def __init__(
         self,
         task_id: str,
         prompt_prefix: str,
         question: str,
         *,
-        max_steps: int = 7,
-        max_tokens: int = 128,
-        step_format: StepFormat | None = None,
-        temperature: float | None = None,
-        max_repeats: int = 0,
-        action_space: Callable[[], ActionSpace | None] | None = None,
+        step_format: StepFormat,
+        settings: AgentSettings | None = None,
+        action_space: ActionSpace | None = None,
     ):
         self.task_id = task_id
-        self.format = step_format or NumberedSteps()
         self.question = question
-        self.max_steps = max_steps
-        self.max_tokens = max_tokens
-        self.temperature = temperature  # None: the model's own; set for sampling (CoT-SC)
-        # The loop guard: this many steps in a row of the same action and observation end the
-        # episode (0: never, as in the paper).
-        self.max_repeats = max_repeats
-        # With an action space, each request carries the grammar of a well-formed step over it,
-        # asked of the environment at each step (ALFWorld's admissible commands change).
-        self.action_space = action_space
+        self.format = step_format
+        self.settings = settings or AgentSettings()
+        self.max_steps = self.settings.max_steps or DEFAULT_MAX_STEPS
         self.steps: list[Step] = []
         self.stop_reason: StopReason | None = None
         self.error: str | None = None
+        self.state = State.asking
+        self._space = action_space
         self._prefix = prompt_prefix
         self._prompt = prompt_prefix  # grows by one step, as the format writes it, per step
         self._current: _StepInProgress | None = None
         self._outputs: list[ModelOutput] = []  # every completion, in order, finished step or not
         self._final_usage = Usage()  # of the answer asked for at the step limit, which is no step
+        self._request: ModelRequest | None = None
+        self._ask()
+
+    @classmethod
+    def failed_to_start(cls, task_id: str, error: str) -> Episode:
+        """An episode whose task could not be started (`error` says why): over before a step."""
+        episode = cls(task_id, "", "", step_format=FORMATS["numbered"])
+        episode._stop(StopReason.error, error)
+        return episode
+
+    # ---------------------------------------------------------------- what the runner asks
 
     @property
     def done(self) -> bool:
-        return self.stop_reason is not None
+        return self.state is State.done
 
     @property
     def step_number(self) -> int:
@@ -114,34 +148,30 @@ class Episode:
 
     def next_request(self) -> ModelRequest | None:
         """What to ask the model next; None once the episode is over."""
-        if self.done:
-            return None
-        reask = self._current is not None
-        if not reask:
-            request = self.format.request(self._prompt, self.step_number, self.max_tokens)
-        else:
-            request = self.format.reask(self._prompt, self.step_number, self._current.thought)
-        if self.action_space is not None:
-            grammar = for_step(self.format, self.step_number, self.action_space(), reask=reask)
-            request = _held_to(request, grammar)
-        return request if self.temperature is None else replace(request, temperature=self.temperature)
+        self._expect(State.asking, State.reasking, State.answering, State.done, doing="next_request")
+        return self._request
 
     def output_is_complete(self, text: str) -> bool:
         """For the runner: decoding may stop here, the action is whole."""
         return self.format.is_complete(text)
 
+    # ---------------------------------------------------------------- what the runner feeds it
+
     def take_completion(self, completion: Completion, seconds: float) -> Action | None:
-        """The model's answer to `next_request()`: the action to carry out, or None when the model
-        must be asked again (see `next_request()`) or the episode has ended."""
+        """The model's answer to `next_request()`: the action to carry out (then
+        `take_observation`), or None when the model must be asked again or the episode is over."""
+        self._expect(State.asking, State.reasking, State.answering, doing="take_completion")
         completion = _clean(completion)
-        request = self.next_request()
-        if request is None:
-            raise RuntimeError("take_completion() after the episode ended")
+        assert self._request is not None
         self._outputs.append(
-            ModelOutput(text=completion.text, request_sha256=request.sha256(), step=self.step_number)
+            ModelOutput(text=completion.text, request_sha256=self._request.sha256(), step=self.step_number)
         )
-        current = self._current
-        if current is None:
+        if self.state is State.answering:
+            self._final_usage += completion.usage
+            answer = finish_with(completion.text)
+            self._go(State.scoring if answer is not None else State.done)
+            return answer
+        if self.state is State.asking:
             parsed = self.format.parse(completion.text)
             self._current = _StepInProgress(
                 thought=parsed.thought,
@@ -150,24 +180,54 @@ class Episode:
                 model_seconds=seconds,
                 action=parsed.action,
             )
-            if parsed.action is None and not self.format.asks_for_missing_action:
+            if parsed.action is not None:
+                self._go(State.acting)
+            elif self.format.reask is not None:
+                self._go(State.reasking)
+            else:
                 self._stop(StopReason.invalid_output, f"no action in the model's output: {completion.text!r}")
             return parsed.action
+        current = self._current
+        assert current is not None and self.format.reask is not None
         current.model_outputs.append(completion.text)
         current.usage += completion.usage
         current.model_seconds += seconds
-        current.action = self.format.parse_reask(completion.text)
+        current.action = self.format.reask.parse(completion.text)
         if current.action is None:
             self._stop(
                 StopReason.invalid_output, f"no action in the model's output: {current.model_outputs!r}"
             )
+        else:
+            self._go(State.acting)
         return current.action
 
-    def take_observation(self, observation: Observation, seconds: float) -> Step:
-        """The environment's answer to the action; returns the finished step."""
+    def take_model_error(self, error: ModelError) -> None:
+        """The model call for `next_request()` failed: the episode ends, saying why; except when
+        the context was full and an observation can still be cut (see the module's doc). At the
+        step limit's answer, the episode keeps its `max_steps` ending."""
+        self._expect(State.asking, State.reasking, State.answering, doing="take_model_error")
+        reason = f"{type(error).__name__}: {error}"
+        if self.state is State.answering:
+            self.error = f"no answer at the step limit: {reason}"
+            self._go(State.done)
+        elif isinstance(error, ContextFull) and self._can_shorten():
+            self._shorten(error)
+        else:
+            full = isinstance(error, ContextFull)
+            self._stop(StopReason.context_full if full else StopReason.error, reason)
+
+    def take_observation(
+        self, observation: Observation, seconds: float, action_space: ActionSpace | None = None
+    ) -> Step | None:
+        """The environment's answer to the action, and what it accepts now: the finished step
+        (None for the answer asked for at the step limit, which the environment only scores)."""
+        self._expect(State.acting, State.scoring, doing="take_observation")
+        if self.state is State.scoring:
+            self._go(State.done)
+            return None
         current = self._current
-        if current is None or current.action is None:
-            raise RuntimeError("take_observation() needs an action from take_completion() first")
+        assert current is not None and current.action is not None
+        self._space = action_space
         i = self.step_number
         text = " ".join(observation.text.split())  # one line: the prompt's layout depends on it
         step = Step(
@@ -188,69 +248,24 @@ class Episode:
         elif self._repeating():
             self._stop(
                 StopReason.repeated_action,
-                f"{step.action.text} gave the same observation {self.max_repeats} times",
+                f"{step.action.text} gave the same observation {self.settings.max_repeats} times",
             )
         elif len(self.steps) >= self.max_steps:
             self._stop(StopReason.max_steps)
+            if self.settings.final_answer and self.format.final_answer(self._prompt, i + 1) is not None:
+                self._go(State.answering)
+        else:
+            self._go(State.asking)
         return step
 
-    def _repeating(self) -> bool:
-        last = self.steps[-self.max_repeats :] if self.max_repeats else []
-        return len(last) == self.max_repeats > 0 and len({(s.action.text, s.observation) for s in last}) == 1
-
-    def final_request(self) -> ModelRequest | None:
-        """Once the step limit has ended the episode, what asks the model for its answer all the
-        same (`Action i: Finish[`); None when the episode ended otherwise, or its format has no
-        answer to ask for."""
-        if self.stop_reason is not StopReason.max_steps:
-            return None
-        request = self.format.final_answer(self._prompt, self.step_number)
-        if request is None:
-            return None
-        if self.action_space is not None:
-            request = _held_to(request, for_final_answer())
-        return request if self.temperature is None else replace(request, temperature=self.temperature)
-
-    def take_final_answer(self, completion: Completion) -> Action | None:
-        """The model's answer to `final_request()`, as the Finish action to score; the episode
-        keeps its `max_steps` ending."""
-        completion = _clean(completion)
-        request = self.final_request()
-        if request is None:
-            raise RuntimeError("take_final_answer() needs final_request() first")
-        self._outputs.append(
-            ModelOutput(text=completion.text, request_sha256=request.sha256(), step=self.step_number)
-        )
-        self._final_usage += completion.usage
-        return finish_with(completion.text)
-
-    def take_error(self, error: Exception, details: str | None = None) -> None:
-        """A call failed: the episode ends, saying why (`details`: a traceback, for a bug); except
-        when the context was full and an observation can still be cut (see the module's doc)."""
-        if isinstance(error, ContextFull):
-            self._take_context_full(error)
-            return
-        self._stop(StopReason.error, details or f"{type(error).__name__}: {error}")
-
-    def _take_context_full(self, error: ContextFull) -> None:
-        request = self.next_request()
-        whole = [
-            i for i, s in enumerate(self.steps) if not s.shortened and len(s.observation) > SHORT_OBSERVATION
-        ]
-        if request is None or not whole:
-            self._stop(StopReason.context_full, f"{type(error).__name__}: {error}")
-            return
-        self._outputs.append(
-            ModelOutput(
-                text=str(error), request_sha256=request.sha256(), step=self.step_number, context_full=True
-            )
-        )
-        self.steps[whole[0]] = self.steps[whole[0]].model_copy(update={"shortened": True})
-        self._prompt = self._prefix + "".join(
-            self.format.block(step.index, step.thought, step.action, _shown(step)) for step in self.steps
-        )
+    def take_environment_error(self, details: str) -> None:
+        """The environment failed carrying out the action (a bug: `details` is its traceback)."""
+        self._expect(State.acting, State.scoring, doing="take_environment_error")
+        self._stop(StopReason.error, details)
 
     def result(self, outcome: Outcome, seconds: float) -> EpisodeResult:
+        """The episode's record, with the environment's judgement of it."""
+        self._expect(State.done, doing="result")
         usage = Usage()
         for step in self.steps:
             usage += step.usage
@@ -272,6 +287,76 @@ class Episode:
             model_outputs=self._outputs,
         )
 
+    # ---------------------------------------------------------------- the rules
+
+    def _expect(self, *states: State, doing: str) -> None:
+        if self.state not in states:
+            raise IllegalMove(f"{doing}() while {self.state.value}")
+
+    def _go(self, state: State) -> None:
+        self.state = state
+        self._ask()
+
     def _stop(self, reason: StopReason, error: str | None = None) -> None:
         self.stop_reason = reason
         self.error = error
+        self._go(State.done)
+
+    def _ask(self) -> None:
+        """Compute the pending request of the state, once."""
+        i = self.step_number
+        if self.state is State.asking:
+            request = self.format.request(self._prompt, i, self.settings.max_tokens)
+            grammar = self._grammar(reask=False)
+        elif self.state is State.reasking:
+            assert self._current is not None and self.format.reask is not None
+            request = self.format.reask.request(self._prompt, i, self._current.thought)
+            grammar = self._grammar(reask=True)
+        elif self.state is State.answering:
+            final = self.format.final_answer(self._prompt, i)
+            assert final is not None
+            request, grammar = final, for_final_answer() if self._grammar_on() else None
+        else:
+            self._request = None
+            return
+        if grammar is not None:
+            request = replace(request, grammar=grammar.gbnf(), within_grammar=grammar.allows_start)
+        if self.settings.temperature is not None:
+            request = replace(request, temperature=self.settings.temperature)
+        self._request = request
+
+    def _grammar_on(self) -> bool:
+        return self.settings.grammar and self._space is not None
+
+    def _grammar(self, reask: bool) -> Grammar | None:
+        if not self._grammar_on():
+            return None
+        assert self._space is not None
+        return self.format.grammar(self.step_number, self._space, reask=reask)
+
+    def _repeating(self) -> bool:
+        n = self.settings.max_repeats
+        last = self.steps[-n:] if n else []
+        return len(last) == n > 0 and len({(s.action.text, s.observation) for s in last}) == 1
+
+    def _can_shorten(self) -> bool:
+        return any(not s.shortened and len(s.observation) > SHORT_OBSERVATION for s in self.steps)
+
+    def _shorten(self, error: ContextFull) -> None:
+        assert self._request is not None
+        self._outputs.append(
+            ModelOutput(
+                text=str(error),
+                request_sha256=self._request.sha256(),
+                step=self.step_number,
+                context_full=True,
+            )
+        )
+        whole = next(
+            i for i, s in enumerate(self.steps) if not s.shortened and len(s.observation) > SHORT_OBSERVATION
+        )
+        self.steps[whole] = self.steps[whole].model_copy(update={"shortened": True})
+        self._prompt = self._prefix + "".join(
+            self.format.block(step.index, step.thought, step.action, _shown(step)) for step in self.steps
+        )
+        self._ask()

@@ -16,80 +16,89 @@ trajectory, and are left out.
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, Literal
 
 from react_agent.formats import FORMATS, StepFormat
+from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult
 
 ExportFormat = Literal["completion", "chat"]
 
 
-def step_format_of(result: EpisodeResult) -> tuple[str, StepFormat]:
+def step_format_of(result: EpisodeResult) -> StepFormat:
     """The step format the episode was played in, as its run recorded it (numbered by default)."""
     config = result.config
     if config is not None:
         for use in config.prompts.values():
             if use.format in FORMATS:
-                return use.format, FORMATS[use.format]
-    return "numbered", FORMATS["numbered"]
+                return FORMATS[use.format]
+    return FORMATS["numbered"]
 
 
 def solved(result: EpisodeResult) -> bool:
-    return any(result.metrics.get(name) == 1.0 for name in ("em", "success"))
+    """Whether the episode solved its task: its score (the first metric) is full marks."""
+    return next(iter(result.metrics.values()), 0.0) == 1.0
+
+
+def one_trajectory(result: EpisodeResult) -> bool:
+    """Whether a result is one episode's trajectory: not that of a run whose method samples votes
+    (its config records how many), which joins several episodes in one record."""
+    return result.config is None or result.config.sc_samples is None
 
 
 def examples(
     results: Iterable[EpisodeResult], style: ExportFormat = "completion", only_success: bool = False
 ) -> Iterator[dict[str, Any]]:
     for result in results:
-        voted = result.config is not None and "votes" in result.config.prompts
-        if voted or not result.steps or (only_success and not solved(result)):
+        if not one_trajectory(result) or not result.steps or (only_success and not solved(result)):
             continue
-        name, step_format = step_format_of(result)
-        blocks = [step_format.block(s.index, s.thought, s.action, s.observation) for s in result.steps]
+        step_format = step_format_of(result)
+        steps = result.steps
         if style == "completion":
             yield {
                 "task_id": result.task_id,
-                "format": name,
+                "format": step_format.name,
                 "prompt": result.question + "\n",
-                "completion": "".join(blocks),
+                "completion": "".join(
+                    step_format.block(s.index, s.thought, s.action, s.observation) for s in steps
+                ),
             }
             continue
         messages = [{"role": "user", "content": result.question}]
-        for step, block in zip(result.steps, blocks, strict=True):
-            turn, observation = _split_observation(name, step.index, block, step.observation)
-            messages.append({"role": "assistant", "content": turn})
-            messages.append({"role": "user", "content": observation})
-        yield {"task_id": result.task_id, "format": name, "messages": messages}
+        for s in steps:
+            messages.append(
+                {"role": "assistant", "content": step_format.turn(s.index, s.thought, s.action).rstrip("\n")}
+            )
+            messages.append(
+                {"role": "user", "content": step_format.observed(s.index, s.observation).rstrip("\n")}
+            )
+        yield {"task_id": result.task_id, "format": step_format.name, "messages": messages}
 
 
-def _split_observation(name: str, i: int, block: str, observation: str) -> tuple[str, str]:
-    """A written step as the model's turn and the environment's answer."""
-    label = f"Observation {i}: " if name in ("numbered", "actions") else ""
-    shown = f"{label}{observation}\n"
-    if not block.endswith(shown):  # one-step formats write no observation: the answer is the turn
-        return block.rstrip("\n"), ""
-    return block[: -len(shown)].rstrip("\n"), shown.rstrip("\n")
-
-
-_NUMBERED = re.compile(r"Thought (\d+): (.*)\nAction \1: (.*)\nObservation \1: (.*)\n")
-_ACTIONS = re.compile(r"Action (\d+): (.*)\nObservation \1: (.*)\n")
-_COMMANDS = re.compile(r"> (.*)\n(.*)\n")
+def write_examples(
+    results: Iterable[EpisodeResult],
+    out: str | Path,
+    style: ExportFormat = "completion",
+    only_success: bool = False,
+) -> int:
+    """The examples of `results`, one JSON line each, in `out`; returns how many."""
+    written = 0
+    try:
+        with open(out, "w", encoding="utf-8") as file:
+            for example in examples(results, style, only_success=only_success):
+                file.write(json.dumps(example, ensure_ascii=False) + "\n")
+                written += 1
+    except OSError as error:
+        raise OptionError(f"cannot write {out}: {error.strerror}") from None
+    return written
 
 
 def steps_of(example: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(thought, action, observation) of each step of a `completion` example: the inverse of the
-    export, for checking it (and for reading exported data back)."""
-    text, name = example["completion"], example["format"]
-    if name == "numbered":
-        return [(t, a, o) for _, t, a, o in _NUMBERED.findall(text)]
-    if name == "actions":
-        return [("", a, o) for _, a, o in _ACTIONS.findall(text)]
-    if name == "commands":
-        return [
-            (a[len("think:") :].strip() if a.startswith("think:") else "", a, o)
-            for a, o in _COMMANDS.findall(text)
-        ]
-    raise ValueError(f"no reader for the step format {name!r}")
+    """(thought, action, observation) of each step of a `completion` example, as its format reads
+    them back: the inverse of the export, for checking it (and for reading exported data back)."""
+    return [
+        (s.thought, s.action, s.observation) for s in FORMATS[example["format"]].read(example["completion"])
+    ]

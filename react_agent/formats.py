@@ -1,9 +1,11 @@
 """How a trajectory is written into the prompt: the one owner of the transcript.
 
-A step format asks for a step (`request`), reads the answer (`parse`), asks once more for a missing
-action and reads that answer (`reask`, `parse_reask`), says when decoding may stop (`is_complete`),
-and writes each finished step into the transcript (`block`). `Episode` holds only the rules (when
-to ask, when to stop); nothing else writes a step into a prompt.
+A step format asks for a step (`request`), reads the answer (`parse`), says when decoding may stop
+(`is_complete`), writes each finished step into the transcript (`turn`, what the model wrote, then
+`observed`, what the environment answered) and reads such steps back (`read`). Where it can, it
+asks once more for an action the model left out (`reask`), asks for an answer at the step limit
+(`final_answer`), and says what a well-formed step over an action space is (`grammar`). `Episode`
+holds only the rules (when to ask, when to stop); nothing else writes a step into a prompt.
 
 The ReAct paper uses two layouts:
 
@@ -19,8 +21,11 @@ in one step with `Finish[answer]`.
 
 from __future__ import annotations
 
-from typing import Protocol
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
+from react_agent.grammar import ActionSpace, Grammar, Lit, Seq, Text, action
 from react_agent.models.base import ModelRequest
 from react_agent.parsing import ParsedOutput, action_is_complete, cut_observation, parse_action, parse_output
 from react_agent.trajectory import Action
@@ -30,41 +35,9 @@ THINK = "think:"
 FINISH = "finish"  # the action that ends a question-answering task with its answer: Finish[answer]
 
 
-class StepFormat(Protocol):
-    # Whether a thought without an action is followed by a request for just the action.
-    asks_for_missing_action: bool
-
-    def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
-        """Ask for step i, after the transcript so far."""
-
-    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
-        """Ask for just the action when the model gave only a thought."""
-
-    def parse(self, text: str) -> ParsedOutput:
-        """The thought and action in the answer to `request`."""
-
-    def parse_reask(self, text: str) -> Action | None:
-        """The action in the answer to `reask`."""
-
-    def is_complete(self, text: str) -> bool:
-        """True once `text` holds a whole step, so decoding can stop."""
-
-    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
-        """Step i as it is added to the transcript."""
-
-    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
-        """Ask for an answer once the step limit is reached (`Action i: Finish[`); None when the
-        format has no answer to ask for."""
-
-
 def _first_line(text: str) -> str:
     lines = cut_observation(text).strip().splitlines()
     return lines[0].strip() if lines else ""
-
-
-def ask_finish(transcript: str, i: int) -> ModelRequest:
-    """`Action i: Finish[`: the model writes the answer and closes the bracket."""
-    return ModelRequest(f"{transcript}Action {i}: Finish[", stop=["]", "\n"], max_tokens=ACTION_MAX_TOKENS)
 
 
 def finish_with(text: str) -> Action | None:
@@ -73,43 +46,141 @@ def finish_with(text: str) -> Action | None:
     return Action(text=f"Finish[{answer}]", name=FINISH, argument=answer) if answer else None
 
 
-class NumberedSteps:
-    asks_for_missing_action = True
+def _answer(text: str) -> Action | None:
+    answer = _first_line(text)
+    return Action(text=f"Finish[{answer}]", name=FINISH, argument=answer) if answer else None
+
+
+@dataclass(frozen=True)
+class Reask:
+    """How a format asks once more when the model wrote a thought but no action: the transcript,
+    then `head`, the step's thought and `label` (`Thought 2: <thought>\nAction 2:`); the answer is
+    one line, read by `parse`."""
+
+    head: str  # "Thought {i}: "
+    label: str  # "\nAction {i}:"
+    read_answer: bool = False  # the line is an answer (`Finish[line]`), not an action
+
+    def request(self, transcript: str, i: int, thought: str) -> ModelRequest:
+        prompt = f"{transcript}{self.head.format(i=i)}{thought}{self.label.format(i=i)}"
+        return ModelRequest(prompt, stop=["\n"], max_tokens=ACTION_MAX_TOKENS)
+
+    def parse(self, text: str) -> Action | None:
+        return _answer(text) if self.read_answer else parse_action(_first_line(text))
+
+
+@dataclass(frozen=True)
+class ReadStep:
+    """A step read back from a transcript: what the format wrote of it."""
+
+    thought: str
+    action: str
+    observation: str
+
+
+class StepFormat(ABC):
+    """One way of writing steps; see the module's docstring. `name` is what a prompt's `format`
+    says. `reask` is how the format asks for a missing action, or None where it does not (an
+    answer with no action is then invalid)."""
+
+    name: str
+    reask: Reask | None = None
+
+    @abstractmethod
+    def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
+        """Ask for step i, after the transcript so far."""
+
+    @abstractmethod
+    def parse(self, text: str) -> ParsedOutput:
+        """The thought and action in the answer to `request`."""
+
+    @abstractmethod
+    def is_complete(self, text: str) -> bool:
+        """True once `text` holds a whole step, so decoding can stop."""
+
+    @abstractmethod
+    def turn(self, i: int, thought: str, action: Action) -> str:
+        """What the model wrote of step i, as the transcript shows it (ending in a line break)."""
+
+    def observed(self, i: int, observation: str) -> str:
+        """What the environment's answer adds after the model's turn (nothing, for the formats
+        that answer in one step)."""
+        return ""
+
+    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
+        """Step i as it is added to the transcript."""
+        return self.turn(i, thought, action) + self.observed(i, observation)
+
+    @abstractmethod
+    def read(self, text: str) -> list[ReadStep]:
+        """The steps of a transcript that this format wrote (`block` after `block`)."""
+
+    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
+        """Ask for an answer once the step limit is reached (`Action i: Finish[`); None when the
+        format has no answer to ask for."""
+        return None
+
+    def grammar(self, i: int, space: ActionSpace, reask: bool = False) -> Grammar | None:
+        """What the model may write after `request(..., i, ...)` (or its re-ask) when it may only
+        use the actions of `space`; None where the format writes free text (answers)."""
+        return None
+
+
+def _ask_finish(transcript: str, i: int) -> ModelRequest:
+    """`Action i: Finish[`: the model writes the answer and closes the bracket."""
+    return ModelRequest(f"{transcript}Action {i}: Finish[", stop=["]", "\n"], max_tokens=ACTION_MAX_TOKENS)
+
+
+def _any_action(space: ActionSpace) -> bool:
+    return bool(space.names or space.commands or space.think)
+
+
+class NumberedSteps(StepFormat):
+    name = "numbered"
+    reask = Reask(head="Thought {i}: ", label="\nAction {i}:")
+    _READ = re.compile(r"Thought (\d+): (.*)\nAction \1: (.*)\nObservation \1: (.*)\n")
 
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         return ModelRequest(f"{transcript}Thought {i}:", stop=[f"\nObservation {i}:"], max_tokens=max_tokens)
 
-    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
-        prompt = f"{transcript}Thought {i}: {thought}\nAction {i}:"
-        return ModelRequest(prompt, stop=["\n"], max_tokens=ACTION_MAX_TOKENS)
-
     def parse(self, text: str) -> ParsedOutput:
         return parse_output(text)
-
-    def parse_reask(self, text: str) -> Action | None:
-        return parse_action(_first_line(text))
 
     def is_complete(self, text: str) -> bool:
         return action_is_complete(text)
 
-    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
-        return f"Thought {i}: {thought}\nAction {i}: {action.text}\nObservation {i}: {observation}\n"
+    def turn(self, i: int, thought: str, action: Action) -> str:
+        return f"Thought {i}: {thought}\nAction {i}: {action.text}\n"
+
+    def observed(self, i: int, observation: str) -> str:
+        return f"Observation {i}: {observation}\n"
+
+    def read(self, text: str) -> list[ReadStep]:
+        return [ReadStep(t, a, o) for _, t, a, o in self._READ.findall(text)]
 
     def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
-        return ask_finish(transcript, i)
+        return _ask_finish(transcript, i)
+
+    def grammar(self, i: int, space: ActionSpace, reask: bool = False) -> Grammar | None:
+        if not _any_action(space):
+            return None
+        if reask:
+            return Grammar(Seq((Lit(" "), action(space))))
+        # A thought line that began `Action` or `Observation` would read as that label: a thought
+        # starts with any other letter.
+        thought = Text(first="AaOo")
+        return Grammar(Seq((Lit(" "), thought, Lit(f"\nAction {i}: "), action(space))))
 
 
-class CommandLines:
+class CommandLines(StepFormat):
     """ALFWorld's `> command` lines. The request ends in `>` and the model's command follows it, so
     each step adds ` command\\nobservation\\n>` to the prompt, as in the paper's code."""
 
-    asks_for_missing_action = False
+    name = "commands"
+    _READ = re.compile(r"> (.*)\n(.*)\n")
 
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         return ModelRequest(f"{transcript}>", stop=["\n"], max_tokens=max_tokens)
-
-    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
-        raise NotImplementedError("a command line has no separate action to ask for")
 
     def parse(self, text: str) -> ParsedOutput:
         lines = text.strip().splitlines()
@@ -119,116 +190,106 @@ class CommandLines:
             return ParsedOutput(thought=line[len(THINK) :].strip(), action=Action(text=line))
         return ParsedOutput(thought="", action=action)
 
-    def parse_reask(self, text: str) -> Action | None:
-        raise NotImplementedError("a command line has no separate action to ask for")
-
     def is_complete(self, text: str) -> bool:
         return "\n" in text.lstrip("\n")
 
-    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
-        return f"> {action.text}\n{observation}\n"
+    def turn(self, i: int, thought: str, action: Action) -> str:
+        return f"> {action.text}\n"
 
-    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
-        return None  # a game has no answer: it is won or not
+    def observed(self, i: int, observation: str) -> str:
+        return f"{observation}\n"
+
+    def read(self, text: str) -> list[ReadStep]:
+        return [
+            ReadStep(a[len(THINK) :].strip() if a.startswith(THINK) else "", a, o)
+            for a, o in self._READ.findall(text)
+        ]
+
+    def grammar(self, i: int, space: ActionSpace, reask: bool = False) -> Grammar | None:
+        return Grammar(Seq((Lit(" "), action(space), Lit("\n")))) if _any_action(space) else None
 
 
-def _answer(text: str) -> Action | None:
-    answer = _first_line(text)
-    return Action(text=f"Finish[{answer}]", name=FINISH, argument=answer) if answer else None
-
-
-class ActionsOnly:
+class ActionsOnly(StepFormat):
     """The paper's Act baseline: `Action i:` / `Observation i:` with no thoughts."""
 
-    asks_for_missing_action = False
+    name = "actions"
+    _READ = re.compile(r"Action (\d+): (.*)\nObservation \1: (.*)\n")
 
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         return ModelRequest(f"{transcript}Action {i}:", stop=[f"\nObservation {i}:"], max_tokens=max_tokens)
 
-    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
-        raise NotImplementedError("an Act step is only its action")
-
     def parse(self, text: str) -> ParsedOutput:
         return ParsedOutput(thought="", action=parse_action(_first_line(text)))
-
-    def parse_reask(self, text: str) -> Action | None:
-        raise NotImplementedError("an Act step is only its action")
 
     def is_complete(self, text: str) -> bool:
         return "\n" in text.lstrip() or text.rstrip().endswith("]")
 
-    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
-        return f"Action {i}: {action.text}\nObservation {i}: {observation}\n"
+    def turn(self, i: int, thought: str, action: Action) -> str:
+        return f"Action {i}: {action.text}\n"
+
+    def observed(self, i: int, observation: str) -> str:
+        return f"Observation {i}: {observation}\n"
+
+    def read(self, text: str) -> list[ReadStep]:
+        return [ReadStep("", a, o) for _, a, o in self._READ.findall(text)]
 
     def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
-        return ask_finish(transcript, i)
+        return _ask_finish(transcript, i)
+
+    def grammar(self, i: int, space: ActionSpace, reask: bool = False) -> Grammar | None:
+        return Grammar(Seq((Lit(" "), action(space)))) if _any_action(space) else None
 
 
-class DirectAnswer:
+class DirectAnswer(StepFormat):
     """The paper's Standard prompting: `Answer: ...` right after the question, in one step."""
 
-    asks_for_missing_action = False
+    name = "answer"
+    _READ = re.compile(r"Answer: (.*)\n")
 
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         return ModelRequest(f"{transcript}Answer:", stop=["\n"], max_tokens=max_tokens)
 
-    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
-        raise NotImplementedError("a direct answer is one line")
-
     def parse(self, text: str) -> ParsedOutput:
         return ParsedOutput(thought="", action=_answer(text))
-
-    def parse_reask(self, text: str) -> Action | None:
-        raise NotImplementedError("a direct answer is one line")
 
     def is_complete(self, text: str) -> bool:
         return "\n" in text.lstrip()
 
-    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
+    def turn(self, i: int, thought: str, action: Action) -> str:
         return f"Answer: {action.argument}\n"
 
-    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
-        return None  # it answers in its one step
+    def read(self, text: str) -> list[ReadStep]:
+        return [ReadStep("", f"Finish[{answer}]", "") for answer in self._READ.findall(text)]
 
 
-class ReasonedAnswer:
+class ReasonedAnswer(StepFormat):
     """The paper's chain-of-thought prompting: `Thought: ...` then `Answer: ...`, in one step. A
     thought with no answer line is asked once more (`...Thought: <thought>\\nAnswer:`), and the
     answer given then is the step's `Finish[answer]`."""
 
-    asks_for_missing_action = True
+    name = "reasoned_answer"
+    reask = Reask(head="Thought: ", label="\nAnswer:", read_answer=True)
+    _READ = re.compile(r"Thought: (.*)\nAnswer: (.*)\n")
 
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         return ModelRequest(f"{transcript}Thought:", stop=["\nQuestion:"], max_tokens=max_tokens)
-
-    def reask(self, transcript: str, i: int, thought: str) -> ModelRequest:
-        return ModelRequest(
-            f"{transcript}Thought: {thought}\nAnswer:", stop=["\n"], max_tokens=ACTION_MAX_TOKENS
-        )
 
     def parse(self, text: str) -> ParsedOutput:
         thought, found, rest = text.partition("Answer:")
         thought = " ".join(thought.split())
         return ParsedOutput(thought=thought, action=_answer(rest) if found else None)
 
-    def parse_reask(self, text: str) -> Action | None:
-        return _answer(text)
-
     def is_complete(self, text: str) -> bool:
         _, found, rest = text.partition("Answer:")
         return bool(found) and "\n" in rest.lstrip()
 
-    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
+    def turn(self, i: int, thought: str, action: Action) -> str:
         return f"Thought: {thought}\nAnswer: {action.argument}\n"
 
-    def final_answer(self, transcript: str, i: int) -> ModelRequest | None:
-        return None  # it answers in its one step
+    def read(self, text: str) -> list[ReadStep]:
+        return [ReadStep(t, f"Finish[{answer}]", "") for t, answer in self._READ.findall(text)]
 
 
 FORMATS: dict[str, StepFormat] = {
-    "numbered": NumberedSteps(),
-    "commands": CommandLines(),
-    "actions": ActionsOnly(),
-    "answer": DirectAnswer(),
-    "reasoned_answer": ReasonedAnswer(),
+    f.name: f for f in (NumberedSteps(), CommandLines(), ActionsOnly(), DirectAnswer(), ReasonedAnswer())
 }

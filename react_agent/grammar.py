@@ -1,14 +1,15 @@
-"""Grammars that let a model write only a well-formed step (`Agent(..., grammar=True)`, `--grammar`).
+"""Grammars that let a model write only a well-formed step (`Agent(..., grammar=True)`).
 
-A step format and the environment's action space give the shape of what the model may write next:
-after `Thought i:` one line of thought, then `Action i: Name[argument]` with a name of the action
-space; after ALFWorld's `>` either `think: <line>` or exactly one of the step's admissible commands.
-The shape is built once as a small tree and written two ways: as GBNF, which llama.cpp's grammar
-sampler enforces token by token (and servers that accept a grammar), and as a regular expression,
-with which the tests check that the parser reads everything the grammar can produce. Walked
-directly, it also says whether a text is a start of what the grammar allows: how a backend that
-sends the grammar to a server checks that the server held its answer to it (a server may ignore
-fields it does not know).
+A step format (`StepFormat.grammar` in `formats.py`) and the environment's action space give the
+shape of what the model may write next: after `Thought i:` one line of thought, then `Action i:
+Name[argument]` with a name of the action space; after ALFWorld's `>` either `think: <line>` or
+exactly one of the step's admissible commands. This module holds the pieces. The shape is built
+once as a small tree and written two ways: as GBNF, which llama.cpp's grammar sampler enforces
+token by token (and servers that accept a grammar), and as a regular expression, with which the
+tests check that the parser reads everything the grammar can produce. Walked directly, it also
+says whether a text is a start of what the grammar allows: how a backend that sends the grammar to
+a server checks that the server held its answer to it (a server may ignore fields it does not
+know).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-
-from react_agent.formats import ActionsOnly, CommandLines, NumberedSteps, StepFormat
 
 
 @dataclass(frozen=True)
@@ -160,27 +159,6 @@ def action(space: ActionSpace) -> Alt:
     if space.think:
         options.append(Seq((Lit("think: "), Text())))
     return Alt(tuple(options))
-
-
-def for_step(
-    step_format: StepFormat, i: int, space: ActionSpace | None, *, reask: bool = False
-) -> Grammar | None:
-    """What the model may write after the format's request for step i (or its re-ask for the
-    action); None where the format has no grammar or the environment no action space."""
-    if space is None or not (space.names or space.commands or space.think):
-        return None
-    if isinstance(step_format, NumberedSteps):
-        if reask:
-            return Grammar(Seq((Lit(" "), action(space))))
-        # A thought line that began `Action` or `Observation` would read as that label: a thought
-        # starts with any other letter.
-        thought = Text(first="AaOo")
-        return Grammar(Seq((Lit(" "), thought, Lit(f"\nAction {i}: "), action(space))))
-    if isinstance(step_format, ActionsOnly):
-        return Grammar(Seq((Lit(" "), action(space))))
-    if isinstance(step_format, CommandLines):
-        return Grammar(Seq((Lit(" "), action(space), Lit("\n"))))
-    return None  # answers without actions (Standard, CoT): nothing to hold to a space
 
 
 def for_final_answer() -> Grammar:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from react_agent.provenance import RunConfig, flatten
-from react_agent.trajectory import EpisodeResult
+from react_agent.provenance import flatten
+from react_agent.trajectory import EpisodeResult, RunConfig, Scoring
 
 BOOTSTRAP_SAMPLES = 2000
 
@@ -57,6 +57,7 @@ class Row:
     method: str
     n: int
     config: str = ""  # the run's config hash (react_agent.provenance); empty for reported rows
+    score: str = ""  # the metric that is the task's score (its `Scoring`)
     scores: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # name: (mean, low, high), %
     mean_steps: float | None = None
     tokens_per_episode: float | None = None
@@ -67,15 +68,23 @@ class Row:
     run_config: RunConfig | None = None
 
 
+def scoring_of(result: EpisodeResult) -> Scoring:
+    """How a result is read, as its run recorded it; for a run recorded before tasks said so, its
+    first metric is its score (as an `Outcome`'s is), with no breakdown."""
+    if result.config is not None and result.config.scoring is not None:
+        return result.config.scoring
+    return Scoring(score=next(iter(result.metrics), "score"))
+
+
 def _label(result: EpisodeResult) -> tuple[str, str, str, str]:
     """(task, data, model, method): what a reader tells rows apart by."""
     config = result.config
     if config is None:
-        return ("hotpotqa" if "em" in result.metrics else "alfworld", "?", "?", "?")
+        return ("?", "?", "?", "?")
     name = Path(config.data).name if config.data != "built-in" else config.data
     data = f"{name}, {config.sample}" if config.sample else name
     samples = config.sc_samples
-    method = f"{config.method} ({samples} samples)" if samples and samples != 21 else config.method
+    method = f"{config.method} ({samples} samples)" if samples else config.method
     return (config.task, data, config.model, method)
 
 
@@ -124,10 +133,13 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
         for name in names:
             values = [100 * r.metrics.get(name, 0.0) for r in group]
             row.scores[name] = (sum(values) / len(values), *bootstrap_ci(values))
-        if task != "hotpotqa":
+        scoring = scoring_of(group[0])
+        row.score = scoring.score
+        if scoring.by_category:
             for category in sorted({r.category for r in group if r.category}):
-                values = [100 * r.metrics.get("success", 0.0) for r in group if r.category == category]
-                row.scores[f"success · {category}"] = (sum(values) / len(values), *bootstrap_ci(values))
+                values = [100 * r.metrics.get(scoring.score, 0.0) for r in group if r.category == category]
+                mean = sum(values) / len(values)
+                row.scores[f"{scoring.score} · {category}"] = (mean, *bootstrap_ci(values))
         row.mean_steps = sum(len(r.steps) for r in group) / len(group)
         sent = [r.usage.prompt_tokens for r in group]
         generated = [r.usage.completion_tokens for r in group]
@@ -139,7 +151,7 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
         row.seconds_per_episode = sum(r.seconds for r in group) / len(group)
         table.append(row)
     for task in sorted({row.task for row in table}):
-        name = "em" if task == "hotpotqa" else "success"
+        name = next(row.score for row in table if row.task == task)
         for model, method, score in REPORTED.get(task, []):
             table.append(
                 Row(
@@ -148,6 +160,7 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
                     model,
                     method,
                     n=0,
+                    score=name,
                     scores={name: (score, float("nan"), float("nan"))},
                     reported=True,
                 )

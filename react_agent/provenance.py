@@ -1,91 +1,21 @@
-"""What each line of a results file records of how it was made, so that a number can be traced to
-the code, model, data, prompts and settings behind it.
-
-`RunConfig.hash` identifies a run: two lines belong to the same run when their hashes agree. It
-covers every field but three, recorded all the same: the git commit (a run resumed after an
-unrelated commit is still the same run: a change that shapes prompts shows in the prompt hashes,
-and the replay check catches the rest), the local model's build (llama.cpp is compiled for the CPU
-it runs on, and greedy outputs can differ between builds: a run resumed on another machine is still
-the same run, and `build` tells why its numbers may move), the folders files were read from
-(the same bytes read from another checkout are the same data) and the address of a model server
-(a server restarted on another port serves the same model).
+"""Provenance: what a run records of how it was made (`RunConfig`, in `react_agent.trajectory`),
+computed here: each prompt role's record, the versions of the packages that played, the git commit
+of the checkout, and the fields where two runs differ.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 from collections.abc import Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, computed_field
-
-from react_agent.datafiles import FileDigest
+from react_agent.trajectory import PromptUse
 
 if TYPE_CHECKING:
     from react_agent.prompts import Prompt
-
-
-# Fields that join the identity only when they are set: a run made before they existed keeps its hash.
-_ADDED_LATER: dict[str, Any] = {"final_answer": False, "shots": None, "max_repeats": 0, "grammar": False}
-
-
-class PromptUse(BaseModel):
-    """The prompt a role of a method was played with (`react`; `cot` for the votes of CoT-SC)."""
-
-    source: str  # where it came from: "built-in hotpotqa:react", "prompts_naive.json:webthink_simple6"
-    format: str  # its step format (react_agent.formats)
-    sha256: str  # of everything the model sees of it; over all its prompts when it varies per task
-    temperature: float | None  # None: the model's own, recorded as the model's
-
-
-class RunConfig(BaseModel):
-    task: str
-    method: str
-    data: str  # the question file or games folder as given, or "built-in"
-    data_files: list[FileDigest] = []
-    sample: str | None = None
-    wiki: list[FileDigest] | str | None = None  # the index's build inputs, or "live"
-    prompts: dict[str, PromptUse]
-    sc_samples: int | None = None
-    model: str
-    model_sha256: str | None = None
-    base_url: str | None = None
-    endpoint: str | None = None
-    n_ctx: int | None = None
-    seed: int
-    max_steps: int
-    max_tokens: int
-    final_answer: bool = False  # an answer asked for at the step limit (off in the paper)
-    shots: int | None = None  # how many few-shot examples each prompt kept (None: all it has)
-    max_repeats: int = 0  # the loop guard: repeats of an action and observation that end an episode
-    grammar: bool = False  # each step held to a grammar of the task's actions (react_agent.grammar)
-    packages: dict[str, str | None]
-    git_commit: str | None = None
-    build: str | None = None  # the local model's llama.cpp build: the CPU features it uses
-
-    def identity(self) -> dict[str, Any]:
-        """The fields that make a run what it is (see the module's docstring)."""
-        identity = self.model_dump(exclude={"git_commit", "build", "hash"})
-        for name, default in _ADDED_LATER.items():  # so that older runs keep the hash they had
-            if identity[name] == default:
-                del identity[name]
-        identity["data"] = Path(self.data).name
-        if self.base_url is not None:  # a server's address is where a run was played, not what it is
-            identity["base_url"] = "a server"
-        for files in (identity["data_files"], identity["wiki"]):
-            for file in files if isinstance(files, list) else []:
-                file["path"] = Path(file["path"]).name
-        return identity
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def hash(self) -> str:
-        text = json.dumps(self.identity(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def prompt_use(prompts: Iterable[Prompt], temperature: float | None) -> PromptUse:

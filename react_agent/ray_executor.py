@@ -1,9 +1,9 @@
 """Episodes on a Ray cluster (`pip install 'react-agent[ray]'`; `react bench --executor ray`).
 
 Each worker is a Ray actor that builds its own player (model, environment, method) from a recipe
-(`make_agent`, which must pickle: the command line's arguments, for `react bench`) and plays one
-task at a time. The driver keeps everything else: `run_many` hands each actor its tasks through a
-`RayPlayer`, and stays the single writer of the results file (its lock, resume and config checks).
+(`make_player`, which must pickle: `bench()` gives its `BenchSpec`) and plays one task at a time.
+The driver keeps everything else: `run_many` hands each actor its tasks through a `RayPlayer`, and
+stays the single writer of the results file (its lock, resume and config checks).
 An actor that dies is restarted by Ray and its call played again; its result is written once, when
 the call returns.
 """
@@ -45,14 +45,14 @@ def start(address: str | None = None, num_cpus: int | None = None) -> None:
 
 
 def players(
-    make_agent: Callable[[], Any], workers: int, *, num_cpus: float = 1, num_gpus: float = 0
+    make_player: Callable[[], Any], workers: int, *, num_cpus: float = 1, num_gpus: float = 0
 ) -> list[RayPlayer]:
-    """`workers` actors, each holding the player `make_agent` builds, each behind a `RayPlayer`."""
+    """`workers` actors, each holding the player `make_player` builds, each behind a `RayPlayer`."""
     import ray
 
     actor = ray.remote(max_restarts=RETRIES, max_task_retries=RETRIES)(_EpisodeActor)
     options = {"num_cpus": num_cpus, "num_gpus": num_gpus}
-    return [RayPlayer(actor.options(**options).remote(make_agent)) for _ in range(workers)]
+    return [RayPlayer(actor.options(**options).remote(make_player)) for _ in range(workers)]
 
 
 class RayPlayer:
@@ -75,8 +75,8 @@ class RayPlayer:
 class _EpisodeActor:
     """A worker of the cluster: its own player, one task at a time."""
 
-    def __init__(self, make_agent: Callable[[], Any]):
-        self.player = make_agent()
+    def __init__(self, make_player: Callable[[], Any]):
+        self.player = make_player()
 
     async def play(self, task: Any) -> str:
         return (await self.player.arun(task)).model_dump_json()

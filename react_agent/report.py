@@ -20,10 +20,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from react_agent.leaderboard import Row, bootstrap_ci, rows
+from react_agent.leaderboard import Row, bootstrap_ci, rows, scoring_of
+from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult, StopReason
-
-_CATEGORY_KINDS = {"hotpotqa": "question type", "alfworld": "task type"}
 
 
 def _asset(name: str) -> str:
@@ -31,7 +30,7 @@ def _asset(name: str) -> str:
 
 
 def _main_score(result: EpisodeResult) -> tuple[str, float]:
-    name = "em" if "em" in result.metrics else next(iter(result.metrics), "")
+    name = scoring_of(result).score
     return name, result.metrics.get(name, 0.0)
 
 
@@ -116,7 +115,7 @@ def _leaderboards(table: Sequence[Row]) -> list[dict[str, Any]]:
     boards = []
     for task in sorted({row.task for row in table}):
         task_rows = [row for row in table if row.task == task]
-        score = next(iter(next((r.scores for r in task_rows if r.scores), {})), "score")
+        score = task_rows[0].score or "score"
         records = []
         for row in task_rows:
             mean, low, high = row.scores.get(score, (float("nan"),) * 3)
@@ -162,12 +161,12 @@ def _category_tables(
                 mean = sum(values) / len(values) if values else None
                 scores.append({"value": [mean, *bootstrap_ci(values)], "n": len(values)} if values else None)
             table_rows.append({"label": run_records[i]["short"], "scores": scores})
-        score = _main_score(runs[indices[0]][1][0])[0]
+        scoring = scoring_of(runs[indices[0]][1][0])
         tables.append(
             {
                 "task": task,
-                "kind": _CATEGORY_KINDS.get(task, "category"),
-                "score": score,
+                "kind": scoring.category,
+                "score": scoring.score,
                 "categories": names,
                 "rows": table_rows,
             }
@@ -192,5 +191,8 @@ def render(runs: Sequence[tuple[str, Sequence[EpisodeResult]]]) -> str:
 
 def write_report(runs: Sequence[tuple[str, Sequence[EpisodeResult]]], out: str | Path) -> Path:
     out = Path(out)
-    out.write_text(render(runs), encoding="utf-8")
+    try:
+        out.write_text(render(runs), encoding="utf-8")
+    except OSError as error:
+        raise OptionError(f"cannot write report {out}: {error.strerror}") from None
     return out

@@ -8,16 +8,19 @@ half written; readers skip it with a warning, and a resumed run cuts it off befo
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sys
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult
+
+log = logging.getLogger("react_agent")
 
 _TAIL_BLOCK = 1 << 16
 
@@ -26,7 +29,7 @@ class ResultsFileError(ValueError):
     """A results file that cannot be read; the message names the file and line."""
 
 
-class ResultsFileBusy(RuntimeError):
+class ResultsFileBusy(OptionError):
     """Another process is writing the results file."""
 
 
@@ -58,7 +61,7 @@ def sole_writer(path: str | Path) -> Iterator[None]:
             lock.seek(0)
             holder = lock.read().strip() or "another process"
             raise ResultsFileBusy(
-                f"{path} is being written by {holder}: wait for it, or give another --out"
+                f"{path} is being written by {holder}: wait for it, or give another `out`"
             ) from None
         lock.seek(0)
         lock.truncate()
@@ -113,7 +116,8 @@ def repair_torn_tail(path: str | Path) -> bool:
 
 def read_results(path: str | Path, warn: Callable[[str], None] | None = None) -> Iterator[EpisodeResult]:
     """Every line of a results file, in order. A torn last line (no newline, not valid) is skipped
-    with a warning; any other line that is not a result is an error naming it."""
+    with a warning (`warn`, by default logged); any other line that is not a result is an error
+    naming it."""
     path = Path(path)
     with open(path, encoding="utf-8") as file:
         lines = file.readlines()
@@ -125,15 +129,24 @@ def read_results(path: str | Path, warn: Callable[[str], None] | None = None) ->
         except ValidationError as error:
             if number == len(lines) and not line.endswith("\n"):
                 message = f"{path}: skipped a torn last line (line {number}, cut off by an interrupted write)"
-                (warn or _warn)(message)
+                (warn or log.warning)(message)
                 return
             first = str(error).splitlines()
             detail = first[2].strip() if len(first) > 2 else first[0]
             raise ResultsFileError(f"{path}:{number}: not a result line ({detail})") from None
 
 
-def _warn(message: str) -> None:
-    warnings.warn(message, stacklevel=3)
+def read_run(path: str | Path) -> list[EpisodeResult]:
+    """The live line of each task in a results file (the last one written); a file that cannot be
+    read is a `ResultsFileError` saying why."""
+    try:
+        return latest_results(read_results(path))
+    except FileNotFoundError:
+        raise ResultsFileError(f"results file not found: {path}") from None
+    except IsADirectoryError:
+        raise ResultsFileError(f"{path} is a folder, not a results file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ResultsFileError(f"cannot read results file {path}: {error}") from None
 
 
 def latest_results(results: Iterable[EpisodeResult]) -> list[EpisodeResult]:

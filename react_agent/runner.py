@@ -1,11 +1,12 @@
-"""Many episodes at once, resumable: the batch runner behind `react bench`.
+"""Many episodes at once, resumable: the batch runner behind `bench()` and `react bench`.
 
-Each worker owns an `Agent` (its own environment, and its own model where a model cannot be shared,
-as a local one cannot without its KV cache being evicted by the other episodes). Each result is
-appended to the results file, fsync'd, the moment its episode ends. A rerun into the same file
-plays only what is missing: tasks with no line yet, and tasks whose last line ended in `error` (a
-server failure, a bug since fixed), whose new line then supersedes the old one. A file holds one
-run: a rerun with another setup is refused, naming what differs.
+Each worker owns a player (an `Agent` or a method's player: its own environment, since an
+environment holds its episode's state). Workers may share one model: a remote one answers their
+requests concurrently, a local one decodes them together in one batch (`models/llama_batch.py`).
+Each result is appended to the results file, fsync'd, the moment its episode ends. A rerun into
+the same file plays only what is missing: tasks with no line yet, and tasks whose last line ended
+in `error` (a server failure, a bug since fixed), whose new line then supersedes the old one. A
+file holds one run: a rerun with another setup is refused, naming what differs.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from react_agent.agent import Agent
 from react_agent.environment import task_id_of
-from react_agent.provenance import RunConfig, differences
+from react_agent.methods import Player
+from react_agent.options import OptionError
+from react_agent.provenance import differences
 from react_agent.results import append_result, latest_results, read_results, repair_torn_tail, sole_writer
-from react_agent.trajectory import EpisodeResult, StopReason
+from react_agent.trajectory import EpisodeResult, RunConfig, StopReason
 
 
-class ResumeRefused(ValueError):
+class ResumeRefused(OptionError):
     """The results file holds a run made with another setup."""
 
 
@@ -45,12 +47,12 @@ def _refusal(path: Path, result: EpisodeResult, config: RunConfig) -> str:
         fields = "its lines record no setup"
     else:
         fields = ", ".join(differences(result.config.identity(), config.identity())) + " differ"
-    return f"{path} holds another run ({fields}): give another --out, or delete the file to start over"
+    return f"{path} holds another run ({fields}): give another `out`, or delete the file to start over"
 
 
 async def run_many(
     tasks: Iterable[Any],
-    make_agent: Callable[[], Agent | Any],  # an Agent, or a method of react_agent.methods
+    new_player: Callable[[], Player],  # what each worker plays with
     *,
     workers: int = 1,
     out: Path | None = None,
@@ -65,14 +67,14 @@ async def run_many(
     results are only written to `out` and given to `on_result`, so a long run's memory stays flat."""
     play = dict(config=config, on_start=on_start, on_result=on_result, keep_results=keep_results)
     if out is None:
-        return await _play(list(tasks), make_agent, workers, None, **play)
+        return await _play(list(tasks), new_player, workers, None, **play)
     with sole_writer(out):
-        return await _play(list(tasks), make_agent, workers, out, **play)
+        return await _play(list(tasks), new_player, workers, out, **play)
 
 
 async def _play(
     tasks: list[Any],
-    make_agent: Callable[[], Agent | Any],
+    new_player: Callable[[], Player],
     workers: int,
     out: Path | None,
     *,
@@ -93,10 +95,10 @@ async def _play(
     results: list[EpisodeResult] = []
 
     async def worker() -> None:
-        agent = make_agent()
+        player = new_player()
         while not queue.empty():
             task = queue.get_nowait()
-            result = await agent.arun(task)
+            result = await player.arun(task)
             result.config = config
             if out is not None:
                 append_result(out, result)
@@ -111,7 +113,7 @@ async def _play(
 
 def run_all(
     tasks: Iterable[Any],
-    make_agent: Callable[[], Agent | Any],
+    new_player: Callable[[], Player],
     *,
     workers: int = 1,
     out: Path | str | None = None,
@@ -124,4 +126,4 @@ def run_all(
     `keep_results=False`)."""
     path = Path(out) if out is not None else None
     options = dict(workers=workers, out=path, config=config, on_result=on_result, keep_results=keep_results)
-    return asyncio.run(run_many(tasks, make_agent, **options))
+    return asyncio.run(run_many(tasks, new_player, **options))

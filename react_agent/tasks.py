@@ -1,12 +1,15 @@
-"""The tasks that `react run` and `react bench` can play, found through the entry-point group
-`react_agent.tasks`: the built-in `hotpotqa` and `alfworld`, and any task an installed package
+"""The tasks that `react run`, `react bench` and `bench()` can play, found through the entry-point
+group `react_agent.tasks`: the built-in `hotpotqa` and `alfworld`, and any task an installed package
 adds. A package adds one with, in its pyproject.toml,
 
     [project.entry-points."react_agent.tasks"]
-    sums = "my_package:setup"
+    sums = "my_package:TASK"
 
-where `setup(options: TaskOptions) -> TaskSetup` reads the options it cares about (its data file,
-the method, a prompt file...) and returns the tasks and a way to make their environment.
+where `TASK = Task("sums", SumsOptions, setup, roles=("react",))`: the options it takes (a
+`TaskOptions` subclass: any other option is refused, naming it), what sets it up, and the prompt
+roles it has (`react`, `act`, `cot`, `standard`, `votes`: see `react_agent.methods`), which say
+what methods it can play. `setup(options, roles) -> TaskSetup` loads the tasks and says how to
+make an environment for each of the roles the method to play needs.
 """
 
 from __future__ import annotations
@@ -14,66 +17,101 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from react_agent.datafiles import FileDigest
 from react_agent.environment import Environment
-from react_agent.prompts import Prompt
+from react_agent.options import OptionError, as_option_error
+from react_agent.trajectory import Scoring
 
 GROUP = "react_agent.tasks"
+VOTES = "votes"  # the role of the CoT prompt that voting methods sample (react_agent.methods)
 
 
 class TaskError(ValueError):
-    """Options a task cannot play with, or a task that cannot be loaded: one line for the user."""
+    """A task that cannot be loaded or set up: one line for the user."""
 
 
-@dataclass
-class TaskOptions:
-    """What the command line gives a task; a task reads what it needs and refuses what it cannot
-    honour (with `TaskError`)."""
+class TaskOptions(BaseModel):
+    """What every task may be given; a task's own options subclass it."""
 
-    method: str = "react"
-    data: Path | None = None  # the task's data: a question file, a folder of games...
-    wiki: list[str] | None = None
-    wiki_timeout: float = 10.0
-    prompt_file: Path | None = None
-    prompt_key: str | None = None
-    cot_prompt_key: str | None = None
-    sample: str | None = None
-    shots: int | None = None  # few-shot examples to keep in each prompt (0: none; None: all)
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data: str | None = Field(None, description="where its tasks come from: a file, a folder, a data set")
+
+
+class PromptFileOptions(TaskOptions):
+    """The options of a task whose few-shot examples can come from a file (the paper's, say)."""
+
+    prompt_file: str | None = Field(None, description="few-shot examples from this JSON file")
+    prompt_key: str | None = Field(
+        None, description="which prompt of the prompt file (default: the method's, else the paper's)"
+    )
+
+    def check_prompt_key(self) -> None:
+        if self.prompt_key and self.prompt_file is None:
+            raise OptionError("`prompt_key` picks an entry of `prompt_file`, which is missing")
 
 
 @dataclass
 class TaskSetup:
-    """What a task gives the runners: its tasks, its environment, and what a run records of it."""
+    """What a task gives the runners: its tasks, an environment for each prompt role it has, and
+    what a run records of it."""
 
     tasks: list[Any]
-    make_env: Callable[[], Environment]  # a fresh environment, for each concurrent worker
-    max_steps: int = 7  # the step limit, unless the user gives one
-    score: str = "success"  # the metric a progress bar shows
-    data: str = "built-in"  # what the tasks were read from, as given
+    make_env: Callable[[str], Environment]  # a fresh environment playing a role's prompt, per worker
+    scoring: Scoring  # its score, and how results are broken down
+    max_steps: int = 7  # the step limit, unless the user or the method gives one
+    data: str = "built-in"  # what the tasks were read from, by name
     data_files: list[FileDigest] = field(default_factory=list)
-    votes_prompt: Prompt | None = None  # the CoT prompt that voting methods sample
-    wiki: list[FileDigest] | str | None = None
-    packages: list[str] = field(default_factory=list)  # whose versions shape the episodes
+    sample: str | None = None  # the sample of the data that was taken, by name
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task that can be played by name: its options, what sets it up from them and the prompt
+    roles of the method to play, and the roles it has prompts for."""
+
+    name: str
+    options: type[TaskOptions]
+    setup: Callable[[Any, tuple[str, ...]], TaskSetup]
+    roles: tuple[str, ...] = ("react",)
+
+    def option_names(self) -> list[str]:
+        return list(self.options.model_fields)
+
+    def set_up(self, options: dict[str, Any], roles: tuple[str, ...]) -> TaskSetup:
+        """The task set up with `options` (its own, by name) for a method of these roles."""
+        try:
+            checked = self.options.model_validate(options)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            if problem["type"] == "extra_forbidden":
+                names = ", ".join(f"`{name}`" for name in self.option_names())
+                option = problem["loc"][-1]
+                raise OptionError(f"{self.name} takes no `{option}` (its options: {names})") from None
+            raise as_option_error(error) from None
+        return self.setup(checked, roles)
 
 
 def available() -> list[str]:
     return sorted(entry.name for entry in entry_points(group=GROUP))
 
 
-def setup(name: str, options: TaskOptions) -> TaskSetup:
-    """The task `name`, set up with `options`."""
+def task_named(name: str) -> Task:
+    """The task `name`, from the installed entry points."""
     found = [entry for entry in entry_points(group=GROUP) if entry.name == name]
     if not found:
         raise TaskError(f"unknown task {name!r} (known: {', '.join(available()) or 'none'})")
     entry = found[0]
+    package = entry.dist.name if entry.dist else entry.value
     try:
-        make_setup = entry.load()
+        task = entry.load()
     except Exception as error:
-        package = entry.dist.name if entry.dist else entry.value
-        raise TaskError(
-            f"task {name!r} of {package} cannot be loaded: {type(error).__name__}: {error}"
-        ) from None
-    return make_setup(options)
+        problem = f"{type(error).__name__}: {error}"
+        raise TaskError(f"task {name!r} of {package} cannot be loaded: {problem}") from None
+    if not isinstance(task, Task):
+        raise TaskError(f"task {name!r} of {package} is not a react_agent.tasks.Task: {entry.value}")
+    return task

@@ -26,7 +26,7 @@ from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ValidationError, create_model
 
-from react_agent.environment import Observation, Outcome, ToolError
+from react_agent.environment import Environment, Observation, Outcome, ToolError
 from react_agent.formats import FINISH
 from react_agent.grammar import ActionSpace
 from react_agent.prompts import Prompt
@@ -203,7 +203,7 @@ def question_of(task: Any) -> str:
     return task if isinstance(task, str) else str(getattr(task, "question", task))
 
 
-class ToolEnvironment:
+class ToolEnvironment(Environment):
     """An `Environment` of tools: each action calls one, `Finish[answer]` ends the task.
 
     `tools` are `Tool`s or plain functions; `instructions` replaces the instruction written from
@@ -248,7 +248,7 @@ class ToolEnvironment:
         return f"Question: {question_of(task)}"
 
     def action_space(self) -> ActionSpace:
-        """The episode's tools by name, and Finish: what `--grammar` lets the model call."""
+        """The episode's tools by name, and Finish: what a grammar lets the model call."""
         return ActionSpace(names=tuple(tool.name for tool in self._by_name.values()) + ("Finish",))
 
     def step(self, action: Action) -> Observation:

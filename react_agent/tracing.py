@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from react_agent.models.base import Completion, ModelRequest
+from react_agent.models.base import Completion, Model, ModelRequest
 from react_agent.trajectory import Action, EpisodeResult
 
 AGENT_NAME = "react-agent"
@@ -62,7 +62,7 @@ class EpisodeTrace:
         context = trace.set_span_in_context(parent) if parent is not None else None
         return self._tracer.start_span(name, context=context, attributes=_known(attributes))
 
-    def model_call(self, step: int, model: Any, request: ModelRequest) -> Any:
+    def model_call(self, step: int, model: Model, request: ModelRequest) -> Any:
         if self._tracer is None:
             return None
         if step != self._step_number:
@@ -71,13 +71,13 @@ class EpisodeTrace:
                 self._start(f"step {step}", self._episode, {"react.step": step}),
                 step,
             )
-        operation = "chat" if getattr(model, "endpoint", None) == "chat" else "text_completion"
+        operation = model.operation
         return self._start(
             f"{operation} {model.name}",
             self._step,
             {
                 "gen_ai.operation.name": operation,
-                "gen_ai.provider.name": getattr(model, "provider", None),
+                "gen_ai.provider.name": model.provider,
                 "gen_ai.request.model": model.name,
                 "gen_ai.request.max_tokens": request.max_tokens,
                 "gen_ai.request.temperature": request.temperature,

@@ -1,4 +1,6 @@
-"""Typed records of an episode: what the model was asked, what it said, what the world answered.
+"""Typed records of an episode: what the model was asked, what it said, what the world answered,
+and how the run that played it was made (`RunConfig`). The bottom layer: it imports nothing of
+react_agent's but the file digests it records.
 
 Every record is a pydantic model, so `record.model_dump_json()` and `Record.model_validate_json(line)`
 are the serialization: results files are JSON lines of `EpisodeResult`.
@@ -6,11 +8,15 @@ are the serialization: results files are JSON lines of `EpisodeResult`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from enum import Enum
+from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-from react_agent.provenance import RunConfig
+from react_agent.datafiles import FileDigest
 
 
 class Usage(BaseModel):
@@ -89,6 +95,90 @@ class StopReason(str, Enum):
     error = "error"  # the environment or the model failed; `error` says how
 
 
+class PromptUse(BaseModel):
+    """The prompt a role of a method was played with (`react`; `votes` for the samples of CoT-SC)."""
+
+    source: str  # where it came from: "built-in hotpotqa:react", "prompts_naive.json:webthink_simple6"
+    format: str  # its step format (react_agent.formats)
+    sha256: str  # of everything the model sees of it; over all its prompts when it varies per task
+    temperature: float | None  # None: the model's own, recorded as the model's
+
+
+class Scoring(BaseModel):
+    """How a task's results are read: the metric that is its score, and how leaderboards and
+    reports break it down. Said by the task and recorded with each run, so that readers of a
+    results file need no knowledge of the task."""
+
+    score: str  # the metric a leaderboard ranks by (`em`, `success`)
+    by_category: bool = False  # a leaderboard column of the score per category (ALFWorld's task types)
+    category: str = "category"  # what a category is, for headings: "question type", "task type"
+
+
+# Fields that join a run's identity only when they are set: a run made before they existed keeps its hash.
+_ADDED_LATER: dict[str, Any] = {"final_answer": False, "shots": None, "max_repeats": 0, "grammar": False}
+
+
+class RunConfig(BaseModel):
+    """What each line of a results file records of how it was made (see react_agent.provenance,
+    which computes it), so that a number can be traced to the code, model, data, prompts and
+    settings behind it.
+
+    `hash` identifies a run: two lines belong to the same run when their hashes agree. It covers
+    every field but these, recorded all the same: the git commit (a run resumed after an
+    unrelated commit is still the same run: a change that shapes prompts shows in the prompt
+    hashes, and the replay check catches the rest), the local model's build (llama.cpp is compiled
+    for the CPU it runs on, and greedy outputs can differ between builds: `build` tells why numbers
+    may move), how results are read (`scoring`), the folders files were read from (the same bytes
+    read from elsewhere are the same data) and the address of a model server (a server restarted
+    on another port serves the same model).
+    """
+
+    task: str
+    method: str
+    data: str  # the task's data as named (a file's name, a data set's name), or "built-in"
+    data_files: list[FileDigest] = []
+    sample: str | None = None
+    wiki: list[FileDigest] | str | None = None  # the index's build inputs, or "live"
+    prompts: dict[str, PromptUse]
+    sc_samples: int | None = None
+    model: str
+    model_sha256: str | None = None
+    base_url: str | None = None
+    endpoint: str | None = None
+    n_ctx: int | None = None
+    seed: int
+    max_steps: int
+    max_tokens: int
+    final_answer: bool = False  # an answer asked for at the step limit (off in the paper)
+    shots: int | None = None  # how many few-shot examples each prompt kept (None: all it has)
+    max_repeats: int = 0  # the loop guard: repeats of an action and observation that end an episode
+    grammar: bool = False  # each step held to a grammar of the task's actions (react_agent.grammar)
+    packages: dict[str, str | None]
+    git_commit: str | None = None
+    build: str | None = None  # the local model's llama.cpp build: the CPU features it uses
+    scoring: Scoring | None = None  # None in runs recorded before tasks said it
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that make a run what it is (see the class's docstring)."""
+        identity = self.model_dump(exclude={"git_commit", "build", "hash", "scoring"})
+        for name, default in _ADDED_LATER.items():  # so that older runs keep the hash they had
+            if identity[name] == default:
+                del identity[name]
+        identity["data"] = Path(self.data).name
+        if self.base_url is not None:  # a server's address is where a run was played, not what it is
+            identity["base_url"] = "a server"
+        for files in (identity["data_files"], identity["wiki"]):
+            for file in files if isinstance(files, list) else []:
+                file["path"] = Path(file["path"]).name
+        return identity
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def hash(self) -> str:
+        text = json.dumps(self.identity(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 class EpisodeResult(BaseModel):
     """How one episode went; one JSON line of a results file."""
 
@@ -105,6 +195,9 @@ class EpisodeResult(BaseModel):
     seconds: float = 0.0
     # Every text the model produced, in order, finished step or not: what a replay plays back.
     model_outputs: list[ModelOutput] = []
+    # CoT-SC's tally: each answer its samples gave (lower-cased), and how many gave it. Set on the
+    # results of the voting methods that sampled; None for one episode.
+    votes: dict[str, int] | None = None
     config: RunConfig | None = None  # how the run was made (model, data, prompts...), set by runners
 
     @property

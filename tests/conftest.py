@@ -2,16 +2,27 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-from react_agent.benchmarks.llama_server import free_port, llama_cpp_server
+from llama_server import free_port, llama_cpp_server
 
 __all__ = ["free_port"]  # the tests that start servers of their own take a port from here
 
 REPO = Path(__file__).resolve().parents[1]
+
+# README's test command plays a test file per core (pytest-xdist). Each worker, and what it starts,
+# keeps to a core of its own: a model then decodes with one thread per worker (it takes as many as
+# its process may use), where two workers' models each taking every core would wait on each other.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and hasattr(os, "sched_setaffinity"):
+    _cpus = sorted(os.sched_getaffinity(0))
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) <= len(_cpus):
+        os.sched_setaffinity(0, {_cpus[int(_worker[2:]) % len(_cpus)]})
+
 SHARED_DATA = REPO.parent / "shared" / "data"
 HOTPOT_SAMPLE = SHARED_DATA / "hotpotqa" / "hotpot_dev_distractor_sample.jsonl"
 WIKI_SLICE = SHARED_DATA / "hotpotqa" / "wiki_abstracts_slice.jsonl"

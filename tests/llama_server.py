@@ -1,9 +1,9 @@
 """llama-cpp-python's own OpenAI-compatible server (`python -m llama_cpp.server`) on 127.0.0.1,
-started as a child process: for the tests of the remote backend and the serving benchmark."""
+started as a child process: for the tests of the remote backend, and the serving benchmark (which
+runs from a checkout: see react_agent.benchmarks.checkout)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -14,17 +14,7 @@ from pathlib import Path
 
 import httpx
 
-
-def load_models_as_we_do() -> None:
-    """Makes llama-cpp-python's `Llama` (and so its server) load models with our backend's model
-    parameters (`without_amx_buffers`: no AMX weight buffers where they crash). It has no
-    setting of its own for them."""
-    import llama_cpp.llama_cpp as C
-
-    from react_agent.models.llama_cpp import without_amx_buffers
-
-    defaults = C.llama_model_default_params
-    C.llama_model_default_params = lambda: without_amx_buffers(defaults())
+from react_agent.models.llama_cpp import usable_cpus
 
 
 def free_port() -> int:
@@ -40,9 +30,9 @@ def llama_cpp_server(
     """Serves `model_path` as `alias`; yields the API's base URL (ending in /v1). What the server
     prints goes to `log` (its prefix-cache hits among it). `RuntimeError` if it does not come up."""
     port = free_port()
-    command = [sys.executable, "-m", "react_agent.benchmarks.llama_server", "--model", str(model_path)]
+    command = [sys.executable, __file__, "--model", str(model_path)]
     command += ["--model_alias", alias, "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--n_ctx", str(n_ctx), "--n_threads", str(os.cpu_count())]
+    command += ["--n_ctx", str(n_ctx), "--n_threads", str(usable_cpus())]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}/v1"
@@ -66,9 +56,11 @@ def llama_cpp_server(
 
 
 if __name__ == "__main__":
-    # `python -m react_agent.benchmarks.llama_server ARGS` is `python -m llama_cpp.server ARGS`,
-    # loading the model as our backend does.
+    # `python tests/llama_server.py ARGS` is `python -m llama_cpp.server ARGS`, loading the model as
+    # our backend does.
     import runpy
+
+    from react_agent.models.llama_cpp import load_models_as_we_do
 
     load_models_as_we_do()
     runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)

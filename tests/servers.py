@@ -1,6 +1,6 @@
 """Small servers on 127.0.0.1 that answer like the real ones, for tests that cannot use the real
-service (api.openai.com, Wikipedia) or need one that misbehaves on purpose. The OpenAI-like one
-lives in the package, where the runner's benchmark uses it too."""
+service (api.openai.com, Wikipedia) or need one that misbehaves on purpose. The OpenAI-like one is
+in openai_server.py, which the runner's benchmarks use too."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from react_agent.benchmarks.openai_server import scripted_openai_server, serve, url_of
+from openai_server import scripted_openai_server, serve, url_of
 
 __all__ = ["mediawiki_server", "scripted_openai_server", "url_of"]
 

@@ -137,26 +137,27 @@ def test_scripted_model_honours_stop_sequences():
 
 
 def test_weak_vote_falls_back_to_react_and_unfinished_react_to_the_vote(demo_wiki, eiffel):
-    from react_agent import methods
+    from react_agent import AgentSettings, make_player
     from react_agent.envs.hotpotqa import hotpotqa_prompt
 
-    cot = hotpotqa_prompt("cot")
-    env = HotpotQAEnv(demo_wiki)
+    def env(role):
+        return HotpotQAEnv(demo_wiki, prompt=hotpotqa_prompt("cot" if role == "votes" else role))
+
     weak = [" a\nAnswer: Loire", " b\nAnswer: Rhine", " c\nAnswer: Thames"]  # 1 of 3 votes each
     model = ScriptedModel(weak + GOLD_RUN)
-    vote = methods.SelfConsistency(model, env, cot, samples=3)
-    result = asyncio.run(methods.SelfConsistencyThenReact(vote, Agent(model, env)).arun(eiffel))
-    assert vote.votes == 1 and result.answer == "Seine" and len(result.steps) == 3 + 3
+    player = make_player("cot-sc-then-react", model, env, AgentSettings(sc_samples=3))
+    result = asyncio.run(player.arun(eiffel))
+    assert result.votes == {"loire": 1, "rhine": 1, "thames": 1}
+    assert result.answer == "Seine" and len(result.steps) == 3 + 3
     assert [output.text for output in result.model_outputs] == weak + GOLD_RUN
     assert [output.step for output in result.model_outputs] == [1, 2, 3, 4, 5, 6]
 
     unfinished = [f" again\nAction {i}: Search[Paris]" for i in (1, 2)]
     strong = [" x\nAnswer: Seine", " y\nAnswer: seine", " z\nAnswer: Loire"]
     model = ScriptedModel(unfinished + strong)
-    vote = methods.SelfConsistency(model, env, cot, samples=3)
-    react = Agent(model, env, max_steps=2)
-    result = asyncio.run(methods.ReactThenSelfConsistency(react, vote).arun(eiffel))
-    assert vote.votes == 2 and result.answer == "Seine" and result.em == 1.0
+    player = make_player("react-then-cot-sc", model, env, AgentSettings(sc_samples=3, max_steps=2))
+    result = asyncio.run(player.arun(eiffel))
+    assert result.votes == {"seine": 2, "loire": 1} and result.answer == "Seine" and result.em == 1.0
     assert [s.index for s in result.steps] == [1, 2, 3, 4, 5]
 
 
@@ -205,7 +206,7 @@ def test_an_answer_at_the_step_limit_when_asked_for(demo_wiki, eiffel):
     assert (plain.stop_reason, plain.answer, len(plain.model_outputs)) == (StopReason.max_steps, None, 2)
 
     model = ScriptedModel([*looping, "Seine] and more"])
-    result = Agent(model, HotpotQAEnv(demo_wiki), max_steps=2, final_answer_on_limit=True).run(eiffel)
+    result = Agent(model, HotpotQAEnv(demo_wiki), max_steps=2, final_answer=True).run(eiffel)
     assert (result.stop_reason, result.answer, result.em) == (StopReason.max_steps, "Seine", 1.0)
     assert len(result.steps) == 2 and result.usage.calls == 3
     final = model.requests[-1]
@@ -216,9 +217,33 @@ def test_an_answer_at_the_step_limit_when_asked_for(demo_wiki, eiffel):
     assert final.stop == ["]", "\n"] and result.model_outputs[-1].request_sha256 == final.sha256()
 
 
+def test_an_agent_refuses_what_is_no_model_or_environment(demo_wiki):
+    class Bare:
+        def reset(self, task):
+            return "Question: ?"
+
+    with pytest.raises(TypeError, match="Bare is no Environment: subclass react_agent.Environment"):
+        Agent(ScriptedModel([]), Bare())
+    with pytest.raises(TypeError, match="Bare is no Model"):
+        Agent(Bare(), HotpotQAEnv(demo_wiki))
+
+
+def test_every_episode_closes_its_environment(demo_wiki, eiffel):
+    closed = []
+
+    class Closing(HotpotQAEnv):
+        def close(self):
+            closed.append(self.question.id)
+
+    agent = Agent(ScriptedModel(GOLD_RUN + GOLD_RUN[2:]), Closing(demo_wiki))
+    agent.run(eiffel)
+    asyncio.run(agent.arun(eiffel))
+    assert closed == [eiffel.id, eiffel.id]
+
+
 def test_no_final_answer_for_a_finished_episode_or_a_game(demo_wiki, eiffel):
     model = ScriptedModel(GOLD_RUN)
-    result = Agent(model, HotpotQAEnv(demo_wiki), final_answer_on_limit=True).run(eiffel)
+    result = Agent(model, HotpotQAEnv(demo_wiki), final_answer=True).run(eiffel)
     assert len(model.requests) == 3 and result.stop_reason is StopReason.finished
     from react_agent.formats import FORMATS
 

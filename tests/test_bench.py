@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import REPO
-from react_agent.benchmarks.openai_server import search_then_answer
+from openai_server import search_then_answer
 from react_agent.leaderboard import bootstrap_ci
 from servers import scripted_openai_server, url_of
 
@@ -143,6 +143,46 @@ def test_each_line_records_the_run_setup(server, tmp_path):
     assert config["max_repeats"] == 3 and config["final_answer"] is False  # the loop guard is on
     assert {"prompt_tokens", "evaluated_tokens", "completion_tokens"} <= set(record["usage"])
     assert record["usage"]["calls"] >= 1 and record["seconds"] > 0
+
+
+def comparable(path):
+    """The lines of a results file by task, without what timing changes from one run to the next."""
+    lines = {}
+    for record in lines_of(path):
+        record.pop("seconds")
+        for step in record["steps"]:
+            step.pop("model_seconds"), step.pop("env_seconds")
+        lines[record["task_id"]] = record
+    return lines
+
+
+def test_bench_from_python_writes_what_react_bench_writes(server, tmp_path):
+    from react_agent import AgentSettings, BenchSpec, bench
+    from react_agent.models import ModelOptions
+
+    url = url_of(server, "/v1")
+    options = ["--n", "4", "--workers", "2", "--max-steps", "3", "--shots", "2", "--final-answer"]
+    process = subprocess.run(
+        bench_command(url, tmp_path / "cli.jsonl", *options, "--max-repeats", "2"),
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 0, process.stderr
+    spec = BenchSpec(
+        task="hotpotqa",
+        model="openai:m",
+        model_options=ModelOptions(base_url=url),
+        n=4,
+        workers=2,
+        settings=AgentSettings(max_steps=3, shots=2, final_answer=True, max_repeats=2),
+        out=tmp_path / "python.jsonl",
+    )
+    summary = bench(spec)
+    assert (summary.played, summary.already, len(summary.results)) == (4, 0, 4)
+    python, command_line = comparable(tmp_path / "python.jsonl"), comparable(tmp_path / "cli.jsonl")
+    assert python == command_line and len(python) == 4
+    assert next(iter(python.values()))["config"]["hash"] == summary.config.hash
+    assert bench(spec).played == 0  # resumed: nothing left to play
 
 
 def test_voting_methods_record_the_votes_prompt_and_temperature(tmp_path):
@@ -480,64 +520,128 @@ def test_alfworld_sends_command_lines_with_no_labels(tmp_path):
 
 # ---------------------------------------------------------------- the published runs
 
+RUNS = REPO / "benchmarks" / "runs"
+# Tasks of each published run that README's test command replays, by suite (a game is 50 model
+# calls, a question a handful); .ci/run replays them all.
+SAMPLE = {"demo": 2, "shared": 2, "alfworld": 1}
+
 
 def suite_entries():
-    suites = json.loads((REPO / "benchmarks" / "suites.json").read_text())
-    return [(name, entry) for name, entries in suites.items() for entry in entries]
+    from react_agent.benchmarks.suite import load_suites
+
+    return [(name, entry) for name, entries in load_suites().items() for entry in entries]
 
 
 def published_runs():
     """Every file in benchmarks/runs/, with the suite entry that made it."""
-    made_by = {entry[entry.index("--out") + 1]: (suite, entry) for suite, entry in suite_entries()}
-    return [
-        made_by.get(path.name, (None, [path.name]))
-        for path in sorted((REPO / "benchmarks" / "runs").glob("*.jsonl"))
-    ]
+    made_by = {entry["out"]: (suite, entry) for suite, entry in suite_entries()}
+    return [made_by.get(path.name, (None, {"out": path.name})) for path in sorted(RUNS.glob("*.jsonl"))]
+
+
+def test_records_name_their_files_and_say_nothing_of_the_machine(server, tmp_path):
+    from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI
+
+    data, wiki = tmp_path / "deep" / "folder" / "questions.jsonl", tmp_path / "deep" / "wiki.jsonl"
+    data.parent.mkdir(parents=True)
+    data.write_bytes(DEMO_QUESTIONS.read_bytes())
+    wiki.write_bytes(DEMO_WIKI.read_bytes())
+    out = tmp_path / "run.jsonl"
+    command = bench_command(url_of(server, "/v1"), out, "--n", "1", "--data", data, "--wiki", wiki)
+    process = subprocess.run(command, capture_output=True)
+    assert process.returncode == 0, process.stderr
+    config = lines_of(out)[0]["config"]
+    assert config["data"] == config["data_files"][0]["path"] == "questions.jsonl"
+    assert config["wiki"][0]["path"] == "wiki.jsonl"
+    text = json.dumps(config)
+    assert str(tmp_path) not in text and str(REPO) not in text and "/root" not in text
+
+
+def test_published_records_hold_no_path():
+    for path in sorted(RUNS.glob("*.jsonl")):
+        config = json.loads(path.read_text().split("\n", 1)[0])["config"]
+        files = config["data_files"] + (config["wiki"] if isinstance(config["wiki"], list) else [])
+        assert "/" not in config["data"] and all("/" not in file["path"] for file in files), path.name
 
 
 def test_every_published_run_file_belongs_to_a_suite():
     assert published_runs() and all(suite is not None for suite, _ in published_runs())
 
 
-@pytest.fixture(scope="module")
-def replays(tmp_path_factory):
-    """Every published run replayed through today's code: one `react bench --model replay:` process
-    per file, as many at a time as there are cores (the ALFWorld ones replay on the real engine)."""
+def replay_all(out, n=None):
+    """Every published run replayed through today's code, by the suite runner (`--replay`), as
+    many processes at a time as there are cores (the ALFWorld ones replay on the real engine): one
+    per file, or with `n` (only the first n[suite] tasks of each file) one per suite."""
     from concurrent.futures import ThreadPoolExecutor
 
     from conftest import SHARED_DATA
+    from react_agent.models.llama_cpp import usable_cpus
 
-    out = tmp_path_factory.mktemp("replays")
     env = {key: value for key, value in os.environ.items() if key != "ALFWORLD_DATA"}
     env["REACT_AGENT_CACHE"] = str(out / "cache")
+    playable = [
+        (suite, entry["out"])
+        for suite, entry in published_runs()
+        if suite is not None and not ("{shared}" in json.dumps(entry) and not SHARED_DATA.exists())
+    ]
+    groups = {(suite, name): [name] for suite, name in playable}
+    if n:  # a process starts in seconds: a sample's few episodes are played by one per suite
+        groups = {
+            (suite, None): [name for s, name in playable if s == suite] for suite in {s for s, _ in playable}
+        }
     jobs = {}
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        for suite, entry in published_runs():
-            if suite is None or any("{shared}" in part for part in entry) and not SHARED_DATA.exists():
-                continue
-            args = [part.replace("{shared}", str(SHARED_DATA)) for part in entry]
-            name = args[args.index("--out") + 1]
-            args[args.index("--out") + 1] = str(out / name)
-            command = [sys.executable, "-m", "react_agent.cli", "bench", *args]
-            command += ["--model", f"replay:{REPO / 'benchmarks' / 'runs' / name}"]
-            jobs[name] = pool.submit(subprocess.run, command, capture_output=True, text=True, env=env)
+    with ThreadPoolExecutor(usable_cpus()) as pool:
+        for (suite, _), names in groups.items():
+            command = [sys.executable, "-m", "react_agent.benchmarks.suite", suite, "--only", *names]
+            command += ["--runs", str(out), "--shared", str(SHARED_DATA), "--replay", str(RUNS)]
+            command += ["--n", str(n[suite])] if n else []
+            job = pool.submit(subprocess.run, command, capture_output=True, text=True, env=env)
+            jobs.update(dict.fromkeys(names, job))
     return {name: (job.result(), out / name) for name, job in jobs.items()}
 
 
-@pytest.mark.parametrize("suite, entry", published_runs(), ids=lambda x: x if isinstance(x, str) else x[-1])
-def test_published_runs_replay_to_their_published_scores(replays, suite, entry):
-    """The leaderboard in benchmarks/README.md comes from these files: replaying each through
-    today's code sends exactly the recorded requests (or stops, naming the task and step) and gives
-    the same answers and metrics."""
+@pytest.fixture(scope="module")
+def sampled_replays(tmp_path_factory):
+    return replay_all(tmp_path_factory.mktemp("sampled-replays"), n=SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def replays(tmp_path_factory):
+    return replay_all(tmp_path_factory.mktemp("replays"))
+
+
+def check_replay(replayed_runs, entry, sample=None):
     from conftest import SHARED_DATA, need_shared
 
-    assert suite is not None, f"{entry[0]} was made by no entry of benchmarks/suites.json"
-    if any("{shared}" in part for part in entry):
+    if "{shared}" in json.dumps(entry):
         need_shared(SHARED_DATA)
-    name = entry[entry.index("--out") + 1]
-    process, replayed = replays[name]
+    process, replayed = replayed_runs[entry["out"]]
     assert process.returncode == 0, process.stderr
-    assert by_task(replayed) == by_task(REPO / "benchmarks" / "runs" / name)
+    published = by_task(RUNS / entry["out"])
+    again = by_task(replayed)
+    assert len(again) == (sample or len(published))
+    assert again == {task: published[task] for task in again}
+
+
+@pytest.mark.parametrize(
+    "suite, entry", published_runs(), ids=lambda x: x if isinstance(x, str) else x["out"]
+)
+def test_published_runs_replay_their_first_tasks_to_their_published_scores(sampled_replays, suite, entry):
+    """The first tasks of each file behind benchmarks/README.md, replayed through today's code, send
+    exactly the recorded requests (or stop, naming the task and step) and give the same answers and
+    metrics. The whole of every file replays in the slow test below (.ci/run)."""
+    assert suite is not None, f"{entry['out']} was made by no entry of benchmarks/suites.json"
+    check_replay(sampled_replays, entry, SAMPLE[suite])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "suite, entry", published_runs(), ids=lambda x: x if isinstance(x, str) else x["out"]
+)
+def test_published_runs_replay_to_their_published_scores(replays, suite, entry):
+    """The leaderboard in benchmarks/README.md comes from these files: replaying each whole through
+    today's code sends exactly the recorded requests and gives the same answers and metrics."""
+    assert suite is not None, f"{entry['out']} was made by no entry of benchmarks/suites.json"
+    check_replay(replays, entry)
 
 
 def test_show_prints_the_traceback_of_an_episode_that_a_bug_ended(tmp_path, demo_wiki, demo_questions):
@@ -620,7 +724,9 @@ def test_a_second_writer_of_a_results_file_is_refused_naming_the_first(tmp_path)
     assert len(lines_of(out)) == 6 and not (tmp_path / "run.jsonl.lock").exists()
 
 
-@pytest.mark.parametrize("signal_number, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    "signal_number, code", [pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow), (signal.SIGTERM, 143)]
+)
 def test_an_interrupted_run_stops_keeps_its_lines_says_how_to_resume_and_resumes(
     tmp_path, signal_number, code
 ):

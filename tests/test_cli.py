@@ -160,7 +160,10 @@ def test_unwritable_results_file(tmp_path):
 
 def test_alfworld_runs_on_the_builtin_set(tmp_path):
     out = tmp_path / "run.jsonl"
-    process = react("run", "--task", "alfworld", "--n", "1", "--max-steps", "3", "--out", out)
+    # A scripted server as the model: the embedded one plays ALFWorld in test_grammar.py.
+    with scripted_openai_server(answer_for=lambda prompt: " look") as server:
+        model = ["--model", "openai:m", "--base-url", url_of(server, "/v1")]
+        process = react("run", "--task", "alfworld", "--n", "1", "--max-steps", "3", *model, "--out", out)
     assert process.returncode == 0, process.stderr
     assert "Your task is to:" in process.stdout and "Action 1:" in process.stdout
     assert "SUCCESS" in process.stdout
@@ -192,7 +195,7 @@ def test_corrupt_game_file(tmp_path):
 
 def test_unknown_wording(tmp_path):
     process = react("alfworld", "generate", "--n", "1", "--out", tmp_path, "--wording", "shakespeare")
-    assert_one_line_error(process, "unknown wording 'shakespeare'")
+    assert_one_line_error(process, "unknown --wording 'shakespeare' (use one of: react, current)")
 
 
 def test_alfworld_data_points_at_the_games_folder(tmp_path, monkeypatch):
@@ -204,9 +207,8 @@ def test_alfworld_data_points_at_the_games_folder(tmp_path, monkeypatch):
 
 
 SETUP_TWICE = """
-from react_agent.envs.alfworld import setup
-from react_agent.tasks import TaskOptions
-print(setup(TaskOptions(method="react")).data, setup(TaskOptions(method="act")).data)
+from react_agent.envs.alfworld import TASK
+print(TASK.set_up({}, ("react",)).data, TASK.set_up({}, ("act",)).data)
 """
 
 
@@ -222,7 +224,7 @@ def test_alfworld_games_stay_the_same_for_a_second_run_in_one_process(tmp_path, 
         [sys.executable, "-c", SETUP_TWICE], capture_output=True, text=True, env=env, timeout=300
     )
     assert process.returncode == 0, process.stderr
-    expected = env.get("ALFWORLD_DATA", "built-in")
+    expected = user_data or "built-in"  # the games' folder, by name
     assert process.stdout.split() == [expected, expected]
 
 
@@ -252,8 +254,7 @@ def test_a_model_file_cut_in_half(tmp_path, smollm2_path):
 def test_a_broken_game_is_named_and_the_rest_are_played(tmp_path):
     import shutil
 
-    from react_agent.envs.alfworld import find_games
-    from react_agent.envs.alfworld_games import builtin_games_folder
+    from react_agent.envs.alfworld import builtin_games_folder, find_games
 
     good = find_games(builtin_games_folder(tmp_path / "cache"))[0].game_file.parent
     games = tmp_path / "games" / "json_2.1.1" / "valid_unseen"

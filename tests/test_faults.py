@@ -10,7 +10,7 @@ import sys
 import pytest
 from test_bench import answer_for, by_task, lines_of
 
-from react_agent.benchmarks.openai_server import FAULTS
+from openai_server import FAULTS
 from servers import scripted_openai_server, url_of
 
 
@@ -28,7 +28,8 @@ def clean(tmp_path_factory):
     return by_task(out)
 
 
-@pytest.mark.parametrize("endpoint", ["completions", "chat"])
+# Every fault on the completions endpoint; on the chat endpoint too in the slow run (.ci/run).
+@pytest.mark.parametrize("endpoint", ["completions", pytest.param("chat", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_fault_once_is_retried_and_changes_nothing(tmp_path, clean, fault, endpoint):
     out = tmp_path / "run.jsonl"
@@ -85,8 +86,7 @@ def test_a_game_whose_engine_fails_mid_game_ends_alone_with_its_traceback(tmp_pa
     game of the folder is played to its end."""
     import shutil
 
-    from react_agent.envs.alfworld import find_games
-    from react_agent.envs.alfworld_games import builtin_games_folder
+    from react_agent.envs.alfworld import builtin_games_folder, find_games
 
     builtin = find_games(builtin_games_folder(tmp_path / "cache"))
     games = tmp_path / "games" / "json_2.1.1" / "valid_unseen"

@@ -62,8 +62,9 @@ def test_every_format_reads_any_output(text):
         if parsed.action is not None:
             assert parsed.action.text.strip() and "\n" not in parsed.action.text
         step_format.is_complete(text)
-        if step_format.asks_for_missing_action:
-            step_format.parse_reask(text)
+        if step_format.reask is not None:
+            step_format.reask.parse(text)
+        step_format.read(text)
 
 
 @tool

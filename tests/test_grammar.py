@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from react_agent import Agent, StopReason
-from react_agent.envs.alfworld import AlfWorldEnv, find_games
-from react_agent.envs.alfworld_games import builtin_games_folder
+from react_agent.envs.alfworld import AlfWorldEnv, builtin_games_folder, find_games
 from react_agent.envs.hotpotqa import HotpotQAEnv
 from react_agent.formats import FORMATS, THINK
 from react_agent.grammar import (
@@ -19,7 +18,6 @@ from react_agent.grammar import (
     UNICODE_BREAKS_AND_SPACES,
     ActionSpace,
     for_final_answer,
-    for_step,
 )
 
 STEP_FORMATS = ["numbered", "actions", "commands"]
@@ -48,7 +46,7 @@ def read_back(step_format: str, text: str, space: ActionSpace):
     return action, action.text in space.commands
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(step_format=st.sampled_from(STEP_FORMATS), space=spaces, data=st.data())
 def test_the_parser_reads_an_action_of_the_space_in_everything_the_grammar_allows(step_format, space, data):
     if step_format == "numbered":  # bracketed actions: the space's names (commands have no brackets)
@@ -57,7 +55,7 @@ def test_the_parser_reads_an_action_of_the_space_in_everything_the_grammar_allow
         space = ActionSpace(names=space.names)
     else:
         space = ActionSpace(commands=space.commands, think=space.think)
-    grammar = for_step(FORMATS[step_format], 3, space)
+    grammar = FORMATS[step_format].grammar(3, space)
     # Known gap: a non-ASCII line break or space (U+2028, U+00A0...) is allowed by the grammar (see
     # grammar.py) and would be split or stripped by the parser.
     alphabet = st.characters(blacklist_categories=("Cs",), blacklist_characters=UNICODE_BREAKS_AND_SPACES)
@@ -73,7 +71,7 @@ def test_every_start_of_what_the_grammar_allows_and_nothing_else_is_a_start(step
     """`allows_start` is how a remote backend finds a server that ignored the grammar: it must hold
     for every answer the grammar allows, cut anywhere (a stop sequence, the token budget), and for no
     answer that strays from it."""
-    grammar = for_step(FORMATS[step_format], 3, space)
+    grammar = FORMATS[step_format].grammar(3, space)
     text = data.draw(st.from_regex(re.compile(grammar.regex(), re.DOTALL), fullmatch=True))
     cut = data.draw(st.integers(0, len(text)))
     assert grammar.allows_start(text[:cut]), (text, cut)
@@ -85,17 +83,17 @@ def test_every_start_of_what_the_grammar_allows_and_nothing_else_is_a_start(step
     assert not final.allows_start("Paris]\nObservation")
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(space=spaces, thought=line, argument=line, data=st.data())
 def test_every_well_formed_step_is_in_the_grammar(space, thought, argument, data):
     thought, argument = thought.strip(), argument.replace("]", "").strip()
     if not thought or not argument or thought[0] in "AaOo":  # a thought starts with no label's letter
         return
     name = data.draw(st.sampled_from(space.names))
-    numbered = for_step(FORMATS["numbered"], 2, ActionSpace(names=space.names))
+    numbered = FORMATS["numbered"].grammar(2, ActionSpace(names=space.names))
     assert re.fullmatch(numbered.regex(), f" {thought}\nAction 2: {name}[{argument}]")
     command = data.draw(st.sampled_from(space.commands))
-    lines = for_step(FORMATS["commands"], 1, ActionSpace(commands=space.commands, think=True))
+    lines = FORMATS["commands"].grammar(1, ActionSpace(commands=space.commands, think=True))
     assert re.fullmatch(lines.regex(), f" {command}\n")
     assert re.fullmatch(lines.regex(), f" think: {thought}\n")
     assert re.fullmatch(for_final_answer().regex(), f"{argument}]")
@@ -137,7 +135,7 @@ def llama_cpp_allows(vocab, gbnf: str, text: str) -> bool:
 )
 @given(space=spaces, data=st.data())
 def test_llama_cpp_enforces_the_language_the_regex_describes(vocab, space, data):
-    grammar = for_step(FORMATS["numbered"], 4, ActionSpace(names=space.names))
+    grammar = FORMATS["numbered"].grammar(4, ActionSpace(names=space.names))
     # Known gaps, found here, where llama.cpp refuses what the regex allows (so the model cannot
     # write it): unassigned code points (U+40000) and control characters (NUL, U+0080).
     assigned = st.characters(exclude_categories=("Cs", "Cn", "Cc"), include_characters="\n")
@@ -151,7 +149,7 @@ def test_llama_cpp_enforces_the_language_the_regex_describes(vocab, space, data)
 
 def test_the_model_under_the_grammar_writes_only_actions_of_the_space(smollm2, demo_wiki, demo_questions):
     space = HotpotQAEnv(demo_wiki)
-    for question in demo_questions[:3]:
+    for question in demo_questions[:2]:
         result = Agent(smollm2, space, max_steps=4, grammar=True).run(question)
         assert result.stop_reason is not StopReason.invalid_output, result.error
         for step in result.steps:
@@ -159,6 +157,7 @@ def test_the_model_under_the_grammar_writes_only_actions_of_the_space(smollm2, d
             assert not step.observation.startswith("Invalid action")
 
 
+@pytest.mark.slow  # the embedded model on ALFWorld's long prompts; the quick run holds it on HotpotQA
 def test_alfworld_under_the_grammar_takes_only_admissible_commands(smollm2, tmp_path):
     game = next(iter(find_games(builtin_games_folder(tmp_path / "games"))))
     env = AlfWorldEnv()
@@ -171,10 +170,10 @@ def test_alfworld_under_the_grammar_takes_only_admissible_commands(smollm2, tmp_
         return original_step(action)
 
     env.step = step
-    result = Agent(smollm2, env, max_steps=12, max_tokens=48, grammar=True).run(game)
+    result = Agent(smollm2, env, max_steps=6, max_tokens=48, grammar=True).run(game)
     env.close()
     assert result.error is None, result.error
-    assert len(taken) == len(result.steps) >= 6
+    assert len(taken) == len(result.steps) >= 4
     for command, allowed in zip(taken, admissible, strict=True):
         assert command.startswith("think: ") or command in allowed, (command, allowed)
 

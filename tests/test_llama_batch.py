@@ -31,14 +31,15 @@ def requests() -> list[tuple[ModelRequest, object]]:
     return made
 
 
+@pytest.mark.slow  # whole episodes twice; the quick run checks concurrent requests against lone ones (below)
 def test_episodes_sharing_one_model_take_the_steps_they_take_alone(
     smollm2, smollm2_path, demo_wiki, demo_questions
 ):
     # More episodes than sequences: a sequence serves one episode's step, then another's.
-    together = LlamaCppModel(smollm2_path, sequences=3, n_ctx=4096)
-    questions = demo_questions[:6]
-    alone = run_all(questions, lambda: Agent(smollm2, HotpotQAEnv(demo_wiki), max_steps=3), workers=1)
-    batched = run_all(questions, lambda: Agent(together, HotpotQAEnv(demo_wiki), max_steps=3), workers=5)
+    together = LlamaCppModel(smollm2_path, sequences=2, n_ctx=4096)
+    questions = demo_questions[:3]
+    alone = run_all(questions, lambda: Agent(smollm2, HotpotQAEnv(demo_wiki), max_steps=2), workers=1)
+    batched = run_all(questions, lambda: Agent(together, HotpotQAEnv(demo_wiki), max_steps=2), workers=3)
 
     def steps(results):
         by_task = {r.task_id: r for r in results}
@@ -51,7 +52,7 @@ def test_episodes_sharing_one_model_take_the_steps_they_take_alone(
         }
 
     assert steps(batched) == steps(alone)
-    assert sum(len(r.steps) for r in alone) >= 12  # several steps each: later prompts reuse the cache
+    assert sum(len(r.steps) for r in alone) >= 5  # several steps each: later prompts reuse the cache
 
 
 def test_concurrent_requests_answer_as_one_at_a_time_and_their_usage_adds_up(smollm2, smollm2_path):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from test_bench import answer_for, by_task, lines_of
 
 from conftest import HOTPOT_SAMPLE, need_shared
@@ -20,12 +21,12 @@ def bench(url, out, *extra, data=None):
     return command + (["--data", str(data)] if data else [])
 
 
-def test_ray_plays_40_questions_as_the_local_executor_does(tmp_path):
+def test_ray_plays_20_questions_as_the_local_executor_does(tmp_path):
     need_shared(HOTPOT_SAMPLE)
     with scripted_openai_server(answer_for=answer_for) as server:
         url = url_of(server, "/v1")
         local = subprocess.run(
-            bench(url, tmp_path / "local.jsonl", "--n", "40", "--workers", "4", data=HOTPOT_SAMPLE),
+            bench(url, tmp_path / "local.jsonl", "--n", "20", "--workers", "4", data=HOTPOT_SAMPLE),
             capture_output=True,
             text=True,
         )
@@ -34,7 +35,7 @@ def test_ray_plays_40_questions_as_the_local_executor_does(tmp_path):
                 url,
                 tmp_path / "ray.jsonl",
                 "--n",
-                "40",
+                "20",
                 "--workers",
                 "4",
                 "--executor",
@@ -47,7 +48,7 @@ def test_ray_plays_40_questions_as_the_local_executor_does(tmp_path):
     assert local.returncode == 0, local.stderr
     assert ray.returncode == 0, ray.stderr
     ids = [r["task_id"] for r in lines_of(tmp_path / "ray.jsonl")]
-    assert len(ids) == len(set(ids)) == 40
+    assert len(ids) == len(set(ids)) == 20
     assert by_task(tmp_path / "ray.jsonl") == by_task(tmp_path / "local.jsonl")
 
 
@@ -64,6 +65,7 @@ def wait_for_lines(out, count, deadline=120):
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_an_actor_killed_in_the_middle_has_its_task_played_again(tmp_path):
     out = tmp_path / "run.jsonl"
     with scripted_openai_server(answer_for=answer_for, delay=0.3) as server:
@@ -86,6 +88,7 @@ def test_an_actor_killed_in_the_middle_has_its_task_played_again(tmp_path):
     assert by_task(out) == by_task(tmp_path / "reference.jsonl")
 
 
+@pytest.mark.slow
 def test_a_ray_run_interrupted_and_resumed_has_one_line_per_task(tmp_path):
     out = tmp_path / "run.jsonl"
     with scripted_openai_server(answer_for=answer_for, delay=0.3) as server:

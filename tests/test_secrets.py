@@ -11,7 +11,7 @@ import time
 
 from test_bench import answer_for
 
-from react_agent.benchmarks.openai_server import ECHO_KEY
+from openai_server import ECHO_KEY
 from servers import scripted_openai_server, url_of
 
 ENV_KEY = "sk-planted-by-environment-0123456789"

@@ -11,13 +11,14 @@ import pytest
 from servers import scripted_openai_server, url_of
 
 PLUGIN = '''
-"""Sums: a task of our test plugin, played with one tool."""
+"""Sums: a task of our test plugin, played with one tool; its questions are small or large."""
 
 from pydantic import BaseModel
 
 from react_agent import ToolEnvironment, tool
 from react_agent.environment import Outcome
-from react_agent.tasks import TaskError, TaskSetup
+from react_agent.tasks import Task, TaskOptions, TaskSetup
+from react_agent.trajectory import Scoring
 
 
 @tool
@@ -41,15 +42,21 @@ class SumEnv(ToolEnvironment):
         return super().reset(task)
 
     def outcome(self):
-        return Outcome(answer=self.answer, gold=self.gold, metrics={"exact": float(self.answer == self.gold)})
+        exact = float(self.answer == self.gold)
+        return Outcome(answer=self.answer, gold=self.gold, metrics={"exact": exact}, category=size(self.gold))
 
 
-def setup(options):
-    if options.method != "react":
-        raise TaskError(f"sums has no method {options.method!r}")
+def size(answer):
+    return "small" if int(answer) < 10 else "large"
+
+
+def setup(options, roles):
     pairs = [(1, 2), (20, 22)]
     sums = [Sum(id=f"sum-{a}-{b}", question=f"What is {a} plus {b}?", answer=str(a + b)) for a, b in pairs]
-    return TaskSetup(sums, make_env=SumEnv, max_steps=3, score="exact")
+    return TaskSetup(sums, make_env=lambda role: SumEnv(), scoring=Scoring(score="exact"), max_steps=3)
+
+
+TASK = Task("sums", TaskOptions, setup, roles=("react",))
 '''
 
 
@@ -62,7 +69,7 @@ def plugin(tmp_path):
     info = site / "react_sums-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: react-sums\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[react_agent.tasks]\nsums = react_sums:setup\n")
+    (info / "entry_points.txt").write_text("[react_agent.tasks]\nsums = react_sums:TASK\n")
     return dict(os.environ, PYTHONPATH=str(site))
 
 
@@ -93,14 +100,44 @@ def test_an_installed_plugin_task_is_played_benched_and_scored(plugin, tmp_path)
         ("sum-20-22", "42", {"exact": 1.0}),
     ]
     assert records[0]["config"]["task"] == "sums"
+    assert records[0]["config"]["scoring"] == {"score": "exact", "by_category": False, "category": "category"}
+
+
+def test_a_plugin_tasks_leaderboard_and_report_follow_its_own_rules(plugin, tmp_path):
+    """Its score, no per-category columns (ALFWorld's per task type), its word for a category."""
+    with scripted_openai_server(answer_for=adder) as server:
+        model = ["--model", "openai:m", "--base-url", url_of(server, "/v1")]
+        bench = react(plugin, "bench", "--task", "sums", *model, "--out", tmp_path / "bench.jsonl")
+    assert bench.returncode == 0, bench.stderr
     board = react(plugin, "leaderboard", tmp_path / "bench.jsonl", "--format", "markdown")
     assert board.returncode == 0, board.stderr
+    [header] = [line for line in board.stdout.splitlines() if line.startswith("| data |")]
+    assert header.split(" | ")[5:7] == ["exact (95% CI)", "steps"]  # the score, then no breakdown
     assert "| built-in | m | react |" in board.stdout and "| 100.0 [100.0, 100.0] |" in board.stdout
+    report = react(plugin, "report", tmp_path / "bench.jsonl", "--out", tmp_path / "report.html")
+    assert report.returncode == 0, report.stderr
+    code = (
+        "import json, sys; from react_agent.report import report_data; "
+        "from react_agent.results import read_run; "
+        "print(json.dumps(report_data([('bench', read_run(sys.argv[1]))])))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code, tmp_path / "bench.jsonl"], capture_output=True, text=True
+    )
+    data = json.loads(shown.stdout)
+    assert [(b["task"], b["score"]) for b in data["leaderboard"]] == [("sums", "exact")]
+    [table] = data["categories"]
+    assert (table["kind"], table["score"], table["categories"]) == ("category", "exact", ["large", "small"])
+    assert "success" not in shown.stdout and "task type" not in shown.stdout
 
 
 def test_the_plugin_refuses_what_it_cannot_play_in_one_line(plugin, tmp_path):
     process = react(plugin, "bench", "--task", "sums", "--method", "cot", "--out", tmp_path / "r.jsonl")
-    assert process.returncode == 2 and process.stderr.strip() == "react: error: sums has no method 'cot'"
+    expected = "react: error: --method 'cot' is not available for sums (it has: react)"
+    assert process.returncode == 2 and process.stderr.strip() == expected
+    process = react(plugin, "bench", "--task", "sums", "--wiki", "live", "--out", tmp_path / "r.jsonl")
+    expected = "react: error: sums takes no --wiki (its options: --data)"
+    assert process.returncode == 2 and process.stderr.strip() == expected
 
 
 def test_a_plugin_that_cannot_be_loaded_is_one_line(plugin, tmp_path):

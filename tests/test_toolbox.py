@@ -6,7 +6,7 @@ import json
 import pytest
 
 from react_agent import Agent, StopReason, ToolError, tool
-from react_agent.models import ScriptedModel
+from react_agent.models import Model, ScriptedModel
 from react_agent.toolbox import ToolEnvironment, as_tool, instruction_for
 
 
@@ -165,7 +165,7 @@ def test_an_agent_takes_an_environment_or_tools():
         Agent(ScriptedModel([]))
 
 
-class Oracle:
+class Oracle(Model):
     """A model that answers each question with its own number, so any order of play gives the same."""
 
     name = "oracle"
@@ -213,15 +213,17 @@ def test_a_long_run_need_not_keep_its_results_in_memory(tmp_path):
     assert sorted(r.answer for r in read_results(tmp_path / "run.jsonl")) == [str(i) for i in range(1, 7)]
 
 
-def test_a_hybrid_keeps_the_react_agent_prompt_and_temperature(demo_wiki, demo_questions):
-    from react_agent import ReactThenSelfConsistency, SelfConsistency
+def test_a_hybrid_plays_the_prompt_of_its_react_role_at_the_settings_temperature(demo_wiki, demo_questions):
+    from react_agent import AgentSettings, make_player
     from react_agent.envs.hotpotqa import HotpotQAEnv, hotpotqa_prompt
 
-    env = HotpotQAEnv(demo_wiki)
+    prompts = {"react": hotpotqa_prompt("act"), "votes": hotpotqa_prompt("cot")}  # Act in ReAct's place
     model = ScriptedModel([" x\nAction 1: Finish[Seine]"])
-    act = Agent(model, env, prompt=hotpotqa_prompt("act"), temperature=0.3)
-    vote = SelfConsistency(model, env, hotpotqa_prompt("cot"), samples=1)
-    asyncio.run(ReactThenSelfConsistency(act, vote).arun(demo_questions[0]))
+    settings = AgentSettings(temperature=0.3, sc_samples=1)
+    player = make_player(
+        "react-then-cot-sc", model, lambda role: HotpotQAEnv(demo_wiki, prompt=prompts[role]), settings
+    )
+    asyncio.run(player.arun(demo_questions[0]))
     [request] = model.requests  # Act finished: no votes
     assert request.prompt.endswith("\nAction 1:") and request.temperature == 0.3
 

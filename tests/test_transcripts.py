@@ -216,17 +216,16 @@ COMMANDS_RUN = [" think: I need to find a cd, then put it in a cabinet.", " fly 
 
 @pytest.fixture(scope="module")
 def first_game():
-    from react_agent.envs.alfworld import find_games
-    from react_agent.envs.alfworld_games import builtin_games_folder
+    from react_agent.envs.alfworld import builtin_games_folder, find_games
 
     game = find_games(builtin_games_folder())[0]
     assert game.id == "pick_and_place_simple-CD-None-Cabinet-309/trial_T20190917_030326_844364"
     return game
 
 
-def play_game(env, game, outputs):
+def play_game(env, game, outputs, **settings):
     model = ScriptedModel(outputs)
-    result = Agent(model, env, max_steps=50).run(game)
+    result = Agent(model, env, max_steps=50, **settings).run(game)
     assert len(model.requests) == len(outputs)
     return result, model.requests
 
@@ -246,7 +245,7 @@ def test_command_lines(first_game):
 def test_act_on_alfworld_has_no_think_lines(first_game):
     from react_agent.envs.alfworld import AlfWorldEnv
 
-    env = AlfWorldEnv(method="act")
+    env = AlfWorldEnv(role="act")
     prompt = env.prompt(first_game)
     assert "think:" not in prompt.instruction + prompt.examples and prompt.format == "commands"
     result, requests = play_game(env, first_game, [f" {c}" for c in FIRST_GAME_PLAN])
@@ -273,7 +272,7 @@ def test_paper_alfworld_prompts_follow_the_paper_layout(first_game, method):
 
     need_shared(PAPER_ALFWORLD_PROMPTS)
     paper = json.loads(PAPER_ALFWORLD_PROMPTS.read_text())
-    env = AlfWorldEnv(method=method, prompt_file=PAPER_ALFWORLD_PROMPTS)
+    env = AlfWorldEnv(role=method, prompt_file=PAPER_ALFWORLD_PROMPTS)
     prompt = env.prompt(first_game)
     assert prompt.examples == paper[f"{method}_put_1"] + paper[f"{method}_put_0"]
     assert prompt.source == f"alfworld_3prompts.json:{method}_put_1+{method}_put_0"
@@ -302,13 +301,11 @@ def test_numbered_steps_with_fewer_examples(demo_wiki, eiffel, shots):
 def test_command_lines_with_fewer_examples(first_game, shots):
     from react_agent.envs.alfworld import AlfWorldEnv
 
-    env = AlfWorldEnv(shots=shots)
-    result, requests = play_game(env, first_game, [f" {c}" for c in FIRST_GAME_PLAN])
-    assert (
-        result.metrics == {"success": 1.0, "progress": 1.0}
-        and len(env.prompt(first_game).example_list()) == shots
-    )
-    check_golden(f"commands-shots{shots}.txt", render(env.prompt(first_game), requests[:2]))
+    env = AlfWorldEnv()
+    result, requests = play_game(env, first_game, [f" {c}" for c in FIRST_GAME_PLAN], shots=shots)
+    prompt = env.prompt(first_game).shots(shots)  # the agent keeps the first `shots` examples
+    assert result.metrics == {"success": 1.0, "progress": 1.0} and len(prompt.example_list()) == shots
+    check_golden(f"commands-shots{shots}.txt", render(prompt, requests[:2]))
 
 
 def test_every_prompt_splits_into_its_examples():
@@ -323,7 +320,7 @@ def test_every_prompt_splits_into_its_examples():
         from react_agent.envs.alfworld import AlfWorldGame
 
         game = AlfWorldGame(id="x", task_type=task_type, game_file=Path("x"), wording=wording)
-        assert len(AlfWorldEnv(method=method).prompt(game).example_list()) == 2
+        assert len(AlfWorldEnv(role=method).prompt(game).example_list()) == 2
     need_shared(PAPER_PROMPTS, PAPER_ALFWORLD_PROMPTS)
     paper = json.loads(PAPER_PROMPTS.read_text())
     for key, count in [

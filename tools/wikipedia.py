@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 import os
 import re
 import sqlite3
-import sys
 import threading
 import warnings
 from collections.abc import Iterable, Iterator
@@ -25,6 +25,8 @@ from pydantic import BaseModel
 from react_agent.datafiles import DataFileError, FileDigest, default_cache_dir, read_records
 from react_agent.environment import ToolError
 from react_agent.toolbox import Tool, tool
+
+log = logging.getLogger("react_agent")
 
 SEARCH_SENTENCES = 5  # a Search shows the page's first five sentences
 SIMILAR_TITLES = 5
@@ -49,6 +51,10 @@ class NotFound:
 
 class Wiki(Protocol):
     def find(self, entity: str) -> Page | NotFound: ...
+
+    def describe(self) -> list[FileDigest] | str:
+        """What a run's record says of the pages: the files an index was built from, or `live`."""
+        ...
 
 
 class WikiBrowser:
@@ -216,11 +222,15 @@ class LocalWiki:
             key.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         index = Path(cache_dir or default_cache_dir()) / f"wiki-{key.hexdigest()[:16]}.sqlite"
         if index.exists() and not _readable(index):
-            print(f"react: warning: the wiki index {index} is damaged; building it again", file=sys.stderr)
+            log.warning("the wiki index %s is damaged; building it again", index)
             index.unlink()
         if not index.exists():
             build_index(files, index, progress=progress)
         return cls(index)
+
+    def describe(self) -> list[FileDigest]:
+        # By name: an index built before records kept only names holds the paths it was given.
+        return [source.model_copy(update={"path": Path(source.path).name}) for source in self.stats.sources]
 
     @property
     def stats(self) -> IndexStats:
@@ -372,10 +382,11 @@ def build_index(files: Iterable[Path], index: Path, *, progress: bool = True) ->
         partial.unlink(missing_ok=True)
         raise
     if progress:
-        print(
-            f"indexed {pages:,} pages from {len(files)} file(s); "
-            f"{duplicates:,} skipped as exact duplicates (same title and text)",
-            file=sys.stderr,
+        log.info(
+            "indexed %s pages from %d file(s); %s skipped as exact duplicates (same title and text)",
+            f"{pages:,}",
+            len(files),
+            f"{duplicates:,}",
         )
     return stats
 
@@ -445,6 +456,9 @@ class LiveWikipedia:
         # The package speaks plain http to Wikipedia; we ask for https.
         wikipedia.wikipedia.API_URL = api_url or f"https://{lang.lower()}.wikipedia.org/w/api.php"
         wikipedia.wikipedia.requests = _RequestsWithTimeout(requests, timeout)
+
+    def describe(self) -> str:
+        return "live"
 
     def find(self, entity: str) -> Page | NotFound:
         wikipedia = self._wikipedia

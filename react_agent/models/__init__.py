@@ -1,4 +1,5 @@
-"""Model backends, one file each, behind the protocol in `base.py`.
+"""Model backends, one file each, behind the protocol in `base.py`; `from_spec` builds one from
+what a user names (`PATH.gguf`, `openai:NAME`, `replay:RUN.jsonl`) and `ModelOptions`.
 
 `LlamaCppModel` and `OpenAIModel` import their client libraries only when first used, so the core
 works with neither installed.
@@ -6,7 +7,9 @@ works with neither installed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from react_agent.models.base import (
     Completion,
@@ -17,6 +20,7 @@ from react_agent.models.base import (
     ModelUnavailable,
 )
 from react_agent.models.scripted import ScriptedModel
+from react_agent.options import OptionError
 
 if TYPE_CHECKING:
     from react_agent.models.llama_cpp import LlamaCppModel
@@ -29,11 +33,13 @@ __all__ = [
     "LlamaCppModel",
     "Model",
     "ModelError",
+    "ModelOptions",
     "ModelRequest",
     "ModelUnavailable",
     "OpenAIModel",
     "ReplayModel",
     "ScriptedModel",
+    "from_spec",
 ]
 
 
@@ -51,3 +57,64 @@ def __getattr__(name: str):
 
         return OpenAIModel
     raise AttributeError(name)
+
+
+class ModelOptions(BaseModel):
+    """How to reach or load the model a spec names; each backend reads the options that are its."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str | None = Field(
+        None, description="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"
+    )
+    endpoint: Literal["completions", "chat"] = Field(
+        "completions", description="completions continues the prompt; chat sends it as one message"
+    )
+    api_key: str | None = Field(
+        None,
+        repr=False,
+        exclude=True,
+        description="the server's key (default: $OPENAI_API_KEY); never written",
+    )
+    timeout: float = Field(
+        60.0, gt=0, description="seconds a remote model may take to answer, or between pieces"
+    )
+    n_ctx: int = Field(8192, ge=1, description="a local model's context window, per sequence")
+    n_gpu_layers: int = Field(0, description="layers a local model offloads to a GPU (-1: all)")
+    seed: int = Field(0, description="a local model's sampling seed")
+
+
+def from_spec(
+    spec: str | None, options: ModelOptions | None = None, *, sequences: int = 1, n_threads: int | None = None
+) -> Model:
+    """The model a spec names: `openai:NAME` (OpenAI, or the server at `options.base_url`),
+    `replay:RUN.jsonl` (the outputs a results file recorded), a GGUF file's path, or None for the
+    embedded SmolLM2. A local model decodes `sequences` requests at once (one per worker)."""
+    options = options or ModelOptions()
+    spec = spec or ""
+    if spec.startswith("replay:"):
+        from react_agent.models.replay import ReplayModel
+
+        return ReplayModel(spec.removeprefix("replay:"))
+    if spec.startswith("openai:"):
+        from react_agent.models.openai import OpenAIModel
+
+        return OpenAIModel(
+            spec.removeprefix("openai:"),
+            base_url=options.base_url,
+            api_key=options.api_key,
+            endpoint=options.endpoint,
+            timeout=options.timeout,
+        )
+    if options.base_url or options.api_key:
+        raise OptionError("`base_url` and `api_key` go with an openai:NAME model")
+    from react_agent.models.llama_cpp import LlamaCppModel
+
+    return LlamaCppModel(
+        spec or None,
+        n_ctx=options.n_ctx,
+        n_gpu_layers=options.n_gpu_layers,
+        seed=options.seed,
+        n_threads=n_threads,
+        sequences=sequences,
+    )

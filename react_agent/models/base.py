@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from react_agent.trajectory import Usage
 
@@ -47,13 +47,30 @@ StopWhen = Callable[[str], bool]
 @runtime_checkable
 class Model(Protocol):
     """A backend decodes `request.prompt` and stops at a stop sequence, the token budget, or as soon
-    as `stop_when(text_so_far)` holds, whichever comes first."""
+    as `stop_when(text_so_far)` holds, whichever comes first.
+
+    Subclass it for the defaults below, or write every member. `for_task` is how runners get the
+    model that answers one task's requests: the model itself, for every backend but a replay
+    (`models.replay`), which answers each task with what was recorded for it."""
 
     name: str
+    temperature: float | None = None  # its sampling temperature when a request says none; None: unknown
+    provider: str = "unknown"  # the gen_ai.provider.name of its spans (react_agent.tracing)
+    operation: str = "text_completion"  # the gen_ai.operation.name of its calls: or "chat"
 
     def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion: ...
 
     async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion: ...
+
+    def for_task(self, task_id: str) -> Model:
+        """The model that answers the requests of task `task_id`'s episode."""
+        return self
+
+    def describe(self) -> dict[str, Any]:
+        """What a run's record (`RunConfig`) says of this model: `model` (its name), and where
+        they apply `model_sha256`, `base_url`, `endpoint`, `n_ctx`, `build`, and `packages`
+        (name: version) whose versions shape its answers."""
+        return {"model": self.name}
 
 
 class ModelError(Exception):
@@ -72,10 +89,3 @@ def cut_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
     """The text before the earliest stop sequence, and whether one was found."""
     cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
-
-
-def model_for_task(model: Model, task_id: str) -> Model:
-    """The model that answers one task: itself, except for a replay (`models.replay`), which
-    plays back what was recorded for that task."""
-    for_task = getattr(model, "for_task", None)
-    return for_task(task_id) if for_task is not None else model

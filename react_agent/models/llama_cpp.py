@@ -15,14 +15,18 @@ import importlib.util
 import os
 import weakref
 from pathlib import Path
+from typing import Any
 
+from react_agent.datafiles import file_sha256
 from react_agent.models.base import (
     Completion,
     ContextFull,
+    Model,
     ModelRequest,
     ModelUnavailable,
     StopWhen,
 )
+from react_agent.provenance import package_versions
 
 EMBEDDED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _GGUF_MAGIC = b"GGUF"
@@ -67,17 +71,36 @@ def without_amx_buffers(params):
     return params
 
 
-class LlamaCppModel:
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: `taskset`, a container's cpuset), which can be
+    fewer than the machine has: llama.cpp given more threads than that loses time to waiting."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this system (macOS)
+        return os.cpu_count() or 1
+
+
+def load_models_as_we_do() -> None:
+    """Makes llama-cpp-python's `Llama` (and so its server) load models with our backend's model
+    parameters (`without_amx_buffers`), for comparisons with it: it has no setting of its own for
+    them."""
+    import llama_cpp.llama_cpp as C
+
+    defaults = C.llama_model_default_params
+    C.llama_model_default_params = lambda: without_amx_buffers(defaults())
+
+
+class LlamaCppModel(Model):
     """A GGUF model run in this process.
 
     `n_ctx` is the context window of each request; `sequences` is how many requests decode at once
     (give it the number of episodes that share the model: `react bench --workers`), and the KV
-    cache holds `n_ctx` tokens for each of them. `n_threads` defaults to every core
-    (llama-cpp-python's own default is half of them); `n_gpu_layers=-1` offloads every layer to
+    cache holds `n_ctx` tokens for each of them. `n_threads` defaults to every core this process may
+    use (llama-cpp-python's own default is half of the machine's); `n_gpu_layers=-1` offloads every layer to
     the GPU when llama.cpp was built with one.
     """
 
-    provider = "llama.cpp"  # the gen_ai.provider.name of its spans
+    provider = "llama.cpp"
 
     def __init__(
         self,
@@ -126,7 +149,7 @@ class LlamaCppModel:
         params.kv_unified = False
         params.n_batch = n_batch
         params.n_ubatch = min(n_batch, 512)
-        params.n_threads = params.n_threads_batch = n_threads or os.cpu_count() or 1
+        params.n_threads = params.n_threads_batch = n_threads or usable_cpus()
         ctx = C.llama_init_from_model(model, params)
         if not ctx:
             C.llama_model_free(model)
@@ -142,6 +165,15 @@ class LlamaCppModel:
         import llama_cpp
 
         return " ".join(llama_cpp.llama_print_system_info().decode().replace("|", " ").split())
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "model": self.name,
+            "model_sha256": file_sha256(self.path),
+            "n_ctx": self.n_ctx,
+            "build": self.build,
+            "packages": package_versions(["llama-cpp-python"]),
+        }
 
     @property
     def decoded_tokens(self) -> int:

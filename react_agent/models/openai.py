@@ -32,11 +32,13 @@ from typing import Any, Literal
 from react_agent.models.base import (
     Completion,
     ContextFull,
+    Model,
     ModelError,
     ModelRequest,
     ModelUnavailable,
     StopWhen,
 )
+from react_agent.provenance import package_versions
 from react_agent.trajectory import Usage
 
 Endpoint = Literal["completions", "chat"]
@@ -56,7 +58,7 @@ class _Retryable(Exception):
         self.connection = connection  # the server could not be reached or went away
 
 
-class OpenAIModel:
+class OpenAIModel(Model):
     """`endpoint="completions"` continues the prompt as text (the paper's setup); `"chat"` sends it
     as one user message, for models served only through the chat endpoint.
 
@@ -65,7 +67,7 @@ class OpenAIModel:
     the next piece of a stream.
     """
 
-    provider = "openai"  # the gen_ai.provider.name of its spans
+    provider = "openai"
 
     def __init__(
         self,
@@ -84,7 +86,7 @@ class OpenAIModel:
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             if base_url is None:
-                raise ModelUnavailable("OPENAI_API_KEY is not set (or give --base-url for a local server)")
+                raise ModelUnavailable("OPENAI_API_KEY is not set (or give the base URL of a local server)")
             key = "not-needed"
         if endpoint not in ("completions", "chat"):
             raise ValueError(f"endpoint must be 'completions' or 'chat', not {endpoint!r}")
@@ -92,6 +94,7 @@ class OpenAIModel:
         self.base_url = base_url
         self._key = key  # kept out of every message this backend writes (see _failures_sorted)
         self.endpoint = endpoint
+        self.operation = "chat" if endpoint == "chat" else "text_completion"
         self.temperature = temperature
         self.max_retries = max_retries
         self.backoff = backoff
@@ -103,6 +106,14 @@ class OpenAIModel:
         options: dict[str, Any] = dict(base_url=base_url, api_key=key, timeout=timeout, max_retries=0)
         self.client = openai.OpenAI(**options)
         self.async_client = openai.AsyncOpenAI(**options)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "model": self.name,
+            "base_url": self.base_url,
+            "endpoint": self.endpoint,
+            "packages": package_versions(["openai"]),
+        }
 
     @property
     def where(self) -> str:
@@ -184,7 +195,7 @@ class OpenAIModel:
             raise ModelUnavailable(
                 f"model server at {self.where} does not hold its answers to the grammar (it answered "
                 f"{completion.text[:80]!r}); it takes none as `grammar` (llama.cpp's servers) or "
-                "`structured_outputs` (vLLM): run without --grammar"
+                "`structured_outputs` (vLLM): run without the grammar"
             )
         self._answered = True
         self._failed_in_a_row = 0

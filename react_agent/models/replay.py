@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from react_agent.models.base import Completion, ContextFull, ModelRequest, ModelUnavailable, StopWhen
+from react_agent.models.base import Completion, ContextFull, Model, ModelRequest, ModelUnavailable, StopWhen
 from react_agent.results import ResultsFileError, latest_results, read_results
 from react_agent.trajectory import ModelOutput, Usage
 
@@ -21,9 +21,12 @@ class ReplayMismatch(ModelUnavailable):
     """The code asked the replayed model something other than what the recorded run asked."""
 
 
-class ReplayModel:
+class ReplayModel(Model):
     """`for_task(task_id)` is a model that answers each call of that task's episode with the next
-    text the recorded run's model gave in it. Runners ask for it per task (see `Agent`)."""
+    text the recorded run's model gave in it. Runners ask every model for the task's model (see
+    `Model.for_task`); asked directly, with no task, a replay cannot know what to answer."""
+
+    provider = "replay"
 
     def __init__(self, path: str | Path):
         path = Path(path)
@@ -49,7 +52,7 @@ class ReplayModel:
         return self.complete(request, stop_when)
 
 
-class RecordedEpisode:
+class RecordedEpisode(Model):
     """The recorded outputs of one task, given back in order to the same requests."""
 
     provider = "replay"

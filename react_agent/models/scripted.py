@@ -5,17 +5,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from react_agent.models.base import Completion, ModelError, ModelRequest, StopWhen, cut_at_stop
+from react_agent.models.base import Completion, Model, ModelError, ModelRequest, StopWhen, cut_at_stop
 from react_agent.trajectory import Usage
 
 
-class ScriptedModel:
+class ScriptedModel(Model):
     """Answers each call with the next of `outputs`, cut at the request's stop sequences and at
     `stop_when` as a decoding model would be. Token counts are whitespace-separated words, or
-    unknown (None) with `count_tokens=False`, as for a replay, which computes nothing."""
+    unknown (None) with `count_tokens=False`, as for a replay, which computes nothing. `requests`
+    holds every request it was sent, in order."""
 
-    provider = "scripted"  # the gen_ai.provider.name of its spans
-
+    provider = "scripted"
     name = "scripted"
 
     def __init__(self, outputs: Iterable[str], *, count_tokens: bool = True):

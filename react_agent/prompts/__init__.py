@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from react_agent.formats import FORMATS
+from react_agent.options import OptionError
 
 
-class PromptFileError(ValueError):
+class PromptFileError(OptionError):
     """A prompt file that cannot be read, or lacks the key asked for."""
 
 
@@ -84,7 +85,7 @@ def choose_key(data: dict[str, Any], candidates: Sequence[str], source: str, pur
             return key
     raise PromptFileError(
         f"{source} has no prompt for {purpose} (looked for {', '.join(map(repr, candidates))}; "
-        f"it has: {', '.join(sorted(data))}); choose one with --prompt-key"
+        f"it has: {', '.join(sorted(data))}); choose one with `prompt_key`"
     )
 
 
@@ -99,11 +100,6 @@ def read_prompt_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PromptFileError(f"{path}: expected a JSON object of prompts")
     return data
-
-
-def load_prompt(path: str | Path, key: str, default: Prompt) -> Prompt:
-    """A prompt from a user's file in either layout; the paper's takes the rest from `default`."""
-    return prompt_from(read_prompt_file(path), key, str(path), default)
 
 
 def prompt_from(data: dict[str, Any], key: str, source: str, default: Prompt | None = None) -> Prompt:

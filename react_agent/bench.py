@@ -1,0 +1,314 @@
+"""The run: a `BenchSpec` in, episodes played, results and a summary out.
+
+`bench(spec)` is what `react bench` does, for Python callers too: it builds the model
+(`models.from_spec`), sets the task up (`react_agent.tasks`), builds each worker's player from the
+method and one `AgentSettings`, records how the run was made (`RunConfig`, from what the model,
+the environments and the method say of themselves), and plays the tasks `workers` at a time, here
+or on Ray, appending each result to `out` as it ends (one writer, resumable; see `runner.py`).
+`stream(spec)` plays them one at a time and yields every step, for `react run`.
+
+    from react_agent.bench import BenchSpec, bench
+    summary = bench(BenchSpec(task="hotpotqa", method="react", out="run.jsonl"))
+
+A spec is validated when it is made and pickles: a Ray actor builds its own player from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from math import ceil
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from react_agent.agent import Agent, Event
+from react_agent.methods import METHODS, Method, Player, make_player
+from react_agent.models import ModelOptions, from_spec
+from react_agent.models.base import Model
+from react_agent.options import OptionError
+from react_agent.provenance import git_commit, package_versions, prompt_use
+from react_agent.results import append_result, latest_results, read_results
+from react_agent.runner import run_many
+from react_agent.settings import AgentSettings
+from react_agent.tasks import VOTES, Task, TaskSetup, task_named
+from react_agent.trajectory import EpisodeResult, RunConfig
+
+
+class RayOptions(BaseModel):
+    """Where and how the Ray executor plays: the cluster (None: one started here), and what each
+    actor holds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    address: str | None = Field(None, description="the Ray cluster to join (default: start one here)")
+    num_cpus: float = Field(1, gt=0, description="CPUs each Ray actor holds")
+    num_gpus: float = Field(0, ge=0, description="GPUs each Ray actor holds")
+
+
+class BenchSpec(BaseModel):
+    """Everything that makes a run: the task and its data, the model, the method and how agents
+    play it, and how many episodes at once, where."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: str = Field(description="the task: hotpotqa, alfworld, or one that a package adds")
+    data: str | None = Field(None, description="the task's data: a question file or data set, a games folder")
+    task_options: dict[str, Any] = Field({}, description="the task's own options beside its data (wiki...)")
+    model: str | None = Field(
+        None, description="PATH.gguf, openai:NAME or replay:RUN.jsonl (default: the embedded SmolLM2)"
+    )
+    model_options: ModelOptions = ModelOptions()
+    method: str = Field("react", description=f"the method of the paper's Table 1: {', '.join(METHODS)}")
+    settings: AgentSettings = AgentSettings()
+    n: int | None = Field(None, ge=1, description="play only the first N tasks")
+    workers: int = Field(1, ge=1, description="episodes played at once (with Ray: actors)")
+    executor: Literal["local", "ray"] = Field("local", description="play here, or on a Ray cluster")
+    ray: RayOptions = RayOptions()
+    out: Path | None = Field(None, description="the results file; rerunning into it resumes")
+    otel: bool = Field(
+        False, description="send OpenTelemetry spans over OTLP, where the OTEL_* variables say"
+    )
+
+
+class RunInterrupted(Exception):
+    """SIGINT or SIGTERM stopped a run; what finished is in the results file."""
+
+    def __init__(self, signal_number: int, written: int):
+        self.signal = signal_number
+        self.name = signal.Signals(signal_number).name
+        self.written = written
+        super().__init__(f"{self.name}: stopped with {written} episodes written")
+
+
+@dataclass
+class RunSummary:
+    config: RunConfig
+    played: int  # episodes this call played
+    already: int  # finished episodes the results file held before
+    seconds: float
+    results: list[EpisodeResult] = field(default_factory=list)  # the file's live results, or those played
+
+
+def _method(spec: BenchSpec, task: Task) -> Method:
+    method = METHODS.get(spec.method)
+    if method is None:
+        raise OptionError(f"unknown `method` {spec.method!r} (known: {', '.join(METHODS)})")
+    if not set(method.roles) <= set(task.roles):
+        playable = [m.name for m in METHODS.values() if set(m.roles) <= set(task.roles)]
+        raise OptionError(
+            f"`method` {spec.method!r} is not available for {task.name} (it has: {', '.join(playable)})"
+        )
+    return method
+
+
+class Run:
+    """A spec made ready to play: its model loaded, its task set up. In a Ray actor (`here=False`)
+    the model decodes one request at a time with the actor's CPUs."""
+
+    def __init__(self, spec: BenchSpec, *, here: bool = True):
+        self.spec = spec
+        if spec.out is not None and here:
+            try:  # before anything slow: a results file that cannot be written is said at once
+                spec.out.open("a").close()
+            except OSError as error:
+                raise OptionError(f"cannot write results file {spec.out}: {error.strerror}") from None
+        task = task_named(spec.task)
+        self.method = _method(spec, task)
+        # First the model: a bad model file is said at once, before any index is built.
+        local = spec.executor == "local"
+        self.model: Model = from_spec(
+            spec.model,
+            spec.model_options,
+            sequences=spec.workers if here and local else 1,  # a sequence per worker, decoded together
+            n_threads=None if here else max(1, int(spec.ray.num_cpus)),
+        )
+        options = spec.task_options | ({"data": spec.data} if spec.data is not None else {})
+        self.setup: TaskSetup = task.set_up(options, self.method.roles)
+        limit = spec.settings.max_steps or self.method.max_steps or self.setup.max_steps
+        self.settings = spec.settings.but(max_steps=limit)
+        self.tasks = self.setup.tasks[: spec.n]
+
+    def player(self, tracer: Any = None) -> Player:
+        return make_player(self.method.name, self.model, self.setup.make_env, self.settings, tracer=tracer)
+
+    @cached_property
+    def config(self) -> RunConfig:
+        """What each results line records of how it was made (see react_agent.provenance)."""
+        envs = {role: self.setup.make_env(role) for role in self.method.roles}
+        described = [self.model.describe(), *(env.describe() for env in envs.values())]
+        packages = package_versions(["react-agent"])
+        fields: dict[str, Any] = {}
+        for found in described:
+            packages |= found.get("packages", {})
+            fields |= {name: value for name, value in found.items() if name != "packages"}
+        prompts = {
+            role: prompt_use(
+                (env.prompt(task).shots(self.settings.shots) for task in self.setup.tasks),
+                self._temperature(role),
+            )
+            for role, env in envs.items()
+        }
+        return RunConfig(
+            task=self.spec.task,
+            **self.method.describe(self.settings),
+            data=self.setup.data,
+            data_files=self.setup.data_files,
+            sample=self.setup.sample,
+            prompts=prompts,
+            seed=self.spec.model_options.seed,
+            **self.settings.recorded(),
+            packages=packages,
+            git_commit=git_commit(),
+            scoring=self.setup.scoring,
+            **fields,
+        )
+
+    def _temperature(self, role: str) -> float | None:
+        """What a role's requests are sampled at: the votes' own, else the settings', else the
+        model's (None: unknown, as for a replay)."""
+        if role == VOTES:
+            return self.settings.sc_temperature
+        return self.model.temperature if self.settings.temperature is None else self.settings.temperature
+
+    def players(self, tracer: Any) -> Callable[[], Player]:
+        """What each worker plays with: a player here (every one on the one model, which decodes
+        their requests together), or one of the Ray actors, each building its own from the spec."""
+        if self.spec.executor == "local":
+            return lambda: self.player(tracer)
+        from react_agent import ray_executor
+
+        spec = self.spec
+        # A cluster started here gets as many (logical) CPUs as its actors ask for.
+        ray_executor.start(
+            spec.ray.address, num_cpus=max(os.cpu_count() or 1, ceil(spec.workers * spec.ray.num_cpus))
+        )
+        actors = iter(
+            ray_executor.players(
+                partial(_actor_player, spec),
+                spec.workers,
+                num_cpus=spec.ray.num_cpus,
+                num_gpus=spec.ray.num_gpus,
+            )
+        )
+        return lambda: next(actors)
+
+
+def _actor_player(spec: BenchSpec) -> Player:
+    """A player built from the spec alone, where it will play: what a Ray actor runs."""
+    return Run(spec, here=False).player()
+
+
+def prepare(spec: BenchSpec) -> Run:
+    """The spec made ready to play (see `Run`); errors in it are `OptionError`s, one line each."""
+    return Run(spec)
+
+
+def _tracing(otel: bool) -> tuple[Any, Any]:
+    """With `otel`, an OTLP exporter's provider and tracer; else none."""
+    if not otel:
+        return None, None
+    from react_agent.tracing import otlp_tracing
+
+    try:
+        return otlp_tracing()
+    except ImportError as error:
+        raise OptionError(str(error)) from None
+
+
+def bench(
+    spec: BenchSpec,
+    *,
+    on_start: Callable[[int, int], None] | None = None,
+    on_result: Callable[[EpisodeResult], None] | None = None,
+) -> RunSummary:
+    """Play the spec's tasks that `spec.out` does not already hold finished, `spec.workers` at a
+    time, appending each result to `spec.out` as it ends. `on_start(already, total)` is told how
+    many were done before; `on_result` gets each result. SIGINT or SIGTERM stop the run, keeping
+    what finished: `RunInterrupted`."""
+    run = prepare(spec)
+    config = run.config
+    provider, tracer = _tracing(spec.otel)
+    started = time.perf_counter()
+    counts = {"already": 0, "played": 0}
+
+    def starting(done: int) -> None:
+        counts["already"] = done
+        if on_start is not None:
+            on_start(done, len(run.tasks))
+
+    def ended(result: EpisodeResult) -> None:
+        counts["played"] += 1
+        if on_result is not None:
+            on_result(result)
+
+    work = run_many(
+        run.tasks,
+        run.players(tracer),
+        workers=spec.workers,
+        out=spec.out,
+        config=config,
+        on_start=starting,
+        on_result=ended,
+        keep_results=spec.out is None,  # with a file, the results are in it: memory stays flat
+    )
+    try:
+        played = asyncio.run(_until_signalled(work, spec.out))
+    finally:
+        if provider is not None:
+            provider.shutdown()  # sends the last spans
+    results = latest_results(read_results(spec.out)) if spec.out is not None else played
+    seconds = time.perf_counter() - started
+    return RunSummary(config, counts["played"], counts["already"], seconds, results)
+
+
+def stream(spec: BenchSpec) -> Iterator[Event]:
+    """Play the spec's tasks one at a time, yielding each episode's start, steps and result; with
+    `spec.out`, each result is appended to it as it ends (no resume: `react run`)."""
+    run = prepare(spec)
+    config = run.config if spec.out is not None else None
+    provider, tracer = _tracing(spec.otel)
+    player = run.player(tracer)
+    if not isinstance(player, Agent):
+        raise OptionError(f"`method` {spec.method!r} plays several episodes per task: it streams no steps")
+    try:
+        for task in run.tasks:
+            for event in player.stream(task):
+                if isinstance(event, EpisodeResult) and spec.out is not None:
+                    event.config = config
+                    append_result(spec.out, event)
+                yield event
+    finally:
+        if provider is not None:
+            provider.shutdown()
+
+
+async def _until_signalled(work: Coroutine[Any, Any, Any], out: Path | None) -> Any:
+    """Await `work`; on SIGINT or SIGTERM, cancel it (what has finished is already written, what is
+    in flight stops) and raise `RunInterrupted`."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    received: list[int] = []
+
+    def stop(number: int) -> None:
+        received.append(number)
+        task.cancel()
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop, number)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if received:
+            written = len(latest_results(read_results(out))) if out is not None and out.exists() else 0
+            raise RunInterrupted(received[0], written) from None
+        raise
+    finally:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(number)

@@ -1,0 +1,62 @@
+"""`AgentSettings`: every option of how an agent plays, in one record.
+
+One object carries them from the command line or the caller to every player: an `Agent`, the
+samples of CoT-SC, the two hybrids. A method builds its agents from it (changing what the method
+itself decides, such as the samples' temperature), never by copying fields one by one, so an
+option added here reaches every method without another line of code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_MAX_STEPS = 7  # the paper's HotpotQA limit: an Agent's, when neither it nor a task says
+SC_SAMPLES = 21  # the paper's number of sampled CoT chains
+SC_TEMPERATURE = 0.7  # and their temperature
+# What a run's record keeps of the settings (see `AgentSettings.recorded`).
+_RECORDED = {"max_steps", "max_tokens", "final_answer", "shots", "max_repeats", "grammar"}
+
+
+class AgentSettings(BaseModel):
+    """How an agent plays. Unknown names and out-of-range values are refused when it is made."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_steps: int | None = Field(
+        None,
+        ge=1,
+        description="steps before an episode ends without an answer (default: the task's, 7 or 50; "
+        "1 for the methods that answer at once; 7 for an Agent given no task)",
+    )
+    max_tokens: int = Field(128, ge=1, description="the token budget of one model call")
+    temperature: float | None = Field(
+        None, ge=0, description="sampling temperature (default: the model's, 0)"
+    )
+    final_answer: bool = Field(
+        False,
+        description="at the step limit, ask once more for Finish[ and score that answer (off in the paper)",
+    )
+    max_repeats: int = Field(
+        0,
+        ge=0,
+        description="end an episode when the same action gives the same observation this many times in a "
+        "row (0: never, as in the paper)",
+    )
+    grammar: bool = Field(
+        False,
+        description="let the model write only well-formed steps over the task's actions (a GBNF grammar)",
+    )
+    shots: int | None = Field(None, ge=0, description="few-shot examples kept in each prompt (default: all)")
+    sc_samples: int = Field(SC_SAMPLES, ge=1, description="CoT-SC: chains sampled per question")
+    sc_temperature: float = Field(SC_TEMPERATURE, ge=0, description="CoT-SC: the chains' temperature")
+
+    def but(self, **changes: Any) -> AgentSettings:
+        """These settings with some changed, validated as any settings are."""
+        return AgentSettings.model_validate(self.model_dump() | changes)
+
+    def recorded(self) -> dict[str, Any]:
+        """The fields a run's record (`RunConfig`) keeps of them; the temperatures are recorded
+        with each prompt role, the samples with the method that draws them."""
+        return self.model_dump(include=_RECORDED)

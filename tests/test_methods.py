@@ -1,0 +1,116 @@
+"""Every method of the paper's Table 1 plays by the one `AgentSettings` it is given: with every
+field set to something other than its default, each request each method sends shows each setting
+(an option copied field by field, and dropped on the way, shows here)."""
+
+import asyncio
+
+import pytest
+
+from react_agent import AgentSettings, StopReason, make_player
+from react_agent.envs.hotpotqa import HotpotQAEnv, hotpotqa_prompt
+from react_agent.methods import METHODS
+from react_agent.models import Completion, Model, ModelRequest
+from react_agent.settings import AgentSettings as Defaults
+from react_agent.trajectory import Usage
+
+SETTINGS = AgentSettings(
+    max_steps=4,
+    max_tokens=64,
+    temperature=0.3,
+    final_answer=True,
+    max_repeats=2,
+    grammar=True,
+    shots=1,
+    sc_samples=3,
+    sc_temperature=0.9,
+)
+WALK = ["Paris", "France", "Seine", "Eiffel Tower"]  # four searches, four observations: the step limit
+
+
+def test_the_settings_here_are_none_of_the_defaults():
+    defaults = Defaults()
+    assert all(getattr(SETTINGS, name) != getattr(defaults, name) for name in Defaults.model_fields)
+
+
+class ByPrompt(Model):
+    """Answers as the request's prompt says: a step of the loop question searches Paris again and
+    again (the loop guard ends it); a step of the other walks through four pages (the step limit
+    ends it); CoT samples disagree (a weak vote); an answer is asked for by `Finish[`."""
+
+    name = "by-prompt"
+
+    def __init__(self, loop_question: str):
+        self.loop_question = loop_question
+        self.requests: list[ModelRequest] = []
+        self.samples = 0
+
+    def complete(self, request, stop_when=None):
+        self.requests.append(request)
+        prompt = request.prompt
+        if prompt.endswith("Finish["):
+            text = "Seine]"
+        elif prompt.endswith("Thought:"):  # a CoT sample
+            self.samples += 1
+            text = f" It is one of three rivers.\nAnswer: {['Seine', 'Loire', 'Rhine'][self.samples % 3]}"
+        elif prompt.endswith("Answer:"):
+            text = " Seine"
+        else:
+            step = int(prompt.rsplit(" ", 1)[1].rstrip(":"))
+            page = "Paris" if self.loop_question in prompt.rsplit("\nQuestion: ", 1)[1] else WALK[step - 1]
+            action = f"Search[{page}]"
+            text = (
+                f" {action}" if prompt.endswith(f"Action {step}:") else f" I look.\nAction {step}: {action}"
+            )
+        return Completion(text=text, usage=Usage(calls=1))
+
+    async def acomplete(self, request, stop_when=None):
+        return self.complete(request, stop_when)
+
+
+def kind(request: ModelRequest) -> str:
+    prompt = request.prompt
+    if prompt.endswith("Finish["):
+        return "final"
+    if prompt.endswith("Thought:"):
+        return "vote" if request.temperature == SETTINGS.sc_temperature else "cot"
+    if prompt.endswith("Answer:"):
+        return "standard"
+    return "step"
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_plays_by_every_setting(method, demo_wiki, demo_questions):
+    loop, walk = demo_questions[:2]
+    prompts = {role: hotpotqa_prompt("cot" if role == "votes" else role) for role in METHODS[method].roles}
+    model = ByPrompt(loop.question)
+    player = make_player(method, model, lambda role: HotpotQAEnv(demo_wiki, prompt=prompts[role]), SETTINGS)
+    results = {}
+    for question in (loop, walk):
+        before = len(model.requests)
+        results[question.id] = asyncio.run(player.arun(question))
+        asked = model.requests[before:]
+        kinds = [kind(request) for request in asked]
+
+        for request, what in zip(asked, kinds, strict=True):
+            role = {"vote": "votes", "step": None, "final": None}.get(what, what)
+            prompt = prompts[role or next(r for r in prompts if r != "votes")]
+            first, second = prompt.example_list()[:2]
+            assert first in request.prompt and second not in request.prompt, "shots: 1"
+            assert request.max_tokens == (48 if what == "final" else 64), "max_tokens"
+            assert request.temperature == (0.9 if what == "vote" else 0.3), "temperature, sc_temperature"
+            assert (request.grammar is not None) == (what in ("step", "final")), "grammar"
+
+        votes = kinds.count("vote")
+        assert votes in (0, SETTINGS.sc_samples), "sc_samples"
+        steps = kinds.count("step")
+        if question is loop and steps:
+            assert steps == 2, "max_repeats: the second same step ends the episode"
+            assert "final" not in kinds
+        if question is walk and steps:
+            assert steps == SETTINGS.max_steps and kinds.count("final") == 1, "max_steps, final_answer"
+
+    if method in ("react", "act"):
+        assert results[loop.id].stop_reason is StopReason.repeated_action
+        assert results[walk.id].stop_reason is StopReason.max_steps and results[walk.id].answer == "Seine"
+    if method in ("react-then-cot-sc", "cot-sc-then-react", "cot-sc"):
+        assert all(result.votes is not None for result in results.values())
