@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import threading
@@ -26,11 +27,12 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from react_agent.datafiles import DataFileError, FileDigest, default_cache_dir
 from react_agent.environment import Environment, Observation, Outcome
 from react_agent.grammar import ActionSpace
+from react_agent.options import OptionError
 from react_agent.prompts import Prompt, builtin_prompt, prompt_from, read_prompt_file
 from react_agent.provenance import package_versions
 from react_agent.tasks import PromptFileOptions, Task, TaskSetup
@@ -39,6 +41,7 @@ from react_agent.trajectory import Action, Scoring
 log = logging.getLogger("react_agent")
 
 MAX_STEPS = 50
+PAPER_MAX_STEPS = 49  # the paper's loop: `for i in range(1, 50)`, one model call each
 WORDINGS = ("react", "current")  # put X in/on Y (the paper's time), move X to Y (alfworld 0.4)
 EVAL_SPLIT = "valid_unseen"  # the paper's 134 games: eval_out_of_distribution
 # Importing alfworld writes a default $ALFWORLD_DATA of its own into the environment; what the
@@ -290,7 +293,12 @@ class AlfWorldEnv(Environment):
     each with our two examples of the game's type, in the game's wording. `prompt_file` swaps the
     examples for a file's: as in the paper, `<key>_<type>_1` then `<key>_<type>_0`
     (`react_cool_1`...), where `<key>` is `prompt_key`, by default the role; the paper's
-    `alfworld_3prompts.json` has both.
+    `alfworld_3prompts.json` has both. An entry `<key>_<type>` of our own layout (instruction,
+    examples, task header: `paper_prompts.json`'s `react_put`...) is the whole prompt.
+
+    With `paper=True`, the paper's `alfworld_run` rules: the command is sent as the model wrote it
+    (stripped: an empty one, or one after a `>`, too), only a lowercase `think:` is answered `OK.`,
+    and observations keep what the engine wrote around them.
     """
 
     def __init__(
@@ -299,6 +307,7 @@ class AlfWorldEnv(Environment):
         role: str = "react",
         prompt_file: str | Path | None = None,
         prompt_key: str | None = None,
+        paper: bool = False,
     ):
         if role not in ROLES:
             raise ValueError(f"ALFWorld has no role {role!r} (it has: {', '.join(ROLES)})")
@@ -310,6 +319,7 @@ class AlfWorldEnv(Environment):
                 "ALFWorld needs the alfworld package: pip install 'react-agent[alfworld]'"
             ) from None
         self.role = role
+        self.paper = paper
         self._prompt_file = prompt_file
         self._prompt_key = prompt_key or role
         self._prompts = read_prompt_file(prompt_file) if prompt_file is not None else None
@@ -325,7 +335,10 @@ class AlfWorldEnv(Environment):
         if self._prompts is None:
             return ours
         source = str(self._prompt_file)
-        keys = [f"{self._prompt_key}_{TASK_TYPES[game.task_type]}_{n}" for n in (1, 0)]
+        whole = f"{self._prompt_key}_{TASK_TYPES[game.task_type]}"
+        if isinstance(self._prompts.get(whole), dict):  # our layout: instruction, examples, header
+            return prompt_from(self._prompts, whole, source, ours)
+        keys = [f"{whole}_{n}" for n in (1, 0)]
         examples = [prompt_from(self._prompts, key, source, ours).examples for key in keys]
         return replace(ours, examples="".join(examples), source=f"{Path(source).name}:{'+'.join(keys)}")
 
@@ -344,7 +357,8 @@ class AlfWorldEnv(Environment):
         self.admissible_commands = list(state["admissible_commands"])
         self._goal = goal_parts(json.loads(game.game_file.read_text())["pddl_problem"])
         self._facts = state["facts"]
-        return strip_banner(state["feedback"]).strip()
+        first = strip_banner(state["feedback"])
+        return first if self.paper else first.strip()
 
     def action_space(self) -> ActionSpace:
         """This step's admissible commands (the engine's list, which changes as the game goes), and
@@ -353,7 +367,9 @@ class AlfWorldEnv(Environment):
 
     def step(self, action: Action) -> Observation:
         command = action.text.strip()
-        if command.lower().startswith("think:"):
+        # The paper answers only a lowercase `think:` so (after stepping the engine with it, which
+        # changes nothing: a thought is no command it knows); its other spellings go to the engine.
+        if (command if self.paper else command.lower()).startswith("think:"):
             return Observation("OK.")
         if self._engine is None:
             raise RuntimeError("step() before reset()")
@@ -362,7 +378,8 @@ class AlfWorldEnv(Environment):
         self.won = bool(state["won"])
         self.admissible_commands = list(state["admissible_commands"])
         self._facts = state["facts"]
-        return Observation(strip_arrival(state["feedback"]).strip(), done=self.won or done)
+        feedback = strip_arrival(state["feedback"])
+        return Observation(feedback if self.paper else feedback.strip(), done=self.won or done)
 
     def outcome(self) -> Outcome:
         """Success (the engine's `won`) and progress: the share of the goal's conditions met at the
@@ -478,6 +495,37 @@ class AlfWorldOptions(PromptFileOptions):
     """What `react run --task alfworld` takes: `data`, a folder of games in the official layout
     (default: `$ALFWORLD_DATA`'s unseen split, else the built-in set), and the prompt file."""
 
+    paper: bool = False  # the paper's rules in the environment too (given with AgentSettings.paper)
+    force: bool = Field(
+        False, description="play a prompt file's examples on games of the other wording all the same"
+    )
+
+
+def wording_of(examples: str) -> str | None:
+    """The wording a prompt's examples use (react: put X in/on Y; current: move X to Y), if they
+    put anything anywhere."""
+    if re.search(r"^> put .+ in/on ", examples, re.M):
+        return "react"
+    if re.search(r"^> move .+ to ", examples, re.M):
+        return "current"
+    return None
+
+
+def _check_wording(env: AlfWorldEnv, games: list[AlfWorldGame], prompt_file: str) -> None:
+    """Refuse a prompt file whose examples are in the other wording than the games: a model shown
+    `put X in/on Y` on a game that takes `move X to Y` writes commands the game does not take."""
+    for game in {(g.task_type, g.wording): g for g in games}.values():
+        examples = wording_of(env.prompt(game).examples)
+        if examples is not None and examples != game.wording:
+            raise OptionError(
+                f"the examples of {prompt_file} are in the {examples} wording ({WORDED[examples]}), "
+                f"game {game.id} in the {game.wording} one ({WORDED[game.wording]}): "
+                "give `force` to play them all the same"
+            )
+
+
+WORDED = {"react": "put X in/on Y", "current": "move X to Y"}
+
 
 def _user_alfworld_data() -> str | None:
     if "alfworld.info" in sys.modules:  # the environment now holds alfworld's default, or the user's
@@ -492,7 +540,8 @@ def setup(options: AlfWorldOptions, roles: tuple[str, ...]) -> TaskSetup:
     user_data = _user_alfworld_data()
 
     def make_env(role: str) -> AlfWorldEnv:
-        return AlfWorldEnv(role=role, prompt_file=options.prompt_file, prompt_key=options.prompt_key)
+        file, key = options.prompt_file, options.prompt_key
+        return AlfWorldEnv(role=role, prompt_file=file, prompt_key=key, paper=options.paper)
 
     for role in roles:
         make_env(role)  # first: it says clearly when alfworld is missing, or the prompt file is wrong
@@ -503,11 +552,14 @@ def setup(options: AlfWorldOptions, roles: tuple[str, ...]) -> TaskSetup:
     else:
         folder = builtin_games_folder()
     games = find_games(folder)
+    if options.prompt_file is not None and not options.force:
+        for role in roles:
+            _check_wording(make_env(role), games, options.prompt_file)
     return TaskSetup(
         games,
         make_env=make_env,
         scoring=Scoring(score="success", by_category=True, category="task type"),
-        max_steps=MAX_STEPS,
+        max_steps=PAPER_MAX_STEPS if options.paper else MAX_STEPS,
         data=Path(options.data or user_data).name if options.data or user_data else "built-in",
         data_files=[FileDigest.of_folder(folder, [game.game_file for game in games])],
     )

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from react_agent.datafiles import DataFileError, FileDigest, read_records
 from react_agent.environment import Observation, Outcome
 from react_agent.options import OptionError
+from react_agent.parsing import paper_form
 from react_agent.prompts import Prompt, builtin_prompt, choose_key, prompt_from, read_prompt_file
 from react_agent.tasks import VOTES, PromptFileOptions, Task, TaskSetup
 from react_agent.toolbox import Tool, ToolEnvironment, tools_prompt
@@ -172,14 +173,15 @@ class HotpotQAEnv(ToolEnvironment):
     `prompt` is the method's prompt (default: our ReAct prompt); see `hotpotqa_prompt`.
     """
 
-    def __init__(self, wiki: Wiki, *, prompt: Prompt | None = None):
+    def __init__(self, wiki: Wiki, *, prompt: Prompt | None = None, paper: bool = False):
         super().__init__(observation_chars=None)  # the paper's observations are shown whole
         self.wiki = wiki
         self._prompt = prompt or hotpotqa_prompt("react")
+        self.paper = paper  # the paper's rules: its pages' sentences, its invalid actions' wording
         self.question: Question | None = None
 
     def tools_for(self, task: Question) -> list[Tool]:
-        return wiki_tools(WikiBrowser(self.wiki))
+        return wiki_tools(WikiBrowser(self.wiki, paper=self.paper))
 
     def prompt(self, task: Question) -> Prompt:
         return self._prompt
@@ -198,10 +200,14 @@ class HotpotQAEnv(ToolEnvironment):
         return Observation(f"Episode finished, reward = {em:g}", done=True)
 
     def invalid_action(self, action: Action) -> str:
-        return f"Invalid action: {action.text}"
+        # The paper's code names the action as it handed it over: first letter lowered, stripped.
+        return f"Invalid action: {paper_form(action.text) if self.paper else action.text}"
 
     def describe(self) -> dict[str, Any]:
         return {"wiki": self.wiki.describe()}
+
+    def answer_key(self, answer: str) -> str:
+        return normalize_answer(answer)  # two answers EM scores alike are one vote
 
     def outcome(self) -> Outcome:
         if self.question is None:
@@ -233,6 +239,7 @@ class HotpotQAOptions(PromptFileOptions):
     cot_prompt_key: str | None = Field(
         None, description="the CoT prompt of the prompt file that cot-sc and the hybrids vote with"
     )
+    paper: bool = False  # the paper's rules in the environment too (given with AgentSettings.paper)
 
 
 def setup(options: HotpotQAOptions, roles: tuple[str, ...]) -> TaskSetup:
@@ -273,7 +280,7 @@ def setup(options: HotpotQAOptions, roles: tuple[str, ...]) -> TaskSetup:
     }
     return TaskSetup(
         questions,
-        make_env=lambda role: HotpotQAEnv(wiki, prompt=prompts[role]),
+        make_env=lambda role: HotpotQAEnv(wiki, prompt=prompts[role], paper=options.paper),
         scoring=Scoring(score="em", category="question type"),
         max_steps=7,
         data=Path(options.data).name if options.data is not None else "built-in",

@@ -130,6 +130,10 @@ class Run:
             n_threads=None if here else max(1, int(spec.ray.num_cpus)),
         )
         options = spec.task_options | ({"data": spec.data} if spec.data is not None else {})
+        if spec.settings.paper:  # the paper's rules are the environment's too: the task must have them
+            if "paper" not in task.option_names():
+                raise OptionError(f"{task.name} has no `paper` rules")
+            options["paper"] = True
         self.setup: TaskSetup = task.set_up(options, self.method.roles)
         limit = spec.settings.max_steps or self.method.max_steps or self.setup.max_steps
         self.settings = spec.settings.but(max_steps=limit)
@@ -151,7 +155,8 @@ class Run:
         prompts = {
             role: prompt_use(
                 (env.prompt(task).shots(self.settings.shots) for task in self.setup.tasks),
-                self._temperature(role),
+                temperature := self._temperature(role),
+                self.model.sampling(temperature, self.settings.nucleus) if temperature else None,
             )
             for role, env in envs.items()
         }

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
 from react_agent import __version__
+from react_agent.options import OptionError
 
 EXIT_BAD_INPUT = 2
 
@@ -62,11 +63,13 @@ def _add_fields(
         elif kind in (int, float, Path):
             options["type"] = kind
         flags = [flag(prefix + name), *(["--games"] if name == "data" else [])]  # ALFWorld's word for it
-        parser.add_argument(*flags, help=(info.description or "").replace("%", "%%"), **options)
+        described = OptionError((info.description or "").replace("%", "%%")).spelled(flag)  # `x` is --x
+        parser.add_argument(*flags, help=described, **options)
 
 
 def _task_options() -> dict[str, Any]:
-    """The fields of the installed tasks' options (react_agent.tasks), by name."""
+    """The fields of the installed tasks' options (react_agent.tasks), by name; `paper` is the
+    settings' (bench() gives it to the task)."""
     from react_agent import tasks
 
     fields: dict[str, Any] = {}
@@ -75,7 +78,7 @@ def _task_options() -> dict[str, Any]:
             fields |= tasks.task_named(name).options.model_fields
         except tasks.TaskError:
             continue  # a task that cannot be loaded says so when it is asked for
-    return {name: info for name, info in fields.items() if name != "data"}
+    return {name: info for name, info in fields.items() if name not in ("data", "paper")}
 
 
 def _play_options(parser: argparse.ArgumentParser, bench: bool) -> None:
@@ -88,14 +91,13 @@ def _play_options(parser: argparse.ArgumentParser, bench: bool) -> None:
     for fields in (BenchSpec.model_fields, AgentSettings.model_fields, ModelOptions.model_fields):
         _add_fields(parser, fields, skip=here_only)
     _add_fields(parser, _task_options())
+    parser._option_string_actions["--max-repeats"].help += "; here 3, unless --paper"
     if bench:
         _add_fields(parser, RayOptions.model_fields, prefix="ray_")
         parser._option_string_actions["--out"].required = True  # bench writes a results file
     else:
         parser.add_argument("--out", type=Path, help="append one JSON line per episode, as each ends")
         parser.add_argument("--quiet", action="store_true", help="show only the summary")
-    # The command line's loop guard is on by default; the library's, as the paper's, is off.
-    parser.set_defaults(max_repeats=3)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,6 +144,8 @@ def spec_of(args: argparse.Namespace) -> Any:
     from react_agent.settings import AgentSettings
 
     given = {name: value for name, value in vars(args).items() if value is not None}
+    if not given.get("paper"):  # the command line's loop guard is on by default; the paper has none
+        given.setdefault("max_repeats", 3)
 
     def fields(names: Any, prefix: str = "") -> dict[str, Any]:
         return {name: given[prefix + name] for name in names if prefix + name in given}
@@ -272,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     from react_agent.datafiles import DataFileError
     from react_agent.display import log_to_stderr
     from react_agent.models.base import ModelUnavailable
-    from react_agent.options import OptionError, as_option_error
+    from react_agent.options import as_option_error
     from react_agent.ray_executor import RayUnavailable
     from react_agent.results import ResultsFileError
     from react_agent.tasks import TaskError
@@ -280,10 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = log_to_stderr()
     try:
         return globals()[f"{args.command}_command"](args)  # each command's function is named after it
-    except ValidationError as error:
-        fail(as_option_error(error).spelled(flag))
-    except OptionError as error:
-        fail(error.spelled(flag))
+    except (ValidationError, OptionError) as error:  # what a user chose: options spelled as flags
+        fail((as_option_error(error) if isinstance(error, ValidationError) else error).spelled(flag))
     except (RayUnavailable, ModelUnavailable, DataFileError, ResultsFileError, TaskError) as error:
         fail(str(error))
     except KeyboardInterrupt:

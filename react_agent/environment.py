@@ -1,10 +1,11 @@
 """The protocol every task environment speaks, after the paper's gym-style environments.
 
 An environment says what the model sees before a task (`prompt`), starts a task (`reset`), carries
-out actions (`step`) and judges how the task ended (`outcome`). Four more capabilities have
-defaults, so an environment that subclasses `Environment` gets them and the runners can always
-call them: `astep` (an async `step`), `action_space` (what a grammar may allow; none by default),
-`close` (called at the end of every episode) and `describe` (what a run's record says of it).
+out actions (`step`) and judges how the task ended (`outcome`). More capabilities have defaults, so
+an environment that subclasses `Environment` gets them and the runners can always call them:
+`astep` (an async `step`), `action_space` (what a grammar may allow; none by default), `close`
+(called at the end of every episode), `answer_key` (which answers count as the same, for votes) and
+`describe` (what a run's record says of it).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class Outcome:
 
 @runtime_checkable
 class Environment(Protocol):
-    """Subclass it (the defaults below come with it), or write all eight methods."""
+    """Subclass it (the defaults below come with it), or write all nine methods."""
 
     def prompt(self, task: Any) -> Prompt:
         """The instruction and few-shot examples that suit this task."""
@@ -100,6 +101,12 @@ class Environment(Protocol):
 
     def close(self) -> None:
         """Called at the end of every episode: let go of what the task held (a game engine)."""
+
+    def answer_key(self, answer: str) -> str:
+        """What two answers that count as the same have in common (CoT-SC's votes count keys):
+        by default, the answer in lower case on single spaces; a task scored after normalising
+        answers (HotpotQA's EM) gives its normalisation."""
+        return " ".join(answer.lower().split())
 
     def describe(self) -> dict[str, Any]:
         """What a run's record (`RunConfig`) says of this environment: fields such as `wiki`, and

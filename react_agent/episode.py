@@ -113,8 +113,8 @@ class Episode:
     ):
         self.task_id = task_id
         self.question = question
-        self.format = step_format
         self.settings = settings or AgentSettings()
+        self.format = step_format.under_paper_rules() if self.settings.paper else step_format
         self.max_steps = self.settings.max_steps or DEFAULT_MAX_STEPS
         self.steps: list[Step] = []
         self.stop_reason: StopReason | None = None
@@ -172,7 +172,7 @@ class Episode:
             self._go(State.scoring if answer is not None else State.done)
             return answer
         if self.state is State.asking:
-            parsed = self.format.parse(completion.text)
+            parsed = self.format.parse(completion.text, self.step_number)
             self._current = _StepInProgress(
                 thought=parsed.thought,
                 model_outputs=[completion.text],
@@ -229,7 +229,7 @@ class Episode:
         assert current is not None and current.action is not None
         self._space = action_space
         i = self.step_number
-        text = " ".join(observation.text.split())  # one line: the prompt's layout depends on it
+        text = self.format.observation(observation.text)
         step = Step(
             index=i,
             thought=current.thought,
@@ -306,11 +306,11 @@ class Episode:
         """Compute the pending request of the state, once."""
         i = self.step_number
         if self.state is State.asking:
-            request = self.format.request(self._prompt, i, self.settings.max_tokens)
+            request = self.format.request(self._prompt, i, self.settings.budget)
             grammar = self._grammar(reask=False)
         elif self.state is State.reasking:
             assert self._current is not None and self.format.reask is not None
-            request = self.format.reask.request(self._prompt, i, self._current.thought)
+            request = self.format.reask.request(self._prompt, i, self._current.thought, self.settings.budget)
             grammar = self._grammar(reask=True)
         elif self.state is State.answering:
             final = self.format.final_answer(self._prompt, i)
@@ -323,6 +323,8 @@ class Episode:
             request = replace(request, grammar=grammar.gbnf(), within_grammar=grammar.allows_start)
         if self.settings.temperature is not None:
             request = replace(request, temperature=self.settings.temperature)
+            if self.settings.temperature > 0:  # sampled: its truncation too
+                request = replace(request, top_p=self.settings.nucleus)
         self._request = request
 
     def _grammar_on(self) -> bool:

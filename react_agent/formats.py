@@ -1,11 +1,16 @@
 """How a trajectory is written into the prompt: the one owner of the transcript.
 
 A step format asks for a step (`request`), reads the answer (`parse`), says when decoding may stop
-(`is_complete`), writes each finished step into the transcript (`turn`, what the model wrote, then
-`observed`, what the environment answered) and reads such steps back (`read`). Where it can, it
+(`is_complete`), says how an observation is shown (`observation`), writes each finished step into
+the transcript (`turn`, what the model wrote, then `observed`, what the environment answered) and
+reads such steps back (`read`). Where it can, it
 asks once more for an action the model left out (`reask`), asks for an answer at the step limit
 (`final_answer`), and says what a well-formed step over an action space is (`grammar`). `Episode`
 holds only the rules (when to ask, when to stop); nothing else writes a step into a prompt.
+
+`under_paper_rules()` gives the format as the ReAct paper's code has it (`AgentSettings.paper`):
+its strict reading of an answer, its re-ask, observations shown as they came, and decoding read to
+the stop sequence (never cut at a whole action). README has the table of what changes.
 
 The ReAct paper uses two layouts:
 
@@ -21,13 +26,21 @@ in one step with `Finish[answer]`.
 
 from __future__ import annotations
 
+import copy
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from react_agent.grammar import ActionSpace, Grammar, Lit, Seq, Text, action
 from react_agent.models.base import ModelRequest
-from react_agent.parsing import ParsedOutput, action_is_complete, cut_observation, parse_action, parse_output
+from react_agent.parsing import (
+    ParsedOutput,
+    action_is_complete,
+    cut_observation,
+    parse_action,
+    parse_output,
+    parse_paper_action,
+)
 from react_agent.trajectory import Action
 
 ACTION_MAX_TOKENS = 48  # a re-asked action is one short line
@@ -60,13 +73,17 @@ class Reask:
     head: str  # "Thought {i}: "
     label: str  # "\nAction {i}:"
     read_answer: bool = False  # the line is an answer (`Finish[line]`), not an action
+    paper_rules: bool = False  # the paper's: the step's budget, and the whole line is the action
 
-    def request(self, transcript: str, i: int, thought: str) -> ModelRequest:
+    def request(self, transcript: str, i: int, thought: str, budget: int) -> ModelRequest:
+        """Ask again; `budget` is a step's token budget (the paper asks for as many)."""
         prompt = f"{transcript}{self.head.format(i=i)}{thought}{self.label.format(i=i)}"
-        return ModelRequest(prompt, stop=["\n"], max_tokens=ACTION_MAX_TOKENS)
+        return ModelRequest(prompt, stop=["\n"], max_tokens=budget if self.paper_rules else ACTION_MAX_TOKENS)
 
     def parse(self, text: str) -> Action | None:
-        return _answer(text) if self.read_answer else parse_action(_first_line(text))
+        if self.read_answer:
+            return _answer(text)
+        return parse_paper_action(text.strip()) if self.paper_rules else parse_action(_first_line(text))
 
 
 @dataclass(frozen=True)
@@ -85,18 +102,36 @@ class StepFormat(ABC):
 
     name: str
     reask: Reask | None = None
+    paper_rules: bool = False
+
+    def under_paper_rules(self) -> StepFormat:
+        """This format as the ReAct paper's code has it (see the module's docstring)."""
+        variant = copy.copy(self)
+        variant.paper_rules = True
+        variant.reask = replace(self.reask, paper_rules=True) if self.reask is not None else None
+        return variant
 
     @abstractmethod
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         """Ask for step i, after the transcript so far."""
 
     @abstractmethod
-    def parse(self, text: str) -> ParsedOutput:
-        """The thought and action in the answer to `request`."""
+    def parse(self, text: str, i: int) -> ParsedOutput:
+        """The thought and action in the answer to `request` for step i."""
+
+    def is_complete(self, text: str) -> bool:
+        """True once `text` holds a whole step, so decoding can stop; never under the paper's
+        rules, whose code reads to the stop sequence."""
+        return not self.paper_rules and self.whole(text)
 
     @abstractmethod
-    def is_complete(self, text: str) -> bool:
-        """True once `text` holds a whole step, so decoding can stop."""
+    def whole(self, text: str) -> bool:
+        """Whether `text` holds a whole step."""
+
+    def observation(self, text: str) -> str:
+        """The environment's answer as the transcript shows it: on one line (the layout depends on
+        it); as it came under the paper's rules."""
+        return text if self.paper_rules else " ".join(text.split())
 
     @abstractmethod
     def turn(self, i: int, thought: str, action: Action) -> str:
@@ -143,10 +178,21 @@ class NumberedSteps(StepFormat):
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         return ModelRequest(f"{transcript}Thought {i}:", stop=[f"\nObservation {i}:"], max_tokens=max_tokens)
 
-    def parse(self, text: str) -> ParsedOutput:
-        return parse_output(text)
+    def parse(self, text: str, i: int) -> ParsedOutput:
+        if not self.paper_rules:
+            return parse_output(text)
+        # The paper's: exactly one `\nAction i: ` splits the answer into the thought (line breaks and
+        # all) and the action; otherwise the thought's first line is asked for its action.
+        parts = text.strip().split(f"\nAction {i}: ")
+        if len(parts) == 2:
+            return ParsedOutput(thought=parts[0], action=parse_paper_action(parts[1]))
+        return ParsedOutput(thought=text.strip().split("\n")[0], action=None)
 
-    def is_complete(self, text: str) -> bool:
+    def observation(self, text: str) -> str:
+        # The paper's loop drops only the two characters backslash and n, never a line break.
+        return text.replace("\\n", "") if self.paper_rules else super().observation(text)
+
+    def whole(self, text: str) -> bool:
         return action_is_complete(text)
 
     def turn(self, i: int, thought: str, action: Action) -> str:
@@ -182,7 +228,11 @@ class CommandLines(StepFormat):
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         return ModelRequest(f"{transcript}>", stop=["\n"], max_tokens=max_tokens)
 
-    def parse(self, text: str) -> ParsedOutput:
+    def parse(self, text: str, i: int) -> ParsedOutput:
+        if self.paper_rules:  # the stripped completion is the command, an empty one too
+            command = text.strip()
+            thought = command[len(THINK) :].strip() if command.startswith(THINK) else ""
+            return ParsedOutput(thought=thought, action=Action(text=command))
         lines = text.strip().splitlines()
         line = lines[0].strip().lstrip(">").strip() if lines else ""
         action = parse_action(line) if line else None
@@ -190,7 +240,7 @@ class CommandLines(StepFormat):
             return ParsedOutput(thought=line[len(THINK) :].strip(), action=Action(text=line))
         return ParsedOutput(thought="", action=action)
 
-    def is_complete(self, text: str) -> bool:
+    def whole(self, text: str) -> bool:
         return "\n" in text.lstrip("\n")
 
     def turn(self, i: int, thought: str, action: Action) -> str:
@@ -218,10 +268,15 @@ class ActionsOnly(StepFormat):
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         return ModelRequest(f"{transcript}Action {i}:", stop=[f"\nObservation {i}:"], max_tokens=max_tokens)
 
-    def parse(self, text: str) -> ParsedOutput:
+    def parse(self, text: str, i: int) -> ParsedOutput:
+        if self.paper_rules:  # as the paper's ReAct reads its action: the whole answer, strictly
+            return ParsedOutput(thought="", action=parse_paper_action(text.strip()))
         return ParsedOutput(thought="", action=parse_action(_first_line(text)))
 
-    def is_complete(self, text: str) -> bool:
+    def observation(self, text: str) -> str:
+        return text.replace("\\n", "") if self.paper_rules else super().observation(text)
+
+    def whole(self, text: str) -> bool:
         return "\n" in text.lstrip() or text.rstrip().endswith("]")
 
     def turn(self, i: int, thought: str, action: Action) -> str:
@@ -249,10 +304,10 @@ class DirectAnswer(StepFormat):
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         return ModelRequest(f"{transcript}Answer:", stop=["\n"], max_tokens=max_tokens)
 
-    def parse(self, text: str) -> ParsedOutput:
+    def parse(self, text: str, i: int) -> ParsedOutput:
         return ParsedOutput(thought="", action=_answer(text))
 
-    def is_complete(self, text: str) -> bool:
+    def whole(self, text: str) -> bool:
         return "\n" in text.lstrip()
 
     def turn(self, i: int, thought: str, action: Action) -> str:
@@ -274,12 +329,12 @@ class ReasonedAnswer(StepFormat):
     def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
         return ModelRequest(f"{transcript}Thought:", stop=["\nQuestion:"], max_tokens=max_tokens)
 
-    def parse(self, text: str) -> ParsedOutput:
+    def parse(self, text: str, i: int) -> ParsedOutput:
         thought, found, rest = text.partition("Answer:")
         thought = " ".join(thought.split())
         return ParsedOutput(thought=thought, action=_answer(rest) if found else None)
 
-    def is_complete(self, text: str) -> bool:
+    def whole(self, text: str) -> bool:
         _, found, rest = text.partition("Answer:")
         return bool(found) and "\n" in rest.lstrip()
 

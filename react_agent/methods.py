@@ -131,8 +131,9 @@ def _combined(results: list[EpisodeResult], scored: EpisodeResult | None = None)
 
 class SelfConsistency:
     """CoT-SC: `settings.sc_samples` answers of the CoT prompt at `settings.sc_temperature`, each
-    in one step; the answer most of them gave (case aside) is scored. Its result's `votes` is the
-    tally."""
+    in one step; the answer most of them gave is scored, answers counting as one when the
+    environment's `answer_key` says so (HotpotQA: when they normalise alike, as EM compares them).
+    Its result's `votes` is the tally, by key."""
 
     def __init__(self, model: Model, env: Environment, settings: AgentSettings, tracer: Any = None):
         self.model, self.env, self.tracer = model, env, tracer
@@ -149,9 +150,9 @@ class SelfConsistency:
             return _combined(runs).model_copy(
                 update={"stop_reason": StopReason.invalid_output, "answer": None, "votes": {}}
             )
-        tally = Counter(answer.lower() for answer in answers)
+        tally = Counter(self.env.answer_key(answer) for answer in answers)
         winner = tally.most_common(1)[0][0]
-        answer = next(a for a in answers if a.lower() == winner)
+        answer = next(a for a in answers if self.env.answer_key(a) == winner)
         outcome = await asyncio.to_thread(self._score, task, answer)
         voted = runs[-1].model_copy(
             update={

@@ -35,4 +35,6 @@ def as_option_error(error: ValidationError) -> OptionError:
         return OptionError(f"`{name}` must be at least {limits['ge']}")
     if kind == "greater_than":
         return OptionError(f"`{name}` must be more than {limits['gt']}")
+    if kind == "value_error":  # a rule of the settings, said in its own words
+        return OptionError(str(limits["error"]))
     return OptionError(f"`{name}`: {problem['msg'].lower()}")

@@ -56,6 +56,24 @@ def parse_action(text: str) -> Action | None:
     return Action(text=f"{name}[{argument}]", name=name.lower().replace(" ", ""), argument=argument)
 
 
+def paper_form(text: str) -> str:
+    """An action as the paper's code hands it to its environment: its first letter lowered, then
+    stripped (`Search[x]` is `search[x]`; `SEARCH[x]`, `sEARCH[x]`, which it does not know)."""
+    return (text[:1].lower() + text[1:]).strip()
+
+
+_PAPER_ACTION = re.compile(r"(\w+)\[(.*)\]", re.DOTALL)
+
+
+def parse_paper_action(text: str) -> Action:
+    """An action read as the paper's code reads it: `name[argument]` only when its `paper_form`
+    starts with `name[` and ends with `]` (the argument as it stands between them); anything else
+    is an action with no name, which the environment answers as invalid. The text stays as written:
+    the transcript shows it so."""
+    match = _PAPER_ACTION.fullmatch(paper_form(text))
+    return Action(text=text, name=match[1], argument=match[2]) if match else Action(text=text)
+
+
 def _action_match(text: str) -> re.Match[str] | None:
     return _ACTION_LINE.search(text) or _ACTION_INLINE.search(text)
 

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from react_agent.prompts import Prompt
 
 
-def prompt_use(prompts: Iterable[Prompt], temperature: float | None) -> PromptUse:
+def prompt_use(
+    prompts: Iterable[Prompt], temperature: float | None, sampling: dict[str, float] | None = None
+) -> PromptUse:
     """One role's record, from the prompts it uses (one per task type for ALFWorld)."""
     unique = {prompt.sha256(): prompt for prompt in prompts}
     if not unique:
@@ -28,7 +30,11 @@ def prompt_use(prompts: Iterable[Prompt], temperature: float | None) -> PromptUs
     sources = sorted({prompt.source for prompt in ordered})
     formats = sorted({prompt.format for prompt in ordered})
     return PromptUse(
-        source=", ".join(sources), format="/".join(formats), sha256=digest, temperature=temperature
+        source=", ".join(sources),
+        format="/".join(formats),
+        sha256=digest,
+        temperature=temperature,
+        sampling=sampling,
     )
 
 

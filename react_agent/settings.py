@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DEFAULT_MAX_STEPS = 7  # the paper's HotpotQA limit: an Agent's, when neither it nor a task says
+DEFAULT_MAX_TOKENS = 128  # our budget of a model call: a step's thought and action fit it
+PAPER_MAX_TOKENS = 100  # the paper's code asks for at most 100 tokens, a step or a re-ask
 SC_SAMPLES = 21  # the paper's number of sampled CoT chains
 SC_TEMPERATURE = 0.7  # and their temperature
 # What a run's record keeps of the settings (see `AgentSettings.recorded`).
-_RECORDED = {"max_steps", "max_tokens", "final_answer", "shots", "max_repeats", "grammar"}
+_RECORDED = {"max_steps", "final_answer", "shots", "max_repeats", "grammar", "paper"}
 
 
 class AgentSettings(BaseModel):
@@ -30,7 +32,11 @@ class AgentSettings(BaseModel):
         description="steps before an episode ends without an answer (default: the task's, 7 or 50; "
         "1 for the methods that answer at once; 7 for an Agent given no task)",
     )
-    max_tokens: int = Field(128, ge=1, description="the token budget of one model call")
+    max_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="the token budget of one model call (default: 128; the paper's 100 under `paper`)",
+    )
     temperature: float | None = Field(
         None, ge=0, description="sampling temperature (default: the model's, 0)"
     )
@@ -51,6 +57,34 @@ class AgentSettings(BaseModel):
     shots: int | None = Field(None, ge=0, description="few-shot examples kept in each prompt (default: all)")
     sc_samples: int = Field(SC_SAMPLES, ge=1, description="CoT-SC: chains sampled per question")
     sc_temperature: float = Field(SC_TEMPERATURE, ge=0, description="CoT-SC: the chains' temperature")
+    top_p: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="nucleus sampling of sampled requests, and no other truncation (default: the model's "
+        "own; 1 under `paper`, as the paper's)",
+    )
+    paper: bool = Field(
+        False,
+        description="the ReAct paper's rules: its parsing, transcript, observations and limits, so that "
+        "each request is what its code sends (README: what --paper changes)",
+    )
+
+    @model_validator(mode="after")
+    def _paper_has_no_guards(self) -> AgentSettings:
+        if self.paper and (self.final_answer or self.max_repeats):
+            raise ValueError("the paper's rules ask for no answer at the step limit and have no loop guard")
+        return self
+
+    @property
+    def nucleus(self) -> float | None:
+        """The top-p of sampled requests (`top_p`, resolved): None leaves the model its own."""
+        return self.top_p if self.top_p is not None else 1.0 if self.paper else None
+
+    @property
+    def budget(self) -> int:
+        """The token budget of a model call (`max_tokens`, resolved)."""
+        return self.max_tokens or (PAPER_MAX_TOKENS if self.paper else DEFAULT_MAX_TOKENS)
 
     def but(self, **changes: Any) -> AgentSettings:
         """These settings with some changed, validated as any settings are."""
@@ -59,4 +93,4 @@ class AgentSettings(BaseModel):
     def recorded(self) -> dict[str, Any]:
         """The fields a run's record (`RunConfig`) keeps of them; the temperatures are recorded
         with each prompt role, the samples with the method that draws them."""
-        return self.model_dump(include=_RECORDED)
+        return self.model_dump(include=_RECORDED) | {"max_tokens": self.budget}

@@ -102,6 +102,8 @@ class PromptUse(BaseModel):
     format: str  # its step format (react_agent.formats)
     sha256: str  # of everything the model sees of it; over all its prompts when it varies per task
     temperature: float | None  # None: the model's own, recorded as the model's
+    # Every sampling parameter the model applied, where it sampled (None: greedy, or not recorded).
+    sampling: dict[str, float] | None = None
 
 
 class Scoring(BaseModel):
@@ -115,7 +117,13 @@ class Scoring(BaseModel):
 
 
 # Fields that join a run's identity only when they are set: a run made before they existed keeps its hash.
-_ADDED_LATER: dict[str, Any] = {"final_answer": False, "shots": None, "max_repeats": 0, "grammar": False}
+_ADDED_LATER: dict[str, Any] = {
+    "final_answer": False,
+    "shots": None,
+    "max_repeats": 0,
+    "grammar": False,
+    "paper": False,
+}
 
 
 class RunConfig(BaseModel):
@@ -153,6 +161,7 @@ class RunConfig(BaseModel):
     shots: int | None = None  # how many few-shot examples each prompt kept (None: all it has)
     max_repeats: int = 0  # the loop guard: repeats of an action and observation that end an episode
     grammar: bool = False  # each step held to a grammar of the task's actions (react_agent.grammar)
+    paper: bool = False  # the ReAct paper's rules (AgentSettings.paper)
     packages: dict[str, str | None]
     git_commit: str | None = None
     build: str | None = None  # the local model's llama.cpp build: the CPU features it uses
@@ -164,6 +173,9 @@ class RunConfig(BaseModel):
         for name, default in _ADDED_LATER.items():  # so that older runs keep the hash they had
             if identity[name] == default:
                 del identity[name]
+        for use in identity["prompts"].values():
+            if use["sampling"] is None:  # as runs recorded before it was
+                del use["sampling"]
         identity["data"] = Path(self.data).name
         if self.base_url is not None:  # a server's address is where a run was played, not what it is
             identity["base_url"] = "a server"

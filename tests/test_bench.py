@@ -132,8 +132,10 @@ def test_each_line_records_the_run_setup(server, tmp_path):
             "format": "numbered",
             "sha256": hotpotqa_prompt("react").sha256(),
             "temperature": 0.0,
+            "sampling": None,  # greedy
         }
     }
+    assert config["paper"] is False and config["max_tokens"] == 128
     sha = hashlib.sha256
     assert config["data_files"][0]["sha256"] == sha(DEMO_QUESTIONS.read_bytes()).hexdigest()
     assert config["wiki"][0]["sha256"] == sha(DEMO_WIKI.read_bytes()).hexdigest()

@@ -57,7 +57,7 @@ OUTPUTS = st.one_of(
 @given(OUTPUTS)
 def test_every_format_reads_any_output(text):
     for step_format in FORMATS.values():
-        parsed = step_format.parse(text)
+        parsed = step_format.parse(text, 3)
         assert isinstance(parsed.thought, str)
         if parsed.action is not None:
             assert parsed.action.text.strip() and "\n" not in parsed.action.text

@@ -35,7 +35,7 @@ line = st.text(
 
 def read_back(step_format: str, text: str, space: ActionSpace):
     """The action the format's parser reads in `text`, and whether it is one of the space's."""
-    action = FORMATS[step_format].parse(text).action
+    action = FORMATS[step_format].parse(text, 3).action
     if action is None:
         return None, False
     if action.text.lower().startswith(THINK):

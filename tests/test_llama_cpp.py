@@ -85,3 +85,16 @@ def test_a_full_context_cuts_the_oldest_observations_and_the_episode_goes_on(
         s.model_dump(exclude=drop) for s in result.steps
     ]
     assert (replayed.stop_reason, replayed.answer) == (result.stop_reason, result.answer)
+
+
+def test_a_request_with_its_own_top_p_samples_with_nothing_else_cut(smollm2):
+    from react_agent.models import ModelRequest
+
+    nucleus = ModelRequest("The capital of France is", max_tokens=6, temperature=0.7, top_p=1.0)
+    assert smollm2.complete(nucleus).text  # the sampler chain of top-p, temperature and the draw
+    assert smollm2.sampling(0.7, 1.0) == {"temperature": 0.7, "top_p": 1.0}
+    assert smollm2.sampling(0.7, None) == {"temperature": 0.7, "top_k": 40, "top_p": 0.95, "min_p": 0.05}
+    assert (
+        nucleus.sha256() != ModelRequest("The capital of France is", max_tokens=6, temperature=0.7).sha256()
+    )
+

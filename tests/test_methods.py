@@ -23,13 +23,21 @@ SETTINGS = AgentSettings(
     shots=1,
     sc_samples=3,
     sc_temperature=0.9,
+    top_p=0.8,
 )
+# The same, under the paper's rules, which have no loop guard and ask for no answer at the limit.
+PAPER = SETTINGS.but(paper=True, final_answer=False, max_repeats=0)
 WALK = ["Paris", "France", "Seine", "Eiffel Tower"]  # four searches, four observations: the step limit
 
 
 def test_the_settings_here_are_none_of_the_defaults():
     defaults = Defaults()
-    assert all(getattr(SETTINGS, name) != getattr(defaults, name) for name in Defaults.model_fields)
+    assert [name for name in Defaults.model_fields if getattr(SETTINGS, name) == getattr(defaults, name)] == [
+        "paper"  # it refuses a loop guard and an answer at the limit: PAPER sets it, with the rest
+    ]
+    assert PAPER.paper and all(
+        getattr(PAPER, n) == getattr(SETTINGS, n) for n in ("max_tokens", "shots", "grammar")
+    )
 
 
 class ByPrompt(Model):
@@ -78,12 +86,13 @@ def kind(request: ModelRequest) -> str:
     return "step"
 
 
+@pytest.mark.parametrize("settings", [SETTINGS, PAPER], ids=["ours", "paper"])
 @pytest.mark.parametrize("method", list(METHODS))
-def test_every_method_plays_by_every_setting(method, demo_wiki, demo_questions):
+def test_every_method_plays_by_every_setting(method, settings, demo_wiki, demo_questions):
     loop, walk = demo_questions[:2]
     prompts = {role: hotpotqa_prompt("cot" if role == "votes" else role) for role in METHODS[method].roles}
     model = ByPrompt(loop.question)
-    player = make_player(method, model, lambda role: HotpotQAEnv(demo_wiki, prompt=prompts[role]), SETTINGS)
+    player = make_player(method, model, lambda role: HotpotQAEnv(demo_wiki, prompt=prompts[role]), settings)
     results = {}
     for question in (loop, walk):
         before = len(model.requests)
@@ -97,20 +106,25 @@ def test_every_method_plays_by_every_setting(method, demo_wiki, demo_questions):
             first, second = prompt.example_list()[:2]
             assert first in request.prompt and second not in request.prompt, "shots: 1"
             assert request.max_tokens == (48 if what == "final" else 64), "max_tokens"
+            assert request.stop == {"final": ["]", "\n"], "standard": ["\n"]}.get(what, request.stop)
             assert request.temperature == (0.9 if what == "vote" else 0.3), "temperature, sc_temperature"
+            assert request.top_p == 0.8, "top_p"
             assert (request.grammar is not None) == (what in ("step", "final")), "grammar"
 
         votes = kinds.count("vote")
         assert votes in (0, SETTINGS.sc_samples), "sc_samples"
         steps = kinds.count("step")
         if question is loop and steps:
-            assert steps == 2, "max_repeats: the second same step ends the episode"
+            assert steps == (4 if settings.paper else 2), "max_repeats: the second same step ends the episode"
             assert "final" not in kinds
         if question is walk and steps:
-            assert steps == SETTINGS.max_steps and kinds.count("final") == 1, "max_steps, final_answer"
+            finals = 0 if settings.paper else 1
+            assert steps == settings.max_steps and kinds.count("final") == finals, "max_steps, final_answer"
 
     if method in ("react", "act"):
-        assert results[loop.id].stop_reason is StopReason.repeated_action
-        assert results[walk.id].stop_reason is StopReason.max_steps and results[walk.id].answer == "Seine"
+        loop_end = StopReason.max_steps if settings.paper else StopReason.repeated_action
+        assert results[loop.id].stop_reason is loop_end
+        assert results[walk.id].stop_reason is StopReason.max_steps
+        assert results[walk.id].answer == (None if settings.paper else "Seine")
     if method in ("react-then-cot-sc", "cot-sc-then-react", "cot-sc"):
         assert all(result.votes is not None for result in results.values())

@@ -138,6 +138,9 @@ def test_the_plugin_refuses_what_it_cannot_play_in_one_line(plugin, tmp_path):
     process = react(plugin, "bench", "--task", "sums", "--wiki", "live", "--out", tmp_path / "r.jsonl")
     expected = "react: error: sums takes no --wiki (its options: --data)"
     assert process.returncode == 2 and process.stderr.strip() == expected
+    process = react(plugin, "bench", "--task", "sums", "--paper", "--out", tmp_path / "r.jsonl")
+    expected = "react: error: sums has no --paper rules"
+    assert process.returncode == 2 and process.stderr.strip() == expected
 
 
 def test_a_plugin_that_cannot_be_loaded_is_one_line(plugin, tmp_path):

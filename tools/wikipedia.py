@@ -66,10 +66,16 @@ class WikiBrowser:
     - Lookup shows, one per call, the sentences of the current page holding the keyword
       (case-insensitive) as `(Result i / N) sentence`, then `No more results.`. A failed search
       keeps the page that was open, as in the paper.
+
+    With `paper=True`, pages are read as the paper's code reads the scraped page: its text (here the
+    intro's sentences as one paragraph, `clean_str` as the paper applies it) split at '. ', each
+    piece given back its '.' (so `U.S.` cuts a sentence), and `No more results.` keeps the line
+    break the paper's code ends it with.
     """
 
-    def __init__(self, wiki: Wiki):
+    def __init__(self, wiki: Wiki, *, paper: bool = False):
         self.wiki = wiki
+        self.paper = paper
         self.page: Page | None = None
         self._keyword: str | None = None
         self._matches: list[str] = []
@@ -83,18 +89,41 @@ class WikiBrowser:
             return f"Could not find {entity}. Similar: {found.similar[:SIMILAR_TITLES]}."
         self.page = found
         self._keyword = None
-        return " ".join(found.sentences[:SEARCH_SENTENCES])
+        return " ".join(self._sentences()[:SEARCH_SENTENCES])
+
+    def _sentences(self) -> list[str]:
+        if self.page is None:
+            return []
+        return paper_sentences(self.page) if self.paper else self.page.sentences
 
     def lookup(self, keyword: str) -> str:
         if keyword != self._keyword:
             self._keyword = keyword
-            sentences = self.page.sentences if self.page else []
-            self._matches = [s for s in sentences if keyword.lower() in s.lower()]
+            self._matches = [s for s in self._sentences() if keyword.lower() in s.lower()]
             self._shown = 0
         if self._shown >= len(self._matches):
-            return "No more results."
+            return "No more results.\n" if self.paper else "No more results."
         self._shown += 1
         return f"(Result {self._shown} / {len(self._matches)}) {self._matches[self._shown - 1]}"
+
+
+def clean_str(text: str) -> str:
+    """The paper's `clean_str` of a scraped paragraph: escape sequences written out in it (`\\u00e9`)
+    become their characters; text it cannot read so is left as it is (the paper's code would stop)."""
+    try:
+        return text.encode().decode("unicode-escape").encode("latin1").decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+def paper_sentences(page: Page) -> list[str]:
+    """A page's sentences as the paper's `WikiEnv` makes them: its paragraphs of more than two words
+    (an intro here is one), split at '. ', each stripped and ended with '.'."""
+    paragraph = " ".join(page.sentences)
+    if len(paragraph.split(" ")) <= 2:
+        return []
+    pieces = clean_str(paragraph).strip().split(". ")
+    return [piece.strip() + "." for piece in pieces if piece.strip()]
 
 
 def wiki_tools(browser: WikiBrowser) -> list[Tool]:

@@ -19,6 +19,9 @@ class ModelRequest:
     stop: list[str] = field(default_factory=list)
     max_tokens: int = 128
     temperature: float | None = None  # None: the model's own setting
+    # Nucleus sampling of a sampled request, and no other truncation (the paper's 1); None: the
+    # backend's own (ours: top-k 40, top-p 0.95, min-p 0.05; a server's, its defaults).
+    top_p: float | None = None
     grammar: str | None = None  # GBNF the answer must match (react_agent.grammar); None: free text
     # With a grammar: whether a text is a start of an answer it allows (`Grammar.allows_start`). A
     # backend that cannot be sure its server enforced the grammar checks its answer with it; others
@@ -27,10 +30,13 @@ class ModelRequest:
 
     def sha256(self) -> str:
         """A fingerprint of everything that shapes the answer: prompt, stops, budget, temperature,
-        grammar (only when there is one, so requests without keep the fingerprints recorded)."""
-        fields = [self.prompt, list(self.stop), self.max_tokens, self.temperature]
+        grammar and top-p (these two only when set, so requests without keep the fingerprints
+        recorded)."""
+        fields: list = [self.prompt, list(self.stop), self.max_tokens, self.temperature]
         if self.grammar is not None:
             fields.append(self.grammar)
+        if self.top_p is not None:
+            fields.append({"top_p": self.top_p})
         return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -65,6 +71,11 @@ class Model(Protocol):
     def for_task(self, task_id: str) -> Model:
         """The model that answers the requests of task `task_id`'s episode."""
         return self
+
+    def sampling(self, temperature: float, top_p: float | None) -> dict[str, float]:
+        """The sampling parameters it applies to a request at `temperature` (above 0) and `top_p`
+        (None: its own), as a run records them."""
+        return {"temperature": temperature} | ({"top_p": top_p} if top_p is not None else {})
 
     def describe(self) -> dict[str, Any]:
         """What a run's record (`RunConfig`) says of this model: `model` (its name), and where

@@ -218,6 +218,10 @@ class BatchedDecoder:
             C.llama_sampler_chain_add(chain, rules)
         if job.temperature <= 0:
             C.llama_sampler_chain_add(chain, C.llama_sampler_init_greedy())
+        elif job.request.top_p is not None:  # the request's own nucleus, and no other truncation
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_top_p(job.request.top_p, 1))
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_temp(job.temperature))
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_dist(job.seed))
         else:
             C.llama_sampler_chain_add(chain, C.llama_sampler_init_top_k(TOP_K))
             C.llama_sampler_chain_add(chain, C.llama_sampler_init_top_p(TOP_P, 1))

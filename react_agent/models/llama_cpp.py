@@ -166,6 +166,13 @@ class LlamaCppModel(Model):
 
         return " ".join(llama_cpp.llama_print_system_info().decode().replace("|", " ").split())
 
+    def sampling(self, temperature: float, top_p: float | None) -> dict[str, float]:
+        from react_agent.models.llama_batch import MIN_P, TOP_K, TOP_P
+
+        if top_p is not None:
+            return {"temperature": temperature, "top_p": top_p}
+        return {"temperature": temperature, "top_k": TOP_K, "top_p": TOP_P, "min_p": MIN_P}
+
     def describe(self) -> dict[str, Any]:
         return {
             "model": self.name,

@@ -174,6 +174,8 @@ class OpenAIModel(Model):
             stream=True,
             stream_options={"include_usage": True},
         )
+        if request.top_p is not None:
+            common["top_p"] = request.top_p
         if request.grammar is not None:
             # llama.cpp's servers (llama-server, llama-cpp-python's) take GBNF as `grammar`, vLLM
             # (0.10.2 on) as `structured_outputs.grammar`; each ignores the other's field. A server
