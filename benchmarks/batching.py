@@ -1,14 +1,18 @@
 """What batched decoding gives: many episodes on one local model, measured in one run.
 
-    python -m react_agent.benchmarks.batching [--workers 1 4 8 16] [--n 22] [--model PATH]
+    python -m react_agent.benchmarks.batching [--workers 1 4 8] [--n 22] [--model PATH|NAME]
 
 Plays the HotpotQA demo questions (ReAct, temperature 0, the embedded SmolLM2-135M-Instruct unless
-`--model`) once per worker count W, on one `LlamaCppModel(sequences=W)` shared by the W workers,
-and prints per W: episodes per second and its ratio to one worker, prompt tokens sent, evaluated
-(llama.cpp's own count of prompt tokens decoded, against the requests' usage), generated, and how
-many episodes took exactly the actions of the one-worker run. A last row plays one worker through
-llama-cpp-python's own `Llama.create_completion` (the backend before batching) for the speed of a
-single episode. Models are loaded before the clock starts.
+`--model`: a GGUF file or a known name such as qwen2.5-coder-1.5b) once per worker count W, on one
+`LlamaCppModel(sequences=W)` shared by the W workers, and prints per W: episodes per second and its
+ratio to one worker, prompt tokens sent, evaluated (llama.cpp's own count of prompt tokens decoded,
+against the requests' usage), generated, and how many episodes took exactly the actions of the
+one-worker run. A second table says where the decoder's time went (`DecodeProfile`): llama.cpp's
+decodes of prompt chunks and of generated tokens (with the mean number of sequences per generation
+decode), sampling, the rest of its loop, and the time it sat idle waiting for requests (the agents'
+and environments' side). A last row plays one worker through llama-cpp-python's own
+`Llama.create_completion` (the backend before batching) for the speed of a single episode, unless
+`--no-baseline`. Models are loaded before the clock starts.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from react_agent import Agent
 from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, HotpotQAEnv, load_questions
 from react_agent.models import Completion, LlamaCppModel, Model, ModelRequest
 from react_agent.models.base import StopWhen
+from react_agent.models.llama_batch import DecodeProfile
 from react_agent.models.llama_cpp import load_models_as_we_do
+from react_agent.models.named import NAMED_MODELS, named_model_path
 from react_agent.runner import run_many
 from react_agent.tools.wikipedia import LocalWiki
 from react_agent.trajectory import EpisodeResult, Usage
@@ -67,12 +73,32 @@ def actions(results: list[EpisodeResult]) -> dict[str, list[str]]:
     return {r.task_id: [s.action.text for s in r.steps] for r in results}
 
 
+def where_the_time_went(profiles: dict[int, tuple[float, DecodeProfile]]) -> str:
+    """A markdown table: per worker count, the run's seconds split by what the decoder did."""
+    columns = ["workers", "s", "prompt decodes: s (tokens/s)", "generation decodes: s (tokens/s, batch)"]
+    columns += ["sampling s", "scheduler's Python s", "idle s (agents, environments)"]
+    lines = ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+    for workers, (seconds, p) in profiles.items():
+        other = p.busy - p.prompt_seconds - p.generation_seconds - p.sampling_seconds
+        batch = p.generated / p.generation_decodes if p.generation_decodes else 0
+        prompt_rate = p.prompt_tokens / p.prompt_seconds
+        lines.append(
+            f"| {workers} | {seconds:.1f} | {p.prompt_seconds:.1f} ({prompt_rate:.0f}) "
+            f"| {p.generation_seconds:.1f} ({p.generated / p.generation_seconds:.1f}, {batch:.2f}) "
+            f"| {p.sampling_seconds:.1f} | {other:.1f} | {seconds - p.busy:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--n", type=int, default=22, help="demo questions (22 in all)")
-    parser.add_argument("--model", type=Path, help="a GGUF file (default: the embedded SmolLM2)")
+    parser.add_argument("--model", help="a GGUF file or a known model's name (default: the embedded SmolLM2)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the llama-cpp-python `Llama` row")
     args = parser.parse_args()
+    if args.model in NAMED_MODELS:
+        args.model = named_model_path(args.model)
 
     questions = load_questions(DEMO_QUESTIONS)[: args.n]
     wiki = LocalWiki.from_corpus(DEMO_WIKI, progress=False)
@@ -83,10 +109,12 @@ def main() -> None:
     print("|---" * len(columns) + "|")
     first: tuple[float, dict] | None = None
     path = args.model
+    profiles = {}
     for workers in [1] + [w for w in args.workers if w != 1]:
         model = LlamaCppModel(args.model, sequences=workers)
         path = model.path
         seconds, results = play(model, questions, workers, wiki)
+        profiles[workers] = (seconds, model.profile)
         usage = sum((r.usage for r in results), Usage())
         fed_back = usage.completion_tokens - usage.calls
         counted = model.decoded_tokens - fed_back  # prompt tokens llama.cpp decoded
@@ -101,6 +129,10 @@ def main() -> None:
             flush=True,
         )
         del model
+    print()
+    print(where_the_time_went(profiles))
+    if args.no_baseline:
+        return
     seconds, results = play(HighLevelLlama(path), questions, 1, wiki)
     same = sum(actions(results)[task] == taken for task, taken in first[1].items())
     print(

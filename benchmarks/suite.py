@@ -64,7 +64,9 @@ def main() -> None:
         parser.error(f"--only names a file that suite {args.suite} does not write; it writes: {known}")
     args.runs.mkdir(parents=True, exist_ok=True)
     for entry in entries:
-        changes: dict[str, Any] = {"workers": args.workers, "n": args.n}
+        changes: dict[str, Any] = {"workers": args.workers}
+        if args.n is not None:  # a sample of the entry's tasks, never more than the entry plays
+            changes["n"] = min(args.n, entry.get("n") or args.n)
         if args.replay:
             changes["model"] = f"replay:{args.replay / out_of(entry)}"
         spec = spec_of(entry, args.runs, args.shared, **changes)

@@ -30,13 +30,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from react_agent.datafiles import DataFileError, FileDigest, default_cache_dir
+from react_agent.diagnosis import ERROR, INVALID, LOOP, SOLVED, shared_rules
 from react_agent.environment import Environment, Observation, Outcome
 from react_agent.grammar import ActionSpace
 from react_agent.options import OptionError
 from react_agent.prompts import Prompt, builtin_prompt, prompt_from, read_prompt_file
 from react_agent.provenance import package_versions
 from react_agent.tasks import PromptFileOptions, Task, TaskSetup
-from react_agent.trajectory import Action, Scoring
+from react_agent.trajectory import Action, EpisodeResult, Scoring, Step, StopReason
 
 log = logging.getLogger("react_agent")
 
@@ -216,6 +217,36 @@ def goal_parts(problem: str) -> list[tuple[dict[str, str], list[tuple[bool, str,
         flatten(child, variables, literals)
         parts.append((variables, literals))
     return parts
+
+
+# ---------------------------------------------------------------- why episodes fail
+
+WON, MOSTLY_INADMISSIBLE, SOME_PROGRESS, NO_PROGRESS = "won", "mostly inadmissible", "progress", "no progress"
+FAILURE_CATEGORIES = (WON, SOME_PROGRESS, NO_PROGRESS, MOSTLY_INADMISSIBLE, LOOP, INVALID, ERROR)
+
+
+def is_thought(step: Step) -> bool:
+    return step.action.text.lower().startswith("think:")
+
+
+def inadmissible(step: Step) -> bool:
+    """A command the engine could not carry out (a `think:` line is no command)."""
+    return step.observation.strip() == "Nothing happens." and not is_thought(step)
+
+
+def diagnose(result: EpisodeResult, game: Any) -> str:
+    """`won`; else the shared rules' error, loop and invalid output; else, for a game that ran out of
+    steps: `mostly inadmissible` (at least half of its commands did nothing), `progress` (some of the
+    goal's conditions held at the end) or `no progress`."""
+    why = shared_rules(result, "success")
+    if why == SOLVED:
+        return WON
+    if why in (ERROR, LOOP) or result.stop_reason is StopReason.invalid_output:
+        return why or INVALID
+    commands = [step for step in result.steps if not is_thought(step)]
+    if commands and 2 * sum(map(inadmissible, commands)) >= len(commands):
+        return MOSTLY_INADMISSIBLE
+    return SOME_PROGRESS if result.metrics.get("progress", 0) > 0 else NO_PROGRESS
 
 
 def progress(parts: list[Any], facts: Any) -> float:
@@ -558,7 +589,10 @@ def setup(options: AlfWorldOptions, roles: tuple[str, ...]) -> TaskSetup:
     return TaskSetup(
         games,
         make_env=make_env,
-        scoring=Scoring(score="success", by_category=True, category="task type"),
+        scoring=Scoring(
+            score="success", by_category=True, category="task type", failures=list(FAILURE_CATEGORIES)
+        ),
+        diagnose=diagnose,
         max_steps=PAPER_MAX_STEPS if options.paper else MAX_STEPS,
         data=Path(options.data or user_data).name if options.data or user_data else "built-in",
         data_files=[FileDigest.of_folder(folder, [game.game_file for game in games])],

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from react_agent.datafiles import DataFileError, FileDigest, read_records
+from react_agent.diagnosis import ERROR, INVALID, LOOP, SOLVED, STEP_LIMIT, WRONG, shared_rules
 from react_agent.environment import Observation, Outcome
 from react_agent.options import OptionError
 from react_agent.parsing import paper_form
@@ -22,7 +23,7 @@ from react_agent.prompts import Prompt, builtin_prompt, choose_key, prompt_from,
 from react_agent.tasks import VOTES, PromptFileOptions, Task, TaskSetup
 from react_agent.toolbox import Tool, ToolEnvironment, tools_prompt
 from react_agent.tools.wikipedia import Wiki, WikiBrowser, wiki_tools
-from react_agent.trajectory import Action, Scoring
+from react_agent.trajectory import Action, EpisodeResult, Scoring, Step
 
 _DEMO = files("react_agent.envs").joinpath("data")
 DEMO_QUESTIONS = Path(str(_DEMO.joinpath("hotpotqa_demo_questions.jsonl")))
@@ -161,6 +162,52 @@ def f1_score(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+# ---------------------------------------------------------------- why episodes fail
+
+# The paper's Table 2 sorts ReAct's failures by hand; these are the parts rules can tell.
+RIGHT, REASONING, SEARCH, FROM_MEMORY = "answered right", "reasoning", "search", "from memory"
+FAILURE_CATEGORIES = (RIGHT, REASONING, SEARCH, FROM_MEMORY, LOOP, INVALID, STEP_LIMIT, WRONG, ERROR)
+
+
+def diagnose(result: EpisodeResult, question: Question) -> str:
+    """`answered right`; else the shared rules (error, loop, invalid actions, step limit); else,
+    for a wrong answer: `from memory` (no Search or Lookup found a page), `reasoning` (a supporting
+    page was read: the question's `supporting_facts`), `search` (none was), or `wrong answer` when
+    the data names no supporting page."""
+    why = shared_rules(result, "em", lambda step: step.observation.startswith("Invalid action"))
+    if why is not None:
+        return RIGHT if why == SOLVED else why
+    read = [step for step in result.steps if _opened_a_page(step)]
+    if not read:
+        return FROM_MEMORY
+    if not question.supporting_facts:
+        return WRONG
+    return REASONING if any(_supports(step, question) for step in read) else SEARCH
+
+
+def _opened_a_page(step: Step) -> bool:
+    if step.action.name not in ("search", "lookup") or step.action.argument is None:
+        return False
+    return not step.observation.startswith(("Could not find", "No more results", "Invalid"))
+
+
+def _supports(step: Step, question: Question) -> bool:
+    """Whether a step showed a supporting page: a Search of its title, or any of its sentences
+    (as the question's context has them) in what the step showed."""
+    titles = {title for title, _ in question.supporting_facts}
+    if step.action.name == "search" and step.action.argument.strip().casefold() in {
+        title.casefold() for title in titles
+    }:
+        return True
+    shown = " ".join(step.observation.split())
+    return any(
+        len(sentence) > 20 and " ".join(sentence.split()) in shown
+        for title, sentences in question.context
+        if title in titles
+        for sentence in sentences
+    )
+
+
 # ---------------------------------------------------------------- the environment
 
 
@@ -281,7 +328,8 @@ def setup(options: HotpotQAOptions, roles: tuple[str, ...]) -> TaskSetup:
     return TaskSetup(
         questions,
         make_env=lambda role: HotpotQAEnv(wiki, prompt=prompts[role], paper=options.paper),
-        scoring=Scoring(score="em", category="question type"),
+        scoring=Scoring(score="em", category="question type", failures=list(FAILURE_CATEGORIES)),
+        diagnose=diagnose,
         max_steps=7,
         data=Path(options.data).name if options.data is not None else "built-in",
         data_files=[FileDigest.of(data or DEMO_QUESTIONS)],

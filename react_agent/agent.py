@@ -17,6 +17,7 @@ from typing import Any
 from react_agent.environment import Environment, Observation, Outcome, ToolError, task_id_of
 from react_agent.episode import Episode
 from react_agent.formats import FORMATS
+from react_agent.models import from_spec
 from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen
 from react_agent.prompts import Prompt
 from react_agent.settings import AgentSettings
@@ -46,6 +47,9 @@ _Script = Generator["_ModelCall | _EnvCall | Event", Any, None]
 class Agent:
     """A ReAct agent: a model, an environment, and the rules of the loop (`AgentSettings`).
 
+    `model` is a `Model`, or what `--model` takes: a GGUF file's path, a known model's name
+    (`"qwen2.5-coder-1.5b"`), `"openai:NAME"` (see `react_agent.models.from_spec`).
+
     The environment is `env`, or one made of `tools` (functions or `Tool`s; see
     `react_agent.toolbox`), with `instructions` and few-shot `examples` of their own if given.
     `prompt` replaces the environment's prompt. How it plays is `settings`, with any of its fields
@@ -58,7 +62,7 @@ class Agent:
 
     def __init__(
         self,
-        model: Model,
+        model: Model | str,
         env: Environment | None = None,
         *,
         tools: Iterable[Any] | None = None,
@@ -75,6 +79,8 @@ class Agent:
             from react_agent.toolbox import ToolEnvironment
 
             env = ToolEnvironment(tools or [], instructions=instructions, examples=examples)
+        if isinstance(model, str):  # what --model takes: a GGUF path, a known name, openai:NAME
+            model = from_spec(model)
         for thing, protocol in ((model, Model), (env, Environment)):
             if not isinstance(thing, protocol):
                 name = protocol.__name__

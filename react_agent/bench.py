@@ -62,7 +62,9 @@ class BenchSpec(BaseModel):
     data: str | None = Field(None, description="the task's data: a question file or data set, a games folder")
     task_options: dict[str, Any] = Field({}, description="the task's own options beside its data (wiki...)")
     model: str | None = Field(
-        None, description="PATH.gguf, openai:NAME or replay:RUN.jsonl (default: the embedded SmolLM2)"
+        None,
+        description="PATH.gguf, qwen2.5-coder-1.5b (from the cache), openai:NAME or replay:RUN.jsonl "
+        "(default: the embedded SmolLM2)",
     )
     model_options: ModelOptions = ModelOptions()
     method: str = Field("react", description=f"the method of the paper's Table 1: {', '.join(METHODS)}")
@@ -140,6 +142,10 @@ class Run:
         self.tasks = self.setup.tasks[: spec.n]
 
     def player(self, tracer: Any = None) -> Player:
+        """The method's player, whose results say why each episode ended (`failure_category`)."""
+        return Diagnosed(self.method_player(tracer), self.setup)
+
+    def method_player(self, tracer: Any = None) -> Player:
         return make_player(self.method.name, self.model, self.setup.make_env, self.settings, tracer=tracer)
 
     @cached_property
@@ -203,6 +209,18 @@ class Run:
             )
         )
         return lambda: next(actors)
+
+
+class Diagnosed:
+    """A player whose every result carries its failure category, by the task's rules."""
+
+    def __init__(self, player: Player, setup: TaskSetup):
+        self.method_player, self.setup = player, setup
+
+    async def arun(self, task: Any) -> EpisodeResult:
+        result = await self.method_player.arun(task)
+        result.failure_category = self.setup.failure_category(result, task)
+        return result
 
 
 def _actor_player(spec: BenchSpec) -> Player:
@@ -279,15 +297,17 @@ def stream(spec: BenchSpec) -> Iterator[Event]:
     run = prepare(spec)
     config = run.config if spec.out is not None else None
     provider, tracer = _tracing(spec.otel)
-    player = run.player(tracer)
+    player = run.method_player(tracer)
     if not isinstance(player, Agent):
         raise OptionError(f"`method` {spec.method!r} plays several episodes per task: it streams no steps")
     try:
         for task in run.tasks:
             for event in player.stream(task):
-                if isinstance(event, EpisodeResult) and spec.out is not None:
-                    event.config = config
-                    append_result(spec.out, event)
+                if isinstance(event, EpisodeResult):
+                    event.failure_category = run.setup.failure_category(event, task)
+                    if spec.out is not None:
+                        event.config = config
+                        append_result(spec.out, event)
                 yield event
     finally:
         if provider is not None:

@@ -116,8 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
         if name != "leaderboard":
             command.add_argument("--out", type=Path, required=True, help="the file to write")
     commands.choices["leaderboard"].add_argument("--format", choices=["table", "markdown", "json"])
+    commands.choices["leaderboard"].add_argument(
+        "--breakdown", action="store_true", help="and why each run's episodes ended, by category"
+    )
     commands.choices["export"].add_argument("--format", choices=["completion", "chat"])
     commands.choices["export"].add_argument("--only-success", action="store_true")
+    compare = commands.add_parser("compare", help="two runs on the same tasks: paired difference, McNemar")
+    compare.add_argument("runs", type=Path, nargs=2, metavar="RUN", help="results files A and B")
+    compare.add_argument("--format", choices=["text", "json"], default="text")
     show = commands.add_parser("show", help="replay recorded trajectories step by step")
     show.add_argument("run", type=Path, help="results file")
     show.add_argument("--id", help="only this task")
@@ -206,15 +212,18 @@ def _runs(paths: list[Path]) -> list[tuple[Path, list[Any]]]:
 
 def leaderboard_command(args: argparse.Namespace) -> int:
     from react_agent.display import leaderboard_tables
-    from react_agent.leaderboard import as_markdown, as_records, as_text_tables, rows
+    from react_agent.leaderboard import as_breakdown_tables, as_markdown, as_records, as_text_tables, rows
 
     table = rows([result for _, results in _runs(args.runs) for result in results])
     if args.format == "json":
         print(json.dumps(as_records(table), indent=1))
     elif args.format == "markdown":
-        print(as_markdown(table))
+        print(as_markdown(table, breakdown=args.breakdown))
     else:
         leaderboard_tables(Console(), as_text_tables(table))
+        if args.breakdown:
+            breakdown = as_breakdown_tables(table)
+            leaderboard_tables(Console(), {f"{task}: why episodes ended": t for task, t in breakdown.items()})
     return 0
 
 
@@ -260,6 +269,17 @@ def data_command(args: argparse.Namespace) -> int:
         print(f"{args.name}: {path}")
     else:
         print("\n".join(datasets.listing()))
+    return 0
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from react_agent.compare import as_lines, compare
+    from react_agent.results import read_run
+
+    a, b = args.runs
+    comparison = compare(read_run(a), read_run(b))
+    lines = [json.dumps(comparison.as_record())] if args.format == "json" else as_lines(comparison, a, b)
+    print("\n".join(lines))
     return 0
 
 

@@ -4,7 +4,7 @@ and the ReAct paper's reported numbers beside them, marked as reported."""
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +66,8 @@ class Row:
     reported: bool = False
     git_commits: list[str] = field(default_factory=list)  # of the code that played the episodes
     run_config: RunConfig | None = None
+    # Why its episodes ended (react_agent.diagnosis): category -> episodes, in the task's order.
+    failures: dict[str, int] = field(default_factory=dict)
 
 
 def scoring_of(result: EpisodeResult) -> Scoring:
@@ -140,6 +142,7 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
                 values = [100 * r.metrics.get(scoring.score, 0.0) for r in group if r.category == category]
                 mean = sum(values) / len(values)
                 row.scores[f"{scoring.score} · {category}"] = (mean, *bootstrap_ci(values))
+        row.failures = failure_counts(group, scoring.failures)
         row.mean_steps = sum(len(r.steps) for r in group) / len(group)
         sent = [r.usage.prompt_tokens for r in group]
         generated = [r.usage.completion_tokens for r in group]
@@ -166,6 +169,34 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
                 )
             )
     return table
+
+
+UNKNOWN = "not diagnosed"  # a result written before runs recorded failure categories
+
+
+def failure_counts(results: Sequence[EpisodeResult], order: Sequence[str]) -> dict[str, int]:
+    """How many results fell in each failure category: the task's categories in its order (those
+    no result fell in included, as 0), then any others."""
+    counts = Counter(r.failure_category or UNKNOWN for r in results)
+    return {name: counts[name] for name in order} | {
+        name: n for name, n in sorted(counts.items()) if name not in order
+    }
+
+
+def as_breakdown_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """Per task: why each run's episodes ended, a column per failure category (% of episodes)."""
+    out: dict[str, tuple[list[str], list[list[str]]]] = {}
+    for task in sorted({row.task for row in table if not row.reported}):
+        task_rows = [row for row in table if row.task == task and not row.reported]
+        names = list(dict.fromkeys(name for row in task_rows for name in row.failures))
+        header = ["data", "model", "method", "config", "n", *names]
+        cells = [
+            [row.data, row.model, row.method, row.config[:8], str(row.n)]
+            + [f"{100 * row.failures.get(name, 0) / row.n:.0f}%" for name in names]
+            for row in task_rows
+        ]
+        out[task] = (header, cells)
+    return out
 
 
 def _score(value: tuple[float, float, float]) -> str:
@@ -267,10 +298,13 @@ def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list
     return out
 
 
-def as_markdown(table: Sequence[Row]) -> str:
+def as_markdown(table: Sequence[Row], *, breakdown: bool = False) -> str:
     parts = []
-    for task, (header, cells) in as_text_tables(table).items():
-        parts.append(f"### {task}\n")
+    tables = [(task, t) for task, t in as_text_tables(table).items()]
+    if breakdown:
+        tables += [(f"{task}: why episodes ended", t) for task, t in as_breakdown_tables(table).items()]
+    for title, (header, cells) in tables:
+        parts.append(f"### {title}\n")
         parts.append("| " + " | ".join(header) + " |")
         parts.append("|" + "---|" * len(header))
         parts += ["| " + " | ".join(cell for cell in row) + " |" for row in cells]

@@ -1,8 +1,9 @@
 """`react report RUN... --out report.html`: one self-contained HTML file to look at runs.
 
 It holds the leaderboard with each score's 95% interval drawn as a bar with whiskers beside the
-paper's rows, scores per category (question type, game type), how episodes ended (stop reasons,
-steps, tokens), and every episode in a table that filters and sorts, where a click shows the
+paper's rows, scores per category (question type, game type), why each run's episodes failed (a
+bar chart per run of their failure categories), how episodes ended (stop reasons, steps, tokens),
+and every episode in a table that filters and sorts, where a click shows the
 episode's steps, raw model outputs, token counts and timings, beside the same task in another run.
 
 Nothing is fetched when the file is opened: the template, the data and the two libraries it uses
@@ -20,7 +21,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from react_agent.leaderboard import Row, bootstrap_ci, rows, scoring_of
+from react_agent.leaderboard import UNKNOWN, Row, bootstrap_ci, failure_counts, rows, scoring_of
 from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult, StopReason
 
@@ -50,6 +51,8 @@ def report_data(runs: Sequence[tuple[str, Sequence[EpisodeResult]]]) -> dict[str
                 "label": f"{label} ({row.data}, {row.model}, {row.method})" if row else label,
                 "short": short,
                 "stops": stops,
+                # why its episodes ended (react_agent.diagnosis), in its task's order
+                "failures": row.failures if row else failure_counts(results, []),
                 "mean_steps": _mean([len(r.steps) for r in results]),
                 "tokens_sent": _mean([r.usage.prompt_tokens for r in results]),
                 "tokens_generated": _mean([r.usage.completion_tokens for r in results]),
@@ -88,6 +91,7 @@ def _episode(run: int, result: EpisodeResult, name: str, value: float) -> dict[s
         "score_name": name,
         "failed": value < 1.0,
         "stop_reason": result.stop_reason.value,
+        "failure": result.failure_category or UNKNOWN,
         "steps": len(result.steps),
         "seconds": round(result.seconds, 2),
         "error": result.error,

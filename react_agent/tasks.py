@@ -22,9 +22,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from react_agent.datafiles import FileDigest
+from react_agent.diagnosis import Diagnose, by_score
 from react_agent.environment import Environment
 from react_agent.options import OptionError, as_option_error
-from react_agent.trajectory import Scoring
+from react_agent.trajectory import EpisodeResult, Scoring
 
 GROUP = "react_agent.tasks"
 VOTES = "votes"  # the role of the CoT prompt that voting methods sample (react_agent.methods)
@@ -67,6 +68,11 @@ class TaskSetup:
     data: str = "built-in"  # what the tasks were read from, by name
     data_files: list[FileDigest] = field(default_factory=list)
     sample: str | None = None  # the sample of the data that was taken, by name
+    # Why an episode ended as it did (react_agent.diagnosis); None: the shared rules and the score.
+    diagnose: Diagnose | None = None
+
+    def failure_category(self, result: EpisodeResult, task: Any) -> str:
+        return (self.diagnose or by_score(self.scoring.score))(result, task)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,8 @@ class Scoring(BaseModel):
     score: str  # the metric a leaderboard ranks by (`em`, `success`)
     by_category: bool = False  # a leaderboard column of the score per category (ALFWorld's task types)
     category: str = "category"  # what a category is, for headings: "question type", "task type"
+    # The task's failure categories (react_agent.diagnosis), in the order breakdowns show them.
+    failures: list[str] = []
 
 
 # Fields that join a run's identity only when they are set: a run made before they existed keeps its hash.
@@ -210,6 +212,8 @@ class EpisodeResult(BaseModel):
     # CoT-SC's tally: each answer its samples gave (lower-cased), and how many gave it. Set on the
     # results of the voting methods that sampled; None for one episode.
     votes: dict[str, int] | None = None
+    # Why it ended as it did, by its task's rules (react_agent.diagnosis): set by the bench runners.
+    failure_category: str | None = None
     config: RunConfig | None = None  # how the run was made (model, data, prompts...), set by runners
 
     @property

@@ -525,7 +525,7 @@ def test_alfworld_sends_command_lines_with_no_labels(tmp_path):
 RUNS = REPO / "benchmarks" / "runs"
 # Tasks of each published run that README's test command replays, by suite (a game is 50 model
 # calls, a question a handful); .ci/run replays them all.
-SAMPLE = {"demo": 2, "shared": 2, "alfworld": 1}
+SAMPLE = {"demo": 2, "shared": 2, "alfworld": 1, "qwen": 1}
 
 
 def suite_entries():

@@ -280,3 +280,19 @@ def test_a_broken_game_is_named_and_the_rest_are_played(tmp_path):
     )
     assert f"react: warning: skipped a game: corrupt game file {broken / 'game.tw-pddl'}" in process.stderr
     assert "cannot reach model server" in process.stderr  # it went on to play the good game
+
+
+NAMED = "qwen2.5-coder-1.5b"
+
+
+def test_a_named_model_missing_from_the_cache_says_what_to_get(tmp_path):
+    process = subprocess.run(
+        [sys.executable, "-m", "react_agent.cli", "run", "--task", "hotpotqa", "--model", NAMED],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, REACT_AGENT_CACHE=str(tmp_path)),
+    )
+    assert_one_line_error(process, f"qwen2.5-coder-1.5b is not in {tmp_path / 'models'}")
+    assert "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf, sha256 cc324af070c2ecbf" in process.stderr
+    assert "get-qwen2.5-coder-1.5b" in process.stderr

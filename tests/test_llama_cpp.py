@@ -98,3 +98,22 @@ def test_a_request_with_its_own_top_p_samples_with_nothing_else_cut(smollm2):
         nucleus.sha256() != ModelRequest("The capital of France is", max_tokens=6, temperature=0.7).sha256()
     )
 
+
+def test_a_named_model_loads_its_checked_file_from_the_cache(smollm2_path, monkeypatch, tmp_path):
+    from react_agent.datafiles import file_sha256
+    from react_agent.models import from_spec, named
+
+    monkeypatch.setenv("REACT_AGENT_CACHE", str(tmp_path))
+    known = named.NamedModel(file="small.gguf", sha256=file_sha256(smollm2_path), source="copy it")
+    monkeypatch.setitem(named.NAMED_MODELS, "small", known)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "small.gguf").symlink_to(smollm2_path)
+    model = from_spec("small")
+    assert model.describe()["model_sha256"] == known.sha256
+    assert Agent("small", tools=[], max_steps=1).model.name == "small.gguf"  # Agent takes the name too
+
+    wrong = tmp_path / "models" / "wrong.gguf"
+    wrong.write_bytes(b"GGUF but not the file we measured")
+    monkeypatch.setitem(named.NAMED_MODELS, "wrong", named.NamedModel("wrong.gguf", known.sha256, "x"))
+    with pytest.raises(ModelUnavailable, match=f"{wrong} is not wrong: its sha256 is "):
+        from_spec("wrong")

@@ -7,13 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO
 from react_agent import Agent
-from react_agent.envs.hotpotqa import HotpotQAEnv
+from react_agent.envs.hotpotqa import HotpotQAEnv, diagnose
 from react_agent.models import ScriptedModel
 from react_agent.report import write_report
 from react_agent.results import append_result, read_results
@@ -45,7 +46,9 @@ def runs(tmp_path_factory, demo_wiki, demo_questions):
     for name, outputs in [("first", good), ("second", [f" {ATTACK}\nAction 1: Finish[{ATTACK}]"] + good[2:])]:
         agent = Agent(ScriptedModel(outputs), HotpotQAEnv(demo_wiki))
         for question in questions:
-            append_result(folder / f"{name}.jsonl", agent.run(question))
+            result = agent.run(question)
+            result.failure_category = diagnose(result, question)  # as a bench run records it
+            append_result(folder / f"{name}.jsonl", result)
     return folder
 
 
@@ -84,6 +87,16 @@ def test_the_report_in_a_browser(browser, runs, tmp_path):
         visible.nth(i).locator("[tabulator-field=task_id]").text_content() for i in range(visible.count())
     ) == sorted(r.task_id for r in failed)
     page.uncheck("#failed-only")
+
+    # Why episodes failed: a chart per run, a bar per category its episodes fell in, with the count.
+    charts = page.locator("#failures .failure-chart")
+    assert [chart.get_attribute("data-run") for chart in charts.all()] == ["1. first", "2. second"]
+    for chart, run in zip(charts.all(), results.values(), strict=True):
+        counts = Counter(r.failure_category for r in run)
+        assert sum(counts.values()) == 4 and len(counts) > 1, counts
+        ticks = chart.locator(".ytick text").all_text_contents()
+        assert sorted(ticks) == sorted(counts)
+        assert sorted(chart.locator("text.bartext").all_text_contents()) == sorted(map(str, counts.values()))
 
     # The attack row: its text is shown as text, and nothing of it ran.
     page.fill("#text-filter", "pwned")

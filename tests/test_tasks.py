@@ -100,7 +100,14 @@ def test_an_installed_plugin_task_is_played_benched_and_scored(plugin, tmp_path)
         ("sum-20-22", "42", {"exact": 1.0}),
     ]
     assert records[0]["config"]["task"] == "sums"
-    assert records[0]["config"]["scoring"] == {"score": "exact", "by_category": False, "category": "category"}
+    assert records[0]["config"]["scoring"] == {
+        "score": "exact",
+        "by_category": False,
+        "category": "category",
+        "failures": [],
+    }
+    # A task that says nothing of its failures gets the shared rules, over its own score.
+    assert [r["failure_category"] for r in records] == ["solved", "solved"]
 
 
 def test_a_plugin_tasks_leaderboard_and_report_follow_its_own_rules(plugin, tmp_path):

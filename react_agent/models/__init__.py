@@ -1,5 +1,6 @@
 """Model backends, one file each, behind the protocol in `base.py`; `from_spec` builds one from
-what a user names (`PATH.gguf`, `openai:NAME`, `replay:RUN.jsonl`) and `ModelOptions`.
+what a user names (`PATH.gguf`, a known model's name such as `qwen2.5-coder-1.5b`, `openai:NAME`,
+`replay:RUN.jsonl`) and `ModelOptions`.
 
 `LlamaCppModel` and `OpenAIModel` import their client libraries only when first used, so the core
 works with neither installed.
@@ -88,8 +89,9 @@ def from_spec(
     spec: str | None, options: ModelOptions | None = None, *, sequences: int = 1, n_threads: int | None = None
 ) -> Model:
     """The model a spec names: `openai:NAME` (OpenAI, or the server at `options.base_url`),
-    `replay:RUN.jsonl` (the outputs a results file recorded), a GGUF file's path, or None for the
-    embedded SmolLM2. A local model decodes `sequences` requests at once (one per worker)."""
+    `replay:RUN.jsonl` (the outputs a results file recorded), a GGUF file's path, a name of
+    `NAMED_MODELS` (its file in the cache folder), or None for the embedded SmolLM2. A local model
+    decodes `sequences` requests at once (one per worker)."""
     options = options or ModelOptions()
     spec = spec or ""
     if spec.startswith("replay:"):
@@ -109,9 +111,10 @@ def from_spec(
     if options.base_url or options.api_key:
         raise OptionError("`base_url` and `api_key` go with an openai:NAME model")
     from react_agent.models.llama_cpp import LlamaCppModel
+    from react_agent.models.named import NAMED_MODELS, named_model_path
 
     return LlamaCppModel(
-        spec or None,
+        named_model_path(spec) if spec in NAMED_MODELS else spec or None,
         n_ctx=options.n_ctx,
         n_gpu_layers=options.n_gpu_layers,
         seed=options.seed,

@@ -27,6 +27,7 @@ import codecs
 import ctypes
 import hashlib
 import threading
+import time
 from collections import deque
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
@@ -60,6 +61,22 @@ def common_prefix(a: list[int], b: list[int]) -> int:
         else:
             high = middle
     return low
+
+
+@dataclass
+class DecodeProfile:
+    """Where the scheduler's time went, for benchmarks: llama.cpp's decodes of prompt chunks and of
+    generated tokens, sampling (the grammar's, stop checks and detokenizing included), and the rest
+    of its loop (`busy` less those: Python bookkeeping). A few clock reads per decode."""
+
+    busy: float = 0.0
+    prompt_seconds: float = 0.0
+    generation_seconds: float = 0.0
+    sampling_seconds: float = 0.0
+    prompt_decodes: int = 0
+    prompt_tokens: int = 0
+    generation_decodes: int = 0
+    generated: int = 0  # tokens decoded by the generation decodes: their mean batch is generated / decodes
 
 
 @dataclass(eq=False)
@@ -107,6 +124,7 @@ class BatchedDecoder:
         self._clock = 0
         self._samples: dict[str, int] = {}  # sampled requests seen, by fingerprint: each draw differs
         self._piece = ctypes.create_string_buffer(256)
+        self.profile = DecodeProfile()
 
     def close(self) -> None:
         """Free the batch once the scheduler is done (the context is the caller's to free)."""
@@ -138,12 +156,14 @@ class BatchedDecoder:
     def _run(self) -> None:
         try:
             while True:
+                started = time.perf_counter()
                 with self._lock:
                     self._admit()
                     if not any(slot.job for slot in self.slots):
                         self._thread = None
                         return
                 self._step()
+                self.profile.busy += time.perf_counter() - started
         except BaseException as error:  # a bug here must not leave callers waiting forever
             with self._lock:  # every request in flight or waiting fails; the cache starts empty
                 jobs = [slot.job for slot in self.slots if slot.job] + list(self._queue)
@@ -249,16 +269,21 @@ class BatchedDecoder:
             for slot in generating:
                 slot.job.next_token = None  # sampling sets the next one
             self._decode(parts)
+            self.profile.generation_decodes += 1
+            self.profile.generated += len(parts)
         prompts = [slot for slot in self.slots if slot.job and slot.job.pending]
         if prompts:
             slot = min(prompts, key=lambda s: s.job.admitted)  # the first come, whole, first
             job = slot.job
             chunk, job.pending = job.pending[: self.n_batch], job.pending[self.n_batch :]
             job.evaluated += len(chunk)
-            self._decode([(slot, chunk, not job.pending)])
+            self._decode([(slot, chunk, not job.pending)], prompt=True)
+            self.profile.prompt_decodes += 1
+            self.profile.prompt_tokens += len(chunk)
 
-    def _decode(self, parts: list[tuple[_Sequence, list[int], bool]]) -> None:
-        """Decode each sequence's tokens at its next positions; sample those that asked for logits."""
+    def _decode(self, parts: list[tuple[_Sequence, list[int], bool]], prompt: bool = False) -> None:
+        """Decode each sequence's tokens at its next positions; sample those that asked for logits.
+        `prompt`: the tokens are a prompt's (for the profile)."""
         batch, n = self.batch, 0
         sampling: list[tuple[int, _Sequence]] = []
         for slot, tokens, wants_logits in parts:
@@ -274,11 +299,18 @@ class BatchedDecoder:
                 batch.logits[n - 1] = True
                 sampling.append((n - 1, slot))
         batch.n_tokens = n
+        started = time.perf_counter()
         status = C.llama_decode(self.ctx, batch)
+        decoded = time.perf_counter()
+        if prompt:
+            self.profile.prompt_seconds += decoded - started
+        else:
+            self.profile.generation_seconds += decoded - started
         if status != 0:
             raise RuntimeError(f"llama_decode returned {status}")
         for index, slot in sampling:
             self._sample(slot, index)
+        self.profile.sampling_seconds += time.perf_counter() - decoded
 
     def _sample(self, slot: _Sequence, index: int) -> None:
         job = slot.job

@@ -183,6 +183,11 @@ class LlamaCppModel(Model):
         }
 
     @property
+    def profile(self):
+        """Where the decoder's time went (`llama_batch.DecodeProfile`): for benchmarks."""
+        return self._decoder.profile
+
+    @property
     def decoded_tokens(self) -> int:
         """Every token llama.cpp has decoded on this model's context, by llama.cpp's own count:
         prompt tokens evaluated plus generated tokens fed back (each sampled token but a request's

@@ -1,0 +1,72 @@
+"""Why an episode ended as it did, by rules a reader can check: no judge model.
+
+Every result of a run gets a `failure_category` from its task's rules (`TaskSetup.diagnose`); the
+rules every task shares are here, and a task adds what only it can tell (HotpotQA: whether a
+supporting page was read; ALFWorld: how far the game got). The shared rules, first match wins:
+
+- `solved`: the task's score is 1;
+- `error`: the model or the environment failed, or the prompt outgrew the context window;
+- `loop`: the loop guard stopped it, or it ran to its step limit repeating itself (its last
+  `LOOP_WINDOW` actions are at most two different ones, or its last three are one);
+- `invalid actions`: nothing usable came back even when asked again, or it ran to its step limit
+  with at least half of its actions invalid (what is invalid is the task's to say);
+- `step limit`: it ran to its step limit;
+- None otherwise: it finished, and was wrong; the task says why, if it can (`wrong answer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from react_agent.trajectory import EpisodeResult, Step, StopReason
+
+SOLVED, ERROR, LOOP, INVALID, STEP_LIMIT, WRONG = (
+    "solved",
+    "error",
+    "loop",
+    "invalid actions",
+    "step limit",
+    "wrong answer",
+)
+LOOP_WINDOW = 6
+
+# A task's rule: a result, and the task it played (its record: a question, a game), to a category.
+Diagnose = Callable[[EpisodeResult, Any], str]
+
+
+def looped(result: EpisodeResult) -> bool:
+    if result.stop_reason is StopReason.repeated_action:
+        return True
+    if result.stop_reason is not StopReason.max_steps:
+        return False
+    actions = [step.action.text.strip() for step in result.steps]
+    last_three, window = actions[-3:], actions[-LOOP_WINDOW:]
+    return (len(last_three) == 3 and len(set(last_three)) == 1) or (
+        len(window) == LOOP_WINDOW and len(set(window)) <= 2
+    )
+
+
+def shared_rules(
+    result: EpisodeResult, score: str, invalid: Callable[[Step], bool] = lambda step: False
+) -> str | None:
+    """The rules every task shares (see the module's docstring); `score` is the task's metric and
+    `invalid` tells an invalid action's step."""
+    if result.metrics.get(score) == 1:
+        return SOLVED
+    if result.stop_reason in (StopReason.error, StopReason.context_full):
+        return ERROR
+    if looped(result):
+        return LOOP
+    if result.stop_reason is StopReason.invalid_output:
+        return INVALID
+    if result.stop_reason is StopReason.max_steps:
+        if result.steps and 2 * sum(map(invalid, result.steps)) >= len(result.steps):
+            return INVALID
+        return STEP_LIMIT
+    return None
+
+
+def by_score(score: str) -> Diagnose:
+    """The rule of a task that knows nothing more of its episodes than its score (a plugin's)."""
+    return lambda result, task: shared_rules(result, score) or WRONG
