@@ -90,16 +90,41 @@ def where_the_time_went(profiles: dict[int, tuple[float, DecodeProfile]]) -> str
     return "\n".join(lines)
 
 
+def prompt_rates(path: Path, sizes: list[int], repack: bool) -> str:
+    """A markdown table: prompt tokens evaluated per second in one decode of a chunk of each size
+    (a fresh prompt each time: nothing comes from the cache). Where the rate stops growing with the
+    chunk, putting several sequences' chunks in one decode cannot make prompts cheaper."""
+    model = LlamaCppModel(path, sequences=1, repack=repack)
+    lines = ["| chunk (tokens) | s per chunk | prompt tokens/s |", "|---|---|---|"]
+    for size in sizes:
+        words = [f"w{i}" for i in range(size)]
+        per_word = len(model.tokenize(" ".join(words))) / size
+        text = " ".join(words[: max(1, int(size / per_word))])  # about `size` tokens: the table says how many
+        before = (model.profile.prompt_seconds, model.profile.prompt_tokens)
+        for rep in range(2):
+            model.complete(ModelRequest(f"[{size}.{rep}] {text}", max_tokens=1))
+        seconds = model.profile.prompt_seconds - before[0]
+        evaluated = model.profile.prompt_tokens - before[1]
+        lines.append(f"| {evaluated // 2} | {seconds / 2:.2f} | {evaluated / seconds:.0f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--n", type=int, default=22, help="demo questions (22 in all)")
     parser.add_argument("--model", help="a GGUF file or a known model's name (default: the embedded SmolLM2)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the llama-cpp-python `Llama` row")
+    parser.add_argument("--repack", action="store_true", help="llama.cpp's repacked weights (plain_weights)")
+    parser.add_argument(
+        "--chunks", type=int, nargs="*", default=[], help="also time prompt chunks of these sizes (tokens)"
+    )
     args = parser.parse_args()
     if args.model in NAMED_MODELS:
         args.model = named_model_path(args.model)
 
+    if args.chunks:
+        print(prompt_rates(args.model, args.chunks, args.repack), end="\n\n", flush=True)
     questions = load_questions(DEMO_QUESTIONS)[: args.n]
     wiki = LocalWiki.from_corpus(DEMO_WIKI, progress=False)
     print(f"{len(questions)} ReAct episodes on the demo questions, temperature 0")
@@ -111,7 +136,7 @@ def main() -> None:
     path = args.model
     profiles = {}
     for workers in [1] + [w for w in args.workers if w != 1]:
-        model = LlamaCppModel(args.model, sequences=workers)
+        model = LlamaCppModel(args.model, sequences=workers, repack=args.repack)
         path = model.path
         seconds, results = play(model, questions, workers, wiki)
         profiles[workers] = (seconds, model.profile)

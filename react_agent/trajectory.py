@@ -125,6 +125,7 @@ _ADDED_LATER: dict[str, Any] = {
     "max_repeats": 0,
     "grammar": False,
     "paper": False,
+    "repack": False,
 }
 
 
@@ -156,6 +157,7 @@ class RunConfig(BaseModel):
     base_url: str | None = None
     endpoint: str | None = None
     n_ctx: int | None = None
+    repack: bool = False  # llama.cpp's repacked CPU weights (LlamaCppModel's `repack`)
     seed: int
     max_steps: int
     max_tokens: int

@@ -117,3 +117,14 @@ def test_a_named_model_loads_its_checked_file_from_the_cache(smollm2_path, monke
     monkeypatch.setitem(named.NAMED_MODELS, "wrong", named.NamedModel("wrong.gguf", known.sha256, "x"))
     with pytest.raises(ModelUnavailable, match=f"{wrong} is not wrong: its sha256 is "):
         from_spec("wrong")
+
+
+def test_repacked_weights_are_asked_for_and_recorded(smollm2_path):
+    from react_agent.trajectory import RunConfig
+
+    assert "repack" not in LlamaCppModel(smollm2_path).describe()  # plain weights: the default
+    described = LlamaCppModel(smollm2_path, repack=True).describe()
+    assert described["repack"] is True
+    base = dict(task="t", method="react", data="d", prompts={}, model="m", seed=0, max_steps=1, max_tokens=1)
+    plain, repacked = RunConfig(**base, packages={}), RunConfig(**base, packages={}, repack=True)
+    assert "repack" not in plain.identity() and plain.hash != repacked.hash  # older runs keep their hash

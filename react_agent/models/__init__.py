@@ -83,6 +83,11 @@ class ModelOptions(BaseModel):
     n_ctx: int = Field(8192, ge=1, description="a local model's context window, per sequence")
     n_gpu_layers: int = Field(0, description="layers a local model offloads to a GPU (-1: all)")
     seed: int = Field(0, description="a local model's sampling seed")
+    repack: bool = Field(
+        False,
+        description="llama.cpp's repacked CPU weights: faster prompts, but greedy answers then depend "
+        "on the number of workers",
+    )
 
 
 def from_spec(
@@ -118,6 +123,7 @@ def from_spec(
         n_ctx=options.n_ctx,
         n_gpu_layers=options.n_gpu_layers,
         seed=options.seed,
+        repack=options.repack,
         n_threads=n_threads,
         sequences=sequences,
     )

@@ -80,14 +80,26 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def plain_weights(params, repack: bool = False):
+    """llama.cpp model parameters `params` with the weights in plain CPU buffers unless `repack`
+    (and never AMX's: `without_amx_buffers`). llama.cpp repacks some quantized weights (Q4_0, Q4_K,
+    IQ4_NL) for a faster matrix product that takes the tokens of a decode four at a time, the rest
+    one at a time: a token's numbers then depend on how many others share its decode, and greedy
+    answers with `--workers 4` differed from one worker's in 5 of 22 Qwen2.5-Coder-1.5B episodes.
+    In plain buffers each token's product is its own, whatever decodes beside it."""
+    params = without_amx_buffers(params)
+    params.use_extra_bufts = params.use_extra_bufts and repack
+    return params
+
+
 def load_models_as_we_do() -> None:
     """Makes llama-cpp-python's `Llama` (and so its server) load models with our backend's model
-    parameters (`without_amx_buffers`), for comparisons with it: it has no setting of its own for
+    parameters (`plain_weights`), for comparisons with it: it has no setting of its own for
     them."""
     import llama_cpp.llama_cpp as C
 
     defaults = C.llama_model_default_params
-    C.llama_model_default_params = lambda: without_amx_buffers(defaults())
+    C.llama_model_default_params = lambda: plain_weights(defaults())
 
 
 class LlamaCppModel(Model):
@@ -97,7 +109,9 @@ class LlamaCppModel(Model):
     (give it the number of episodes that share the model: `react bench --workers`), and the KV
     cache holds `n_ctx` tokens for each of them. `n_threads` defaults to every core this process may
     use (llama-cpp-python's own default is half of the machine's); `n_gpu_layers=-1` offloads every layer to
-    the GPU when llama.cpp was built with one.
+    the GPU when llama.cpp was built with one. `repack=True` lets llama.cpp repack the weights for
+    its faster CPU matrix product, at the price of greedy answers that depend on `sequences` (see
+    `plain_weights`).
     """
 
     provider = "llama.cpp"
@@ -113,6 +127,7 @@ class LlamaCppModel(Model):
         temperature: float = 0.0,
         sequences: int = 1,
         n_batch: int = 2048,
+        repack: bool = False,
     ):
         try:
             import llama_cpp as C
@@ -132,7 +147,8 @@ class LlamaCppModel(Model):
         self.n_ctx = n_ctx
         self.sequences = sequences
         _quiet_llama_cpp()
-        model_params = without_amx_buffers(C.llama_model_default_params())
+        self.repack = repack
+        model_params = plain_weights(C.llama_model_default_params(), repack)
         model_params.n_gpu_layers = n_gpu_layers
         model = C.llama_model_load_from_file(str(path).encode(), model_params)
         if not model:
@@ -180,7 +196,7 @@ class LlamaCppModel(Model):
             "n_ctx": self.n_ctx,
             "build": self.build,
             "packages": package_versions(["llama-cpp-python"]),
-        }
+        } | ({"repack": True} if self.repack else {})
 
     @property
     def profile(self):
