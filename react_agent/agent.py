@@ -12,6 +12,7 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from react_agent.environment import Environment, Observation, Outcome, ToolError, task_id_of
@@ -19,6 +20,7 @@ from react_agent.episode import Episode
 from react_agent.formats import FORMATS
 from react_agent.models import from_spec
 from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen
+from react_agent.models.cache import CachedModel
 from react_agent.prompts import Prompt
 from react_agent.settings import AgentSettings
 from react_agent.tracing import EpisodeTrace
@@ -48,7 +50,8 @@ class Agent:
     """A ReAct agent: a model, an environment, and the rules of the loop (`AgentSettings`).
 
     `model` is a `Model`, or what `--model` takes: a GGUF file's path, a known model's name
-    (`"qwen2.5-coder-1.5b"`), `"openai:NAME"` (see `react_agent.models.from_spec`).
+    (`"qwen2.5-coder-1.5b"`), `"openai:NAME"` (see `react_agent.models.from_spec`). With `cache`
+    (a folder), its answers are kept by request and what was asked before is not sent again.
 
     The environment is `env`, or one made of `tools` (functions or `Tool`s; see
     `react_agent.toolbox`), with `instructions` and few-shot `examples` of their own if given.
@@ -71,6 +74,7 @@ class Agent:
         prompt: Prompt | None = None,
         settings: AgentSettings | None = None,
         tracer: Any = None,
+        cache: str | Path | None = None,
         **changes: Any,
     ):
         if (env is None) == (tools is None):
@@ -81,6 +85,8 @@ class Agent:
             env = ToolEnvironment(tools or [], instructions=instructions, examples=examples)
         if isinstance(model, str):  # what --model takes: a GGUF path, a known name, openai:NAME
             model = from_spec(model)
+        if cache is not None:  # answers kept by request in this folder (react_agent.models.cache)
+            model = CachedModel(model, cache)
         for thing, protocol in ((model, Model), (env, Environment)):
             if not isinstance(thing, protocol):
                 name = protocol.__name__

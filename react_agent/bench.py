@@ -32,6 +32,7 @@ from react_agent.agent import Agent, Event
 from react_agent.methods import METHODS, Method, Player, make_player
 from react_agent.models import ModelOptions, from_spec
 from react_agent.models.base import Model
+from react_agent.models.cache import CachedModel
 from react_agent.options import OptionError
 from react_agent.provenance import git_commit, package_versions, prompt_use
 from react_agent.results import append_result, latest_results, read_results
@@ -96,6 +97,8 @@ class RunSummary:
     already: int  # finished episodes the results file held before
     seconds: float
     results: list[EpisodeResult] = field(default_factory=list)  # the file's live results, or those played
+    cache_hits: int | None = None  # model calls answered from the response cache (None: no cache)
+    cache_misses: int | None = None  # and those it sent to the model, keeping the answers
 
 
 def _method(spec: BenchSpec, task: Task) -> Method:
@@ -125,12 +128,18 @@ class Run:
         self.method = _method(spec, task)
         # First the model: a bad model file is said at once, before any index is built.
         local = spec.executor == "local"
-        self.model: Model = from_spec(
+        model = from_spec(
             spec.model,
             spec.model_options,
             sequences=spec.workers if here and local else 1,  # a sequence per worker, decoded together
             n_threads=None if here else max(1, int(spec.ray.num_cpus)),
         )
+        self.cache: CachedModel | None = None  # the response cache, when asked: it counts its hits
+        if spec.model_options.cache is not None:
+            if spec.model and spec.model.startswith("replay:"):
+                raise OptionError("a replay asks no model: it takes no `cache`")
+            self.cache = CachedModel(model, spec.model_options.cache, seed=spec.model_options.seed)
+        self.model: Model = self.cache or model
         options = spec.task_options | ({"data": spec.data} if spec.data is not None else {})
         if spec.settings.paper:  # the paper's rules are the environment's too: the task must have them
             if "paper" not in task.option_names():
@@ -288,7 +297,9 @@ def bench(
             provider.shutdown()  # sends the last spans
     results = latest_results(read_results(spec.out)) if spec.out is not None else played
     seconds = time.perf_counter() - started
-    return RunSummary(config, counts["played"], counts["already"], seconds, results)
+    cache = run.cache
+    hits, misses = (cache.hits, cache.misses) if cache is not None else (None, None)
+    return RunSummary(config, counts["played"], counts["already"], seconds, results, hits, misses)
 
 
 def stream(spec: BenchSpec) -> Iterator[Event]:

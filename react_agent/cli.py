@@ -197,6 +197,9 @@ def bench_command(args: argparse.Namespace) -> int:
     finally:
         progress.stop()
     print(f"{summary.played} episodes played, {summary.already} already in {spec.out}")
+    if summary.cache_hits is not None:
+        calls, cache = summary.cache_hits + (summary.cache_misses or 0), spec.model_options.cache
+        print(f"{summary.cache_hits} of {calls} model calls answered from the cache in {cache}")
     Console().print(summary_table(summary.results, summary.seconds))
     return 0
 

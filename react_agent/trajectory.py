@@ -137,7 +137,8 @@ class RunConfig(BaseModel):
     `hash` identifies a run: two lines belong to the same run when their hashes agree. It covers
     every field but these, recorded all the same: the git commit (a run resumed after an
     unrelated commit is still the same run: a change that shapes prompts shows in the prompt
-    hashes, and the replay check catches the rest), the local model's build (llama.cpp is compiled
+    hashes, and the replay check catches the rest), whether answers came from a response cache (the
+    same requests get the same answers), the local model's build (llama.cpp is compiled
     for the CPU it runs on, and greedy outputs can differ between builds: `build` tells why numbers
     may move), how results are read (`scoring`), the folders files were read from (the same bytes
     read from elsewhere are the same data) and the address of a model server (a server restarted
@@ -169,11 +170,12 @@ class RunConfig(BaseModel):
     packages: dict[str, str | None]
     git_commit: str | None = None
     build: str | None = None  # the local model's llama.cpp build: the CPU features it uses
+    cache: bool = False  # answers were taken from a response cache where it had them (models.cache)
     scoring: Scoring | None = None  # None in runs recorded before tasks said it
 
     def identity(self) -> dict[str, Any]:
         """The fields that make a run what it is (see the class's docstring)."""
-        identity = self.model_dump(exclude={"git_commit", "build", "hash", "scoring"})
+        identity = self.model_dump(exclude={"git_commit", "build", "hash", "scoring", "cache"})
         for name, default in _ADDED_LATER.items():  # so that older runs keep the hash they had
             if identity[name] == default:
                 del identity[name]

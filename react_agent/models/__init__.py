@@ -8,6 +8,7 @@ works with neither installed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -83,6 +84,11 @@ class ModelOptions(BaseModel):
     n_ctx: int = Field(8192, ge=1, description="a local model's context window, per sequence")
     n_gpu_layers: int = Field(0, description="layers a local model offloads to a GPU (-1: all)")
     seed: int = Field(0, description="a local model's sampling seed")
+    cache: Path | None = Field(
+        None,
+        description="a folder keeping the model's answers by request (SQLite): what was asked before "
+        "is answered from it, not sent",
+    )
     repack: bool = Field(
         False,
         description="llama.cpp's repacked CPU weights: faster prompts, but greedy answers then depend "
@@ -96,7 +102,8 @@ def from_spec(
     """The model a spec names: `openai:NAME` (OpenAI, or the server at `options.base_url`),
     `replay:RUN.jsonl` (the outputs a results file recorded), a GGUF file's path, a name of
     `NAMED_MODELS` (its file in the cache folder), or None for the embedded SmolLM2. A local model
-    decodes `sequences` requests at once (one per worker)."""
+    decodes `sequences` requests at once (one per worker). `options.cache` is the runner's to apply
+    (`models.cache.CachedModel`), which counts what it answered."""
     options = options or ModelOptions()
     spec = spec or ""
     if spec.startswith("replay:"):
