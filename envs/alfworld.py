@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from react_agent.datafiles import DataFileError, FileDigest, default_cache_dir
-from react_agent.diagnosis import ERROR, INVALID, LOOP, SOLVED, shared_rules
+from react_agent.diagnosis import ERROR, INVALID, LIMIT, LOOP, SOLVED, shared_rules
 from react_agent.environment import Environment, Observation, Outcome
 from react_agent.grammar import ActionSpace
 from react_agent.options import OptionError
@@ -222,7 +222,7 @@ def goal_parts(problem: str) -> list[tuple[dict[str, str], list[tuple[bool, str,
 # ---------------------------------------------------------------- why episodes fail
 
 WON, MOSTLY_INADMISSIBLE, SOME_PROGRESS, NO_PROGRESS = "won", "mostly inadmissible", "progress", "no progress"
-FAILURE_CATEGORIES = (WON, SOME_PROGRESS, NO_PROGRESS, MOSTLY_INADMISSIBLE, LOOP, INVALID, ERROR)
+FAILURE_CATEGORIES = (WON, SOME_PROGRESS, NO_PROGRESS, MOSTLY_INADMISSIBLE, LOOP, INVALID, LIMIT, ERROR)
 
 
 def is_thought(step: Step) -> bool:
@@ -235,13 +235,13 @@ def inadmissible(step: Step) -> bool:
 
 
 def diagnose(result: EpisodeResult, game: Any) -> str:
-    """`won`; else the shared rules' error, loop and invalid output; else, for a game that ran out of
+    """`won`; else the shared rules' error, limit, loop and invalid output; else, for a game that ran out of
     steps: `mostly inadmissible` (at least half of its commands did nothing), `progress` (some of the
     goal's conditions held at the end) or `no progress`."""
     why = shared_rules(result, "success")
     if why == SOLVED:
         return WON
-    if why in (ERROR, LOOP) or result.stop_reason is StopReason.invalid_output:
+    if why in (ERROR, LIMIT, LOOP) or result.stop_reason is StopReason.invalid_output:
         return why or INVALID
     commands = [step for step in result.steps if not is_thought(step)]
     if commands and 2 * sum(map(inadmissible, commands)) >= len(commands):

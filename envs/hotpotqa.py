@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from react_agent.datafiles import DataFileError, FileDigest, read_records
-from react_agent.diagnosis import ERROR, INVALID, LOOP, SOLVED, STEP_LIMIT, WRONG, shared_rules
+from react_agent.diagnosis import ERROR, INVALID, LIMIT, LOOP, SOLVED, STEP_LIMIT, WRONG, shared_rules
 from react_agent.environment import Observation, Outcome
 from react_agent.options import OptionError
 from react_agent.parsing import paper_form
@@ -166,7 +166,7 @@ def f1_score(prediction: str, gold: str) -> float:
 
 # The paper's Table 2 sorts ReAct's failures by hand; these are the parts rules can tell.
 RIGHT, REASONING, SEARCH, FROM_MEMORY = "answered right", "reasoning", "search", "from memory"
-FAILURE_CATEGORIES = (RIGHT, REASONING, SEARCH, FROM_MEMORY, LOOP, INVALID, STEP_LIMIT, WRONG, ERROR)
+FAILURE_CATEGORIES = (RIGHT, REASONING, SEARCH, FROM_MEMORY, LOOP, INVALID, STEP_LIMIT, WRONG, LIMIT, ERROR)
 
 
 def diagnose(result: EpisodeResult, question: Question) -> str:

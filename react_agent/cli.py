@@ -197,6 +197,10 @@ def bench_command(args: argparse.Namespace) -> int:
     finally:
         progress.stop()
     print(f"{summary.played} episodes played, {summary.already} already in {spec.out}")
+    if summary.budget_reached:
+        resume = shlex.join(["react", *redacted_arguments(sys.argv[1:])])
+        budget = f"--run-tokens {spec.run_tokens:,} ({summary.tokens:,} tokens)"
+        print(f"stopped at {budget}; resume with: {resume}")
     if summary.cache_hits is not None:
         calls, cache = summary.cache_hits + (summary.cache_misses or 0), spec.model_options.cache
         print(f"{summary.cache_hits} of {calls} model calls answered from the cache in {cache}")

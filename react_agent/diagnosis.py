@@ -6,6 +6,7 @@ supporting page was read; ALFWorld: how far the game got). The shared rules, fir
 
 - `solved`: the task's score is 1;
 - `error`: the model or the environment failed, or the prompt outgrew the context window;
+- `limit`: its token or time limit ended it;
 - `loop`: the loop guard stopped it, or it ran to its step limit repeating itself (its last
   `LOOP_WINDOW` actions are at most two different ones, or its last three are one);
 - `invalid actions`: nothing usable came back even when asked again, or it ran to its step limit
@@ -21,9 +22,10 @@ from typing import Any
 
 from react_agent.trajectory import EpisodeResult, Step, StopReason
 
-SOLVED, ERROR, LOOP, INVALID, STEP_LIMIT, WRONG = (
+SOLVED, ERROR, LIMIT, LOOP, INVALID, STEP_LIMIT, WRONG = (
     "solved",
     "error",
+    "limit",
     "loop",
     "invalid actions",
     "step limit",
@@ -56,6 +58,8 @@ def shared_rules(
         return SOLVED
     if result.stop_reason in (StopReason.error, StopReason.context_full):
         return ERROR
+    if result.stop_reason is StopReason.limit:
+        return LIMIT
     if looped(result):
         return LOOP
     if result.stop_reason is StopReason.invalid_output:

@@ -39,6 +39,9 @@ The states, and what each takes (anything else is a bug in the runner, and raise
   once more and has the environment score that answer; it still ends with `max_steps`.
 - With `grammar` set, each request carries the grammar of a well-formed step over the action space
   that came with the last observation (`StepFormat.grammar`).
+- With `episode_tokens` or `episode_seconds` set, an episode whose model calls have sent and
+  generated that many tokens, or whose calls and actions have taken that long (the seconds the
+  runner reports), ends with `limit` before its next request, its error saying what it reached.
 """
 
 from __future__ import annotations
@@ -126,6 +129,8 @@ class Episode:
         self._current: _StepInProgress | None = None
         self._outputs: list[ModelOutput] = []  # every completion, in order, finished step or not
         self._final_usage = Usage()  # of the answer asked for at the step limit, which is no step
+        self._spent = Usage()  # of every model call, for the token limit
+        self._seconds = 0.0  # of every model call and action, for the time limit
         self._request: ModelRequest | None = None
         self._ask()
 
@@ -163,6 +168,8 @@ class Episode:
         self._expect(State.asking, State.reasking, State.answering, doing="take_completion")
         completion = _clean(completion)
         assert self._request is not None
+        self._spent += completion.usage
+        self._seconds += seconds
         self._outputs.append(
             ModelOutput(text=completion.text, request_sha256=self._request.sha256(), step=self.step_number)
         )
@@ -227,6 +234,7 @@ class Episode:
             return None
         current = self._current
         assert current is not None and current.action is not None
+        self._seconds += seconds
         self._space = action_space
         i = self.step_number
         text = self.format.observation(observation.text)
@@ -254,6 +262,8 @@ class Episode:
             self._stop(StopReason.max_steps)
             if self.settings.final_answer and self.format.final_answer(self._prompt, i + 1) is not None:
                 self._go(State.answering)
+        elif reached := self._limit_reached():
+            self._stop(StopReason.limit, reached)
         else:
             self._go(State.asking)
         return step
@@ -335,6 +345,16 @@ class Episode:
             return None
         assert self._space is not None
         return self.format.grammar(self.step_number, self._space, reask=reask)
+
+    def _limit_reached(self) -> str | None:
+        """What limit the episode has reached, in words; None while it is within them."""
+        settings, spent = self.settings, self._spent
+        tokens = (spent.prompt_tokens or 0) + (spent.completion_tokens or 0)
+        if settings.episode_tokens is not None and tokens >= settings.episode_tokens:
+            return f"episode_tokens: {tokens:,} tokens sent and generated, limit {settings.episode_tokens:,}"
+        if settings.episode_seconds is not None and self._seconds >= settings.episode_seconds:
+            return f"episode_seconds: {self._seconds:.1f} s, limit {settings.episode_seconds:g}"
+        return None
 
     def _repeating(self) -> bool:
         n = self.settings.max_repeats

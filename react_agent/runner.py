@@ -60,12 +60,14 @@ async def run_many(
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[EpisodeResult], None] | None = None,
     keep_results: bool = True,
+    until: Callable[[], bool] | None = None,
 ) -> list[EpisodeResult]:
     """Play every task that `out` does not already hold finished, `workers` at a time; returns the
     new results. `on_start` is told how many tasks were already done. While it runs, no other
     process can write to `out` (`ResultsFileBusy`). `keep_results=False` returns nothing: the
-    results are only written to `out` and given to `on_result`, so a long run's memory stays flat."""
-    play = dict(config=config, on_start=on_start, on_result=on_result, keep_results=keep_results)
+    results are only written to `out` and given to `on_result`, so a long run's memory stays flat.
+    Once `until()` holds (asked before each task), no task starts; those playing finish."""
+    play = dict(config=config, on_start=on_start, on_result=on_result, keep_results=keep_results, until=until)
     if out is None:
         return await _play(list(tasks), new_player, workers, None, **play)
     with sole_writer(out):
@@ -82,6 +84,7 @@ async def _play(
     on_start: Callable[[int], None] | None,
     on_result: Callable[[EpisodeResult], None] | None,
     keep_results: bool,
+    until: Callable[[], bool] | None,
 ) -> list[EpisodeResult]:
     if out is not None:
         done = finished_task_ids(out, config)
@@ -96,7 +99,7 @@ async def _play(
 
     async def worker() -> None:
         player = new_player()
-        while not queue.empty():
+        while not queue.empty() and not (until is not None and until()):
             task = queue.get_nowait()
             result = await player.arun(task)
             result.config = config

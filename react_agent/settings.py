@@ -18,7 +18,8 @@ PAPER_MAX_TOKENS = 100  # the paper's code asks for at most 100 tokens, a step o
 SC_SAMPLES = 21  # the paper's number of sampled CoT chains
 SC_TEMPERATURE = 0.7  # and their temperature
 # What a run's record keeps of the settings (see `AgentSettings.recorded`).
-_RECORDED = {"max_steps", "final_answer", "shots", "max_repeats", "grammar", "paper"}
+_RECORDED = {"max_steps", "final_answer", "shots", "max_repeats", "grammar", "paper", "episode_tokens"}
+_RECORDED |= {"episode_seconds"}
 
 
 class AgentSettings(BaseModel):
@@ -63,6 +64,18 @@ class AgentSettings(BaseModel):
         le=1,
         description="nucleus sampling of sampled requests, and no other truncation (default: the model's "
         "own; 1 under `paper`, as the paper's)",
+    )
+    episode_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="end an episode once its model calls have sent and generated this many tokens "
+        "(stop reason: limit)",
+    )
+    episode_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="end an episode once its model calls and actions have taken this many seconds (a "
+        "call in flight is not cut: remote calls have their own timeout)",
     )
     paper: bool = Field(
         False,

@@ -92,6 +92,7 @@ class StopReason(str, Enum):
     repeated_action = "repeated_action"  # the same action met the same observation, again and again
     invalid_output = "invalid_output"  # the model gave nothing usable, even when asked again
     context_full = "context_full"  # the prompt outgrew the model's context window
+    limit = "limit"  # its token or time limit (AgentSettings.episode_tokens, episode_seconds)
     error = "error"  # the environment or the model failed; `error` says how
 
 
@@ -126,6 +127,8 @@ _ADDED_LATER: dict[str, Any] = {
     "grammar": False,
     "paper": False,
     "repack": False,
+    "episode_tokens": None,
+    "episode_seconds": None,
 }
 
 
@@ -167,6 +170,8 @@ class RunConfig(BaseModel):
     max_repeats: int = 0  # the loop guard: repeats of an action and observation that end an episode
     grammar: bool = False  # each step held to a grammar of the task's actions (react_agent.grammar)
     paper: bool = False  # the ReAct paper's rules (AgentSettings.paper)
+    episode_tokens: int | None = None  # an episode's token limit (AgentSettings.episode_tokens)
+    episode_seconds: float | None = None  # and its time limit
     packages: dict[str, str | None]
     git_commit: str | None = None
     build: str | None = None  # the local model's llama.cpp build: the CPU features it uses

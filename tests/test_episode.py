@@ -219,3 +219,24 @@ def test_an_episode_that_never_started():
         "Traceback: no such game",
         [],
     )
+
+
+@pytest.mark.parametrize(
+    "limits, steps, reached",
+    [
+        # Each call sends 10 tokens and generates 5: 45 tokens are reached after the third step.
+        ({"episode_tokens": 45}, 3, "episode_tokens: 45 tokens sent and generated, limit 45"),
+        ({"episode_tokens": 46}, 4, "episode_tokens: 60 tokens sent and generated, limit 46"),
+        # Each step takes 0.5 s of the model's and 0.25 s of the environment's: 1.5 s after two.
+        ({"episode_seconds": 1.5}, 2, "episode_seconds: 1.5 s, limit 1.5"),
+    ],
+)
+def test_an_episode_ends_at_its_token_or_time_limit_before_asking_again(limits, steps, reached):
+    e = episode(**limits)
+    for i in range(1, steps + 1):
+        assert e.next_request() is not None
+        e.take_completion(said(f" Look again.\nAction {i}: Search[Paris {i}]"), 0.5)
+        e.take_observation(Observation("Paris is in France."), 0.25)
+    assert e.done and e.next_request() is None
+    assert (e.stop_reason, e.error) == (StopReason.limit, reached)
+    assert len(e.result(Outcome(), 1.0).steps) == steps

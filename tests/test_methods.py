@@ -24,6 +24,9 @@ SETTINGS = AgentSettings(
     sc_samples=3,
     sc_temperature=0.9,
     top_p=0.8,
+    # Limits no episode here reaches: every method must keep them (test_limits.py reaches them).
+    episode_tokens=10**9,
+    episode_seconds=10**6,
 )
 # The same, under the paper's rules, which have no loop guard and ask for no answer at the limit.
 PAPER = SETTINGS.but(paper=True, final_answer=False, max_repeats=0)
