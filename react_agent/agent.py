@@ -52,6 +52,9 @@ class Agent:
     `model` is a `Model`, or what `--model` takes: a GGUF file's path, a known model's name
     (`"qwen2.5-coder-1.5b"`), `"openai:NAME"` (see `react_agent.models.from_spec`). With `cache`
     (a folder), its answers are kept by request and what was asked before is not sent again.
+    With `output_type` (a pydantic model, with `tools`), the answer is typed: Finish's argument
+    must validate as one, a failure is the observation and the episode goes on, and the result's
+    `output` is the object.
 
     The environment is `env`, or one made of `tools` (functions or `Tool`s; see
     `react_agent.toolbox`), with `instructions` and few-shot `examples` of their own if given.
@@ -75,6 +78,7 @@ class Agent:
         settings: AgentSettings | None = None,
         tracer: Any = None,
         cache: str | Path | None = None,
+        output_type: type[Any] | None = None,
         **changes: Any,
     ):
         if (env is None) == (tools is None):
@@ -82,7 +86,11 @@ class Agent:
         if env is None:
             from react_agent.toolbox import ToolEnvironment
 
-            env = ToolEnvironment(tools or [], instructions=instructions, examples=examples)
+            env = ToolEnvironment(
+                tools or [], instructions=instructions, examples=examples, output_type=output_type
+            )
+        elif output_type is not None:
+            raise TypeError("output_type goes with tools=[...]: an environment checks its own answers")
         if isinstance(model, str):  # what --model takes: a GGUF path, a known name, openai:NAME
             model = from_spec(model)
         if cache is not None:  # answers kept by request in this folder (react_agent.models.cache)

@@ -66,6 +66,7 @@ class Outcome:
     gold: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     category: str | None = None  # the kind of task (a question type, a game type), for per-kind scores
+    output: Any = None  # a typed answer, validated (ToolEnvironment's `output_type`)
 
 
 @runtime_checkable

@@ -287,6 +287,7 @@ class Episode:
             category=outcome.category,
             question=self.question,
             answer=outcome.answer,
+            output=outcome.output,
             gold=outcome.gold,
             stop_reason=self.stop_reason or StopReason.error,
             error=self.error,

@@ -176,22 +176,41 @@ def _wording() -> dict[str, Any]:
     return json.loads(files("react_agent.prompts").joinpath("tools.json").read_text(encoding="utf-8"))
 
 
-def instruction_for(tools: Sequence[Tool], step_format: str = "numbered") -> str:
-    """The paper-style instruction that lists the tools and Finish (wording: prompts/tools.json)."""
+def finish_tool(output_type: type[BaseModel]) -> Tool:
+    """Finish of a typed answer: its argument is read and checked as a tool's arguments are (a JSON
+    object of the type's fields, or the bare value of a one-field type)."""
+    return Tool(name="Finish", description="", function=output_type, arguments=output_type)
+
+
+def instruction_for(
+    tools: Sequence[Tool], step_format: str = "numbered", output_type: type[BaseModel] | None = None
+) -> str:
+    """The paper-style instruction that lists the tools and Finish (wording: prompts/tools.json);
+    with `output_type`, Finish shows the answer's fields."""
     wording = _wording()
     if step_format not in wording["intro"]:
         raise ValueError(f"tools are used in the formats {', '.join(wording['intro'])}, not {step_format!r}")
-    lines = [f"{tool.signature} {tool.description}" for tool in tools] + [wording["finish"]]
+    finish = (
+        wording["finish_typed"].format(signature=finish_tool(output_type).signature)
+        if output_type is not None
+        else wording["finish"]
+    )
+    lines = [f"{tool.signature} {tool.description}" for tool in tools] + [finish]
     count = _NUMBERS[len(lines)] if len(lines) < len(_NUMBERS) else str(len(lines))
     text = wording["intro"][step_format].format(count=count)
     return text + "".join(f"({i}) {line}\n" for i, line in enumerate(lines, start=1))
 
 
-def tools_prompt(tools: Sequence[Tool], step_format: str = "numbered", examples: str = "") -> Prompt:
+def tools_prompt(
+    tools: Sequence[Tool],
+    step_format: str = "numbered",
+    examples: str = "",
+    output_type: type[BaseModel] | None = None,
+) -> Prompt:
     """The prompt of an agent with tools: the instruction written from them, then the examples."""
     intro = tuple(_wording()["examples_intro"])
     return Prompt(
-        instruction=instruction_for(tools, step_format),
+        instruction=instruction_for(tools, step_format, output_type),
         examples=examples,
         format=step_format,
         examples_intro=(intro[0], intro[1], intro[2]),
@@ -211,6 +230,10 @@ class ToolEnvironment(Environment):
     a string or has a `question`; the episode starts with `Question: <it>`. Subclasses give tools
     of their own per episode (`tools_for`), score the answer (`outcome`) or word observations
     (`finished`, `invalid_action`).
+
+    With `output_type` (a pydantic model), the answer is typed: Finish's argument must validate as
+    one (a JSON object of its fields); when it does not, the observation says why and the episode
+    goes on; when it does, the outcome holds the object (`EpisodeResult.output`).
     """
 
     def __init__(
@@ -221,8 +244,11 @@ class ToolEnvironment(Environment):
         examples: str | Sequence[str] | None = None,
         step_format: str = "numbered",
         observation_chars: int | None = OBSERVATION_CHARS,  # None: observations are never cut
+        output_type: type[BaseModel] | None = None,
     ):
         self.tools = [as_tool(t) for t in tools]
+        self.output_type = output_type
+        self.output: Any = None
         self.instructions = instructions
         self.examples = examples if isinstance(examples, str) or examples is None else "".join(examples)
         self.step_format = step_format
@@ -240,10 +266,10 @@ class ToolEnvironment(Environment):
             return Prompt(
                 instruction=self.instructions, examples=self.examples or "", format=self.step_format
             )
-        return tools_prompt(self.tools_for(task), self.step_format, self.examples or "")
+        return tools_prompt(self.tools_for(task), self.step_format, self.examples or "", self.output_type)
 
     def reset(self, task: Any) -> str:
-        self.task, self.answer = task, None
+        self.task, self.answer, self.output = task, None, None
         self._by_name = {tool.name.lower(): tool for tool in self.tools_for(task)}
         return f"Question: {question_of(task)}"
 
@@ -279,6 +305,12 @@ class ToolEnvironment(Environment):
         """The tool an action calls and its arguments, or the observation that answers it without
         a tool (Finish, an invalid action)."""
         if action.name == FINISH and action.argument is not None:
+            if self.output_type is not None:
+                finish = finish_tool(self.output_type)
+                try:  # a typed answer that does not validate is an observation: the model tries again
+                    self.output = self.output_type.model_validate(finish.bind(action.argument))
+                except ToolError as error:
+                    return Observation(str(error))
             self.answer = action.argument
             return self.finished(action.argument)
         tool = self._by_name.get(action.name or "")
@@ -294,4 +326,4 @@ class ToolEnvironment(Environment):
         return f"Invalid action: {action.text} (the actions are {accepted})"
 
     def outcome(self) -> Outcome:
-        return Outcome(answer=self.answer)
+        return Outcome(answer=self.answer, output=self.output)

@@ -221,6 +221,7 @@ class EpisodeResult(BaseModel):
     # CoT-SC's tally: each answer its samples gave (lower-cased), and how many gave it. Set on the
     # results of the voting methods that sampled; None for one episode.
     votes: dict[str, int] | None = None
+    output: Any = None  # the typed answer (Agent's `output_type`): the object here, its fields in a file
     # Why it ended as it did, by its task's rules (react_agent.diagnosis): set by the bench runners.
     failure_category: str | None = None
     config: RunConfig | None = None  # how the run was made (model, data, prompts...), set by runners

@@ -34,6 +34,7 @@ def run_as_a_user(*args):
 
 def test_every_example_is_tested_here():
     tested = {"calculator_agent", "custom_environment", "mcp_agent", "mcp_units_server", "async_service"}
+    tested |= {"typed_answer"}
     assert {path.stem for path in EXAMPLES.glob("*.py")} == tested
 
 
@@ -59,6 +60,29 @@ def test_calculator_agent(capsys):
     assert "Here are some examples." in model.requests[0].prompt
     assert "(2) Convert[" in model.requests[0].prompt and "converts a length" in model.requests[0].prompt
     assert "answer:" in run_as_a_user(EXAMPLES / "calculator_agent.py", "What is 6 times 7?")
+
+
+def test_typed_answer(capsys):
+    example = load("typed_answer")
+    model = ScriptedModel(
+        [
+            " The total is 3 * 40.\nAction 1: Calculate[3 * 40]",
+            ' Acme, 120.\nAction 2: Finish[{"vendor": "Acme Ltd", "total": 120}]',
+            ' In euros.\nAction 3: Finish[{"vendor": "Acme Ltd", "total": 120, "currency": "euro"}]',
+            ' EUR.\nAction 4: Finish[{"vendor": "Acme Ltd", "total": 120, "currency": "EUR"}]',
+        ]
+    )
+    invoice = example.main("Acme Ltd billed 3 hours at 40 EUR an hour.", model)
+    assert invoice == example.Invoice(vendor="Acme Ltd", total=120.0, currency="EUR")
+    printed = capsys.readouterr().out.splitlines()
+    # Each answer that does not validate is the observation, and the episode goes on.
+    assert printed[1].startswith('Finish[{"vendor": "Acme Ltd", "total": 120}] -> Invalid input for Finish')
+    assert "currency: Field required" in printed[1]
+    assert "currency: String should match pattern" in printed[2]
+    finish = 'Finish[{"vendor": str, "total": float, "currency": str}]'
+    assert printed[1].endswith(f"It takes {finish}.")
+    assert f"{finish} gives the answer" in model.requests[0].prompt
+    assert "invoice:" in run_as_a_user(EXAMPLES / "typed_answer.py")
 
 
 def test_custom_environment(capsys):

@@ -240,3 +240,32 @@ def test_the_react500_sample_is_the_paper_shuffle():
     assert [q.id for q in react500(questions)] == [str(i) for i in indices[:500]]
     with pytest.raises(DataFileError, match="official dev file"):
         react500(questions[:10])
+
+
+def test_a_typed_answer_is_validated_kept_and_written():
+    import json
+
+    from pydantic import BaseModel
+
+    from react_agent import Agent
+    from react_agent.environment import Environment
+    from react_agent.models import ScriptedModel
+
+    class Year(BaseModel):
+        year: int
+
+    outputs = [" Say it.\nAction 1: Finish[seventeen]", " As a number.\nAction 2: Finish[1775]"]
+    result = Agent(ScriptedModel(outputs), tools=[], output_type=Year).run("When was Jane Austen born?")
+    invalid = "Invalid input for Finish (year: Input should be a valid integer"
+    assert result.steps[0].observation.startswith(invalid)
+    assert result.output == Year(year=1775) and result.answer == "1775"
+    assert json.loads(result.model_dump_json())["output"] == {"year": 1775}  # a results line keeps its fields
+
+    class Own(Environment):
+        def prompt(self, task): ...
+        def reset(self, task): ...
+        def step(self, action): ...
+        def outcome(self): ...
+
+    with pytest.raises(TypeError, match="output_type goes with tools"):
+        Agent(ScriptedModel([]), Own(), output_type=Year)
