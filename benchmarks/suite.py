@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from react_agent.bench import BenchSpec, bench
+from react_agent.bench import BenchSpec, RunInterrupted, bench
 
 
 def load_suites() -> dict[str, list[dict[str, Any]]]:
@@ -71,7 +72,11 @@ def main() -> None:
             changes["model"] = f"replay:{args.replay / out_of(entry)}"
         spec = spec_of(entry, args.runs, args.shared, **changes)
         print(spec.model_dump_json(exclude_defaults=True), flush=True)
-        summary = bench(spec)
+        try:
+            summary = bench(spec)
+        except RunInterrupted as stopped:  # what finished is written: rerunning the suite resumes
+            where = f"{stopped.written} episodes in {spec.out}"
+            sys.exit(f"suite {args.suite}: {stopped.name}: stopped with {where}; run it again to resume")
         print(f"{summary.played} episodes played, {summary.already} already in {spec.out}", flush=True)
 
 
