@@ -129,8 +129,6 @@ class Episode:
         self._current: _StepInProgress | None = None
         self._outputs: list[ModelOutput] = []  # every completion, in order, finished step or not
         self._final_usage = Usage()  # of the answer asked for at the step limit, which is no step
-        self._spent = Usage()  # of every model call, for the token limit
-        self._seconds = 0.0  # of every model call and action, for the time limit
         self._request: ModelRequest | None = None
         self._ask()
 
@@ -168,8 +166,6 @@ class Episode:
         self._expect(State.asking, State.reasking, State.answering, doing="take_completion")
         completion = _clean(completion)
         assert self._request is not None
-        self._spent += completion.usage
-        self._seconds += seconds
         self._outputs.append(
             ModelOutput(text=completion.text, request_sha256=self._request.sha256(), step=self.step_number)
         )
@@ -234,7 +230,6 @@ class Episode:
             return None
         current = self._current
         assert current is not None and current.action is not None
-        self._seconds += seconds
         self._space = action_space
         i = self.step_number
         text = self.format.observation(observation.text)
@@ -348,13 +343,15 @@ class Episode:
         return self.format.grammar(self.step_number, self._space, reask=reask)
 
     def _limit_reached(self) -> str | None:
-        """What limit the episode has reached, in words; None while it is within them."""
-        settings, spent = self.settings, self._spent
-        tokens = (spent.prompt_tokens or 0) + (spent.completion_tokens or 0)
+        """What limit the episode has reached, in words; None while it is within them. Asked between
+        steps, so the finished steps hold every call and action so far."""
+        settings = self.settings
+        tokens = sum((s.usage.prompt_tokens or 0) + (s.usage.completion_tokens or 0) for s in self.steps)
+        seconds = sum(s.model_seconds + s.env_seconds for s in self.steps)
         if settings.episode_tokens is not None and tokens >= settings.episode_tokens:
             return f"episode_tokens: {tokens:,} tokens sent and generated, limit {settings.episode_tokens:,}"
-        if settings.episode_seconds is not None and self._seconds >= settings.episode_seconds:
-            return f"episode_seconds: {self._seconds:.1f} s, limit {settings.episode_seconds:g}"
+        if settings.episode_seconds is not None and seconds >= settings.episode_seconds:
+            return f"episode_seconds: {seconds:.1f} s, limit {settings.episode_seconds:g}"
         return None
 
     def _repeating(self) -> bool:
