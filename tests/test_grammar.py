@@ -185,3 +185,35 @@ def test_the_local_model_writes_only_what_the_grammar_allows(smollm2):
     assert re.fullmatch(r" zebra [0-9]{2}", smollm2.complete(held).text)
     free = ModelRequest("The capital of France is", max_tokens=8)
     assert "zebra" not in smollm2.complete(free).text
+
+
+def test_the_best_token_tried_alone_first_gives_what_trying_the_whole_vocabulary_gives(smollm2, monkeypatch):
+    """Greedy decoding under a grammar tries the unconstrained best token alone before the whole
+    vocabulary (llama_batch.py): steps where the model's first choice is allowed and steps where
+    the grammar refuses it give the tokens the whole-vocabulary sampler gives."""
+    import llama_cpp as C
+
+    from react_agent.models import ModelRequest
+
+    step = FORMATS["numbered"].grammar(1, ActionSpace(names=("Search", "Lookup", "Finish")))
+    requests = [
+        ModelRequest("The capital of France is", max_tokens=8, grammar='root ::= " zebra " [0-9] [0-9]\n'),
+        ModelRequest("Question: Where is the Louvre?\nThought 1:", max_tokens=40, grammar=step.gbnf()),
+    ]
+    decoder = smollm2._decoder
+    tried = []
+    first_alone = decoder._greedy_within_grammar
+
+    def counted(job, index):
+        tried.append(index)
+        return first_alone(job, index)
+
+    def whole_vocabulary(job, index):
+        return C.llama_sampler_sample(job.sampler, decoder.ctx, index)
+
+    monkeypatch.setattr(decoder, "_greedy_within_grammar", counted)
+    fast = [smollm2.complete(r).text for r in requests]
+    monkeypatch.setattr(decoder, "_greedy_within_grammar", whole_vocabulary)
+    assert fast == [smollm2.complete(r).text for r in requests]
+    assert re.fullmatch(r" zebra [0-9]{2}", fast[0]) and "Action 1: " in fast[1]
+    assert len(tried) >= 10

@@ -8,6 +8,7 @@ import pytest
 from react_agent import Agent
 from react_agent.envs.hotpotqa import HotpotQAEnv
 from react_agent.models import ModelRequest
+from react_agent.models.llama_batch import SMALL_DECODE, prompt_chunk
 from react_agent.models.llama_cpp import LlamaCppModel
 from react_agent.runner import run_all
 
@@ -67,7 +68,7 @@ def test_concurrent_requests_answer_as_one_at_a_time_and_their_usage_adds_up(smo
     for (request, stop_when), completion in zip(made, completions, strict=True):
         usage = completion.usage
         assert usage.prompt_tokens == len(model.tokenize(request.prompt))
-        assert 2 <= usage.evaluated_tokens <= usage.prompt_tokens
+        assert min(SMALL_DECODE, usage.prompt_tokens) <= usage.evaluated_tokens <= usage.prompt_tokens
         assert 1 <= usage.completion_tokens <= request.max_tokens
         if stop_when is not None:  # decoding ended at the first "]", if one came
             assert "]" not in completion.text[:-1]
@@ -108,3 +109,40 @@ def test_sampled_draws_differ_from_each_other_and_repeat_from_the_seed(smollm2_p
 
     assert len(set(draws)) == 3
     assert sorted(asyncio.run(concurrently())) == sorted(draws)
+
+
+def test_no_token_is_computed_on_a_path_that_depends_on_its_company(smollm2, smollm2_path, monkeypatch):
+    """ggml's kernels change path with a decode's size (see SMALL_DECODE): nine sequences generate
+    in decodes of fewer than 8 tokens, and prompts go in chunks of 8 tokens up to one ubatch, the
+    last never short, whatever a sequence held before. The answers are those of one at a time."""
+    model = LlamaCppModel(smollm2_path, sequences=9, n_ctx=2048)
+    decoder = model._decoder
+    sizes: list[tuple[bool, int]] = []
+    decode = decoder._decode
+
+    def recording(parts, prompt=False):
+        sizes.append((prompt, sum(len(tokens) for _, tokens, _ in parts)))
+        return decode(parts, prompt)
+
+    monkeypatch.setattr(decoder, "_decode", recording)
+    long = ModelRequest(" ".join(f"w{i}" for i in range(300)) + "\nSay: done", max_tokens=3)
+    made = [(ModelRequest(PREFIX + f"Question: {q}\nThought 1:", max_tokens=12), None) for q in QUESTIONS * 2]
+    made.append((long, None))
+
+    async def all_at_once():
+        return await asyncio.gather(*(model.acomplete(request, stop_when) for request, stop_when in made))
+
+    completions = asyncio.run(all_at_once())
+    assert [c.text for c in completions] == [smollm2.complete(r, s).text for r, s in made]
+    generation = [n for prompt, n in sizes if not prompt]
+    chunks = [n for prompt, n in sizes if prompt]
+    assert max(generation) == SMALL_DECODE - 1 and min(generation) >= 1
+    assert min(chunks) >= SMALL_DECODE and max(chunks) == decoder.chunk
+    assert len(model.tokenize(long.prompt)) > decoder.chunk + 1  # its chunks: one ubatch, then the rest
+
+
+def test_prompt_chunks_are_one_ubatch_at_most_and_never_leave_a_short_one():
+    assert prompt_chunk(30, 512) == 30
+    assert prompt_chunk(512 + 3, 512) == 512 + 3 - SMALL_DECODE
+    assert prompt_chunk(512 + SMALL_DECODE, 512) == 512
+    assert prompt_chunk(2000, 512) == 512

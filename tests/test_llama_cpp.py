@@ -5,6 +5,7 @@ import pytest
 from react_agent import Agent, StopReason
 from react_agent.envs.hotpotqa import HotpotQAEnv
 from react_agent.models import ModelRequest, ModelUnavailable
+from react_agent.models.llama_batch import SMALL_DECODE
 from react_agent.models.llama_cpp import LlamaCppModel
 
 
@@ -31,11 +32,11 @@ def test_decoding_stops_once_the_action_is_whole(smollm2):
 
 
 def test_repeated_prompt_is_served_from_cache(smollm2):
-    request = ModelRequest("The capital of France is", max_tokens=4)
+    request = ModelRequest("The capital of France is, as everyone knows, a city called", max_tokens=4)
     smollm2.complete(request)
     again = smollm2.complete(request)
-    assert again.usage.prompt_tokens > 3
-    assert again.usage.evaluated_tokens <= 2  # the last two: no prompt token is decoded alone
+    assert again.usage.prompt_tokens > SMALL_DECODE + 3
+    assert again.usage.evaluated_tokens == SMALL_DECODE  # the last chunk is never a short one
 
 
 def test_missing_and_non_gguf_files_are_refused(tmp_path):

@@ -9,9 +9,10 @@ in flight owns one sequence. A scheduler thread runs while there is work:
   (`llama_memory_seq_cp`, far cheaper than evaluating them); only the rest of the prompt is
   evaluated, and requests that arrive together wait for the first of them to evaluate their
   shared prefix;
-- one `llama_decode` carries the next token of every sequence that is generating, and requests
-  join and leave between decodes (continuous batching), so W episodes cost about one decode per
-  token between them rather than W; waiting prompts are decoded in their own calls, between those;
+- one `llama_decode` carries the next token of every sequence that is generating (up to 7; more
+  take several, see SMALL_DECODE), and requests join and leave between decodes (continuous
+  batching), so W episodes cost about one decode per token between them rather than W; waiting
+  prompts are decoded in their own calls, between those;
 - each request samples with its own sampler (greedy at temperature 0) from its own logits, checks
   its own stop sequences and `stop_when`, and ends on its own; its cells stay in the cache as a
   prefix for the next request until the sequence is given to another prompt, which removes what
@@ -26,6 +27,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import hashlib
+import math
 import threading
 import time
 from collections import deque
@@ -41,6 +43,15 @@ from react_agent.trajectory import Usage
 TOP_K, TOP_P, MIN_P = 40, 0.95, 0.05
 _utf8 = codecs.getincrementaldecoder("utf-8")
 
+
+# A token's numbers must not depend on what else is decoded with it, or greedy answers would change
+# with the number of workers. ggml's CPU kernels take one path for a product of fewer than 8 tokens
+# and another from 8 on (Qwen2.5-Coder-1.5B's Q4_K weights: logits differ by up to 0.44 between
+# the two), and attention one path for a sequence's single token and another for several (SmolLM2
+# too). So every generated token goes through the small paths (one token per sequence, fewer than
+# SMALL_DECODE in a decode) and every prompt token through the large ones (chunks of at least
+# SMALL_DECODE tokens, and at most one ubatch, which llama.cpp would otherwise split at will).
+SMALL_DECODE = 8
 
 # Copying a sequence copies its whole stream of n_ctx cells (about a third of a second for SmolLM2
 # at 8,192 here, the time of evaluating some 100 prompt tokens): a copy is made when it saves
@@ -61,6 +72,14 @@ def common_prefix(a: list[int], b: list[int]) -> int:
         else:
             high = middle
     return low
+
+
+def prompt_chunk(pending: int, most: int) -> int:
+    """How many of `pending` prompt tokens the next decode takes: `most` at most, leaving none
+    or at least SMALL_DECODE for the next."""
+    if pending <= most:
+        return pending
+    return most if pending - most >= SMALL_DECODE else pending - SMALL_DECODE
 
 
 @dataclass
@@ -114,6 +133,7 @@ class BatchedDecoder:
         self.vocab = C.llama_model_get_vocab(model)
         self.memory = C.llama_get_memory(ctx)
         self.n_batch = n_batch
+        self.chunk = min(n_batch, C.llama_n_ubatch(ctx))  # a prompt chunk: one ubatch
         self.seed = seed
         self.slots = [_Sequence(i) for i in range(C.llama_n_seq_max(ctx))]
         self.copy_worth = max(16, C.llama_n_ctx(ctx) // len(self.slots) // COPY_RATIO)
@@ -124,6 +144,7 @@ class BatchedDecoder:
         self._clock = 0
         self._samples: dict[str, int] = {}  # sampled requests seen, by fingerprint: each draw differs
         self._piece = ctypes.create_string_buffer(256)
+        self._greedy = C.llama_sampler_init_greedy()  # stateless: shared by every request
         self.profile = DecodeProfile()
 
     def close(self) -> None:
@@ -132,6 +153,7 @@ class BatchedDecoder:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
         C.llama_batch_free(self.batch)
+        C.llama_sampler_free(self._greedy)
 
     # -- the callers' side ------------------------------------------------------------------------
     def submit(
@@ -209,10 +231,9 @@ class BatchedDecoder:
         slot = max(free, key=lambda s: (holds[s.seq_id], -s.last_used))
         source = max(self.slots, key=lambda s: holds[s.seq_id])
         kept, shared = holds[slot.seq_id], holds[source.seq_id]
-        # The last prompt token is evaluated (its logits give the first new token) with at least
-        # one before it: a token decoded alone gets K/V that differ in rounding from the same
-        # token decoded in a chunk (see `_step`), so no prompt token is ever decoded alone.
-        limit = max(0, len(job.prompt) - 2)
+        # At least the prompt's last SMALL_DECODE tokens are evaluated: its last chunk is never a
+        # short one (see SMALL_DECODE).
+        limit = max(0, len(job.prompt) - SMALL_DECODE)
         if shared > kept + self.copy_worth and source is not slot:
             # Sequences have streams of their own: a copy takes the whole of one (llama.cpp copies
             # the cells at the next decode), and what the prompt does not share is removed.
@@ -251,22 +272,23 @@ class BatchedDecoder:
         return chain
 
     def _step(self) -> None:
-        """One decode of every generating sequence's next token, then one of a waiting prompt.
+        """Decodes of every generating sequence's next token, fewer than SMALL_DECODE in each, then
+        one of a waiting prompt's chunk.
 
         The two are never mixed, nor two prompts: llama.cpp splits a batch that spans several
         sequences into parts holding as many tokens of each, so a prompt decoded beside other
-        sequences' single tokens would go through token by token, and a token computed alone gets
-        K/V that differ in rounding from the same token computed in a chunk. Kept apart, a request's
-        tokens are computed the same way whichever others run beside it: batched greedy output
-        equals unbatched.
+        sequences' single tokens would go through token by token, on the kernels' small paths.
+        Kept apart, a request's tokens are computed the same way whichever others run beside it:
+        batched greedy output equals unbatched.
         """
         for slot in self.slots:  # a caller that gave up (a cancelled task) frees its sequence
             if slot.job is not None and slot.job.future.cancelled():
                 self._release(slot)
         generating = [slot for slot in self.slots if slot.job and slot.job.next_token is not None]
-        if generating:
-            parts = [(slot, [slot.job.next_token], True) for slot in generating]
-            for slot in generating:
+        groups = -(-len(generating) // (SMALL_DECODE - 1))
+        for group in range(groups):  # 8 sequences: two decodes of 4
+            parts = [(slot, [slot.job.next_token], True) for slot in generating[group::groups]]
+            for slot, _, _ in parts:
                 slot.job.next_token = None  # sampling sets the next one
             self._decode(parts)
             self.profile.generation_decodes += 1
@@ -275,7 +297,8 @@ class BatchedDecoder:
         if prompts:
             slot = min(prompts, key=lambda s: s.job.admitted)  # the first come, whole, first
             job = slot.job
-            chunk, job.pending = job.pending[: self.n_batch], job.pending[self.n_batch :]
+            size = prompt_chunk(len(job.pending), self.chunk)
+            chunk, job.pending = job.pending[:size], job.pending[size:]
             job.evaluated += len(chunk)
             self._decode([(slot, chunk, not job.pending)], prompt=True)
             self.profile.prompt_decodes += 1
@@ -314,7 +337,10 @@ class BatchedDecoder:
 
     def _sample(self, slot: _Sequence, index: int) -> None:
         job = slot.job
-        token = C.llama_sampler_sample(job.sampler, self.ctx, index)
+        if job.request.grammar is not None and job.temperature <= 0:
+            token = self._greedy_within_grammar(job, index)
+        else:
+            token = C.llama_sampler_sample(job.sampler, self.ctx, index)
         job.sampled += 1
         if C.llama_vocab_is_eog(self.vocab, token):
             return self._finish(slot, job.text)
@@ -326,6 +352,20 @@ class BatchedDecoder:
         if job.stop_when is not None and job.stop_when(text):
             return self._finish(slot, text)
         job.next_token = token
+
+    def _greedy_within_grammar(self, job: _Job, index: int) -> int:
+        """The best token the grammar allows. llama.cpp's grammar sampler tries every token of the
+        vocabulary (151,665 for Qwen2.5: a third of a second a token here), so the best of all is
+        tried alone first: nearly always allowed, and then it is also the best of those allowed."""
+        token = C.llama_sampler_sample(self._greedy, self.ctx, index)
+        logits = C.llama_get_logits_ith(self.ctx, index)
+        alone = C.llama_token_data(token, logits[token], 0.0)
+        candidates = C.llama_token_data_array(ctypes.pointer(alone), 1, -1, False)
+        C.llama_sampler_apply(C.llama_sampler_chain_get(job.sampler, 0), ctypes.byref(candidates))
+        if alone.logit == -math.inf:  # refused: the whole vocabulary, held to the grammar
+            return C.llama_sampler_sample(job.sampler, self.ctx, index)
+        C.llama_sampler_accept(job.sampler, token)  # the grammar moves on past it
+        return token
 
     def _finish(self, slot: _Sequence, text: str) -> None:
         job = slot.job
