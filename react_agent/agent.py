@@ -110,12 +110,13 @@ class Agent:
             )
         self.tracer = tracer  # an OpenTelemetry tracer: a span per episode, step and call (tracing.py)
 
-    def run(self, task: Any) -> EpisodeResult:
-        *_, result = self.stream(task)
+    def run(self, task: Any, epoch: int = 0) -> EpisodeResult:
+        """Play `task` (its `epoch`-th trial: see `Episode`)."""
+        *_, result = self.stream(task, epoch)
         return result
 
-    def stream(self, task: Any) -> Iterator[Event]:
-        script = _ScriptReplies(self._script(task))
+    def stream(self, task: Any, epoch: int = 0) -> Iterator[Event]:
+        script = _ScriptReplies(self._script(task, epoch))
         while (item := script.next()) is not None:
             if isinstance(item, _ModelCall):
                 script.reply_with(item.model.complete, item.request, item.stop_when)
@@ -124,17 +125,17 @@ class Agent:
             else:
                 yield item
 
-    async def arun(self, task: Any) -> EpisodeResult:
+    async def arun(self, task: Any, epoch: int = 0) -> EpisodeResult:
         result = None
-        async for result in self.astream(task):  # noqa: B007 - the last item is the result
+        async for result in self.astream(task, epoch):  # noqa: B007 - the last item is the result
             pass
         assert isinstance(result, EpisodeResult)
         return result
 
-    async def astream(self, task: Any) -> AsyncIterator[Event]:
+    async def astream(self, task: Any, epoch: int = 0) -> AsyncIterator[Event]:
         import asyncio
 
-        script = _ScriptReplies(self._script(task))
+        script = _ScriptReplies(self._script(task, epoch))
         while (item := script.next()) is not None:
             if isinstance(item, _ModelCall):
                 await script.areply_with(item.model.acomplete, item.request, item.stop_when)
@@ -150,12 +151,12 @@ class Agent:
         """What the environment accepts now, where a grammar needs it."""
         return self.env.action_space() if self.settings.grammar else None
 
-    def _script(self, task: Any) -> _Script:
+    def _script(self, task: Any, epoch: int) -> _Script:
         started = time.perf_counter()
         task_id = task_id_of(task)
         env, settings = self.env, self.settings
         trace = EpisodeTrace(self.tracer, task_id)
-        model = self.model.for_task(task_id)
+        model = self.model.for_task(task_id, epoch)
         prompt = (self.prompt or env.prompt(task)).shots(settings.shots)
         try:
             first_observation = yield _EnvCall(partial(env.reset, task))
@@ -171,6 +172,7 @@ class Agent:
                 step_format=FORMATS[prompt.format],
                 settings=settings,
                 action_space=space,
+                epoch=epoch,
             )
             yield EpisodeStart(task_id=task_id, question=first_observation)
         while (request := episode.next_request()) is not None:

@@ -71,6 +71,12 @@ class BenchSpec(BaseModel):
     method: str = Field("react", description=f"the method of the paper's Table 1: {', '.join(METHODS)}")
     settings: AgentSettings = AgentSettings()
     n: int | None = Field(None, ge=1, description="play only the first N tasks")
+    epochs: int = Field(
+        1,
+        ge=1,
+        description="trials of each task, one line each (their requests seeded apart); the leaderboard "
+        "shows pass@k and pass^k. Rerun with more to add trials",
+    )
     workers: int = Field(1, ge=1, description="episodes played at once (with Ray: actors)")
     run_tokens: int | None = Field(
         None,
@@ -234,8 +240,8 @@ class Diagnosed:
     def __init__(self, player: Player, setup: TaskSetup):
         self.method_player, self.setup = player, setup
 
-    async def arun(self, task: Any) -> EpisodeResult:
-        result = await self.method_player.arun(task)
+    async def arun(self, task: Any, epoch: int = 0) -> EpisodeResult:
+        result = await self.method_player.arun(task, epoch)
         result.failure_category = self.setup.failure_category(result, task)
         return result
 
@@ -270,7 +276,7 @@ def bench(
 ) -> RunSummary:
     """Play the spec's tasks that `spec.out` does not already hold finished, `spec.workers` at a
     time, appending each result to `spec.out` as it ends. `on_start(already, total)` is told how
-    many were done before; `on_result` gets each result. SIGINT or SIGTERM stop the run, keeping
+    many trials were done before; `on_result` gets each result. SIGINT or SIGTERM stop the run, keeping
     what finished: `RunInterrupted`."""
     run = prepare(spec)
     config = run.config
@@ -281,7 +287,7 @@ def bench(
     def starting(done: int) -> None:
         counts["already"] = done
         if on_start is not None:
-            on_start(done, len(run.tasks))
+            on_start(done, len(run.tasks) * spec.epochs)
 
     def ended(result: EpisodeResult) -> None:
         counts["played"] += 1
@@ -293,6 +299,7 @@ def bench(
         run.tasks,
         run.players(tracer),
         workers=spec.workers,
+        epochs=spec.epochs,
         out=spec.out,
         config=config,
         on_start=starting,
@@ -310,7 +317,7 @@ def bench(
     cache = run.cache
     hits, misses = (cache.hits, cache.misses) if cache is not None else (None, None)
     budget_reached = spec.run_tokens is not None and counts["tokens"] >= spec.run_tokens
-    left = len(run.tasks) - counts["already"] - counts["played"]
+    left = len(run.tasks) * spec.epochs - counts["already"] - counts["played"]
     return RunSummary(
         config, counts["played"], counts["already"], seconds, results, hits, misses, counts["tokens"],
         budget_reached and left > 0,

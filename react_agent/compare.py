@@ -60,14 +60,15 @@ def paired_bootstrap(
 
 
 def compare(a: Sequence[EpisodeResult], b: Sequence[EpisodeResult]) -> Comparison:
-    """Run A against run B on the tasks both played (each run's latest result of a task)."""
+    """Run A against run B on the tasks both played (each run's latest result of a task), trial
+    against trial where they played several (`--epochs`)."""
     if not a or not b:
         raise OptionError("both runs need results to compare")
     score = scoring_of(a[0]).score
     if scoring_of(b[0]).score != score:
         raise OptionError(f"the runs have different scores: {score} and {scoring_of(b[0]).score}")
-    by_task_a = {r.task_id: r.metrics.get(score, 0.0) for r in a}
-    by_task_b = {r.task_id: r.metrics.get(score, 0.0) for r in b}
+    by_task_a = {r.trial: r.metrics.get(score, 0.0) for r in a}
+    by_task_b = {r.trial: r.metrics.get(score, 0.0) for r in b}
     shared = [task for task in by_task_a if task in by_task_b]
     if not shared:
         raise OptionError("the runs have no task in common")

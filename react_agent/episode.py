@@ -102,7 +102,8 @@ class _StepInProgress:
 class Episode:
     """`prompt_prefix` is everything before the first step (instruction, examples, task);
     `question` the task as the environment put it; `action_space` what it accepted at the start
-    (only read with `settings.grammar`)."""
+    (only read with `settings.grammar`); `epoch` which trial of the task it is (`--epochs`): the
+    requests of every trial but the first carry it as their `seed`."""
 
     def __init__(
         self,
@@ -113,8 +114,10 @@ class Episode:
         step_format: StepFormat,
         settings: AgentSettings | None = None,
         action_space: ActionSpace | None = None,
+        epoch: int = 0,
     ):
         self.task_id = task_id
+        self.epoch = epoch
         self.question = question
         self.settings = settings or AgentSettings()
         self.format = step_format.under_paper_rules() if self.settings.paper else step_format
@@ -279,6 +282,7 @@ class Episode:
         usage += self._final_usage
         return EpisodeResult(
             task_id=self.task_id,
+            epoch=self.epoch,
             category=outcome.category,
             question=self.question,
             answer=outcome.answer,
@@ -331,6 +335,8 @@ class Episode:
             request = replace(request, temperature=self.settings.temperature)
             if self.settings.temperature > 0:  # sampled: its truncation too
                 request = replace(request, top_p=self.settings.nucleus)
+        if self.epoch:  # a repeated trial draws apart from the others; the first keeps its fingerprints
+            request = replace(request, seed=self.epoch)
         self._request = request
 
     def _grammar_on(self) -> bool:

@@ -7,6 +7,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from math import comb
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ class Row:
     data: str
     model: str
     method: str
-    n: int
+    n: int  # tasks
     config: str = ""  # the run's config hash (react_agent.provenance); empty for reported rows
     score: str = ""  # the metric that is the task's score (its `Scoring`)
     scores: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # name: (mean, low, high), %
@@ -68,6 +69,8 @@ class Row:
     run_config: RunConfig | None = None
     # Why its episodes ended (react_agent.diagnosis): category -> episodes, in the task's order.
     failures: dict[str, int] = field(default_factory=dict)
+    epochs: int = 1  # trials of every task (`--epochs`): its scores average them per task first
+    episodes: int = 0  # trials played in all (n x epochs, where every task has as many)
 
 
 def scoring_of(result: EpisodeResult) -> Scoring:
@@ -120,6 +123,35 @@ def _short(value: Any) -> str:
     return text[:12] if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text[:60]
 
 
+def pass_at(k: int, trials: int, solved: int) -> float:
+    """pass@k of a task solved in `solved` of `trials` trials: the chance that at least one of k
+    of them, drawn without replacement, solved it (the unbiased estimator of Chen et al., 2021)."""
+    return 1 - comb(trials - solved, k) / comb(trials, k)
+
+
+def pass_power(k: int, trials: int, solved: int) -> float:
+    """pass^k (tau-bench's reliability): the chance that all of k trials drawn without
+    replacement solved it."""
+    return comb(solved, k) / comb(trials, k)
+
+
+def _per_task(group: Sequence[EpisodeResult], value: Any) -> list[float]:
+    """`value(trials)` of each task's trials, in the order tasks first appear."""
+    by_task: dict[str, list[EpisodeResult]] = defaultdict(list)
+    for result in group:
+        by_task[result.task_id].append(result)
+    return [value(trials) for trials in by_task.values()]
+
+
+def _chance(chance: Any, k: int, score: str) -> Any:
+    """`chance` (pass_at, pass_power) of a task's trials, in %; a trial solved it at score 1."""
+    return lambda trials: 100 * chance(k, len(trials), sum(r.metrics.get(score, 0.0) >= 1 for r in trials))
+
+
+def _mean_and_ci(values: Sequence[float]) -> tuple[float, float, float]:
+    return (sum(values) / len(values), *bootstrap_ci(values))
+
+
 def rows(results: Sequence[EpisodeResult]) -> list[Row]:
     groups: dict[str, list[EpisodeResult]] = defaultdict(list)
     for result in results:
@@ -129,19 +161,30 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
     table = []
     for key, group in sorted(groups.items(), key=lambda item: labels[item[0]]):
         task, data, model, method = labels[key]
-        row = Row(task, data, model, method, n=len(group), config=key, run_config=configs[key])
+        counts = _per_task(group, len)
+        row = Row(task, data, model, method, n=len(counts), config=key, run_config=configs[key])
+        row.epochs, row.episodes = min(counts), len(group)
         row.git_commits = sorted({r.config.git_commit or "?" for r in group if r.config})
+
+        def mean_of(name: str) -> Any:  # a task's score: the mean of its trials'; the interval: over tasks
+            return lambda trials: 100 * sum(r.metrics.get(name, 0.0) for r in trials) / len(trials)
+
         names = list(dict.fromkeys(name for r in group for name in r.metrics))  # em, f1; success...
         for name in names:
-            values = [100 * r.metrics.get(name, 0.0) for r in group]
-            row.scores[name] = (sum(values) / len(values), *bootstrap_ci(values))
+            row.scores[name] = _mean_and_ci(_per_task(group, mean_of(name)))
         scoring = scoring_of(group[0])
         row.score = scoring.score
+        if row.epochs > 1:  # k = every task's number of trials, at least
+            k = row.epochs
+            for label, chance in ((f"pass@{k}", pass_at), (f"pass^{k}", pass_power)):
+                per_task = _per_task(group, _chance(chance, k, row.score))
+                row.scores[f"{row.score} {label}"] = _mean_and_ci(per_task)
         if scoring.by_category:
             for category in sorted({r.category for r in group if r.category}):
-                values = [100 * r.metrics.get(scoring.score, 0.0) for r in group if r.category == category]
-                mean = sum(values) / len(values)
-                row.scores[f"{scoring.score} · {category}"] = (mean, *bootstrap_ci(values))
+                in_category = [r for r in group if r.category == category]
+                row.scores[f"{scoring.score} · {category}"] = _mean_and_ci(
+                    _per_task(in_category, mean_of(scoring.score))
+                )
         row.failures = failure_counts(group, scoring.failures)
         row.mean_steps = sum(len(r.steps) for r in group) / len(group)
         sent = [r.usage.prompt_tokens for r in group]
@@ -191,8 +234,8 @@ def as_breakdown_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list
         names = list(dict.fromkeys(name for row in task_rows for name in row.failures))
         header = ["data", "model", "method", "config", "n", *names]
         cells = [
-            [row.data, row.model, row.method, row.config[:8], str(row.n)]
-            + [f"{100 * row.failures.get(name, 0) / row.n:.0f}%" for name in names]
+            [row.data, row.model, row.method, row.config[:8], _tasks(row)]
+            + [f"{100 * row.failures.get(name, 0) / row.episodes:.0f}%" for name in names]
             for row in task_rows
         ]
         out[task] = (header, cells)
@@ -202,6 +245,11 @@ def as_breakdown_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list
 def _score(value: tuple[float, float, float]) -> str:
     mean, low, high = value
     return f"{mean:.1f}" if low != low else f"{mean:.1f} [{low:.1f}, {high:.1f}]"
+
+
+def _tasks(row: Row) -> str:
+    """The tasks of a row, and how many trials of each where several (`--epochs`): `100 x 5`."""
+    return str(row.n) if row.epochs == 1 else f"{row.n} x {row.epochs}"
 
 
 def _optional(value: float | None, spec: str) -> str:
@@ -287,7 +335,7 @@ def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list
                     row.model + (" (reported)" if row.reported else ""),
                     row.method,
                     row.config[:8],
-                    "" if row.reported else str(row.n),
+                    "" if row.reported else _tasks(row),
                     *scores,
                     _optional(row.mean_steps, ".2f"),
                     _optional(row.tokens_per_episode, ",.0f"),

@@ -34,7 +34,7 @@ from react_agent.trajectory import Action, EpisodeResult, StopReason, Usage
 class Player(Protocol):
     """What plays a method: an `Agent`, a voting method, or a Ray actor standing for one."""
 
-    async def arun(self, task: Any) -> EpisodeResult: ...
+    async def arun(self, task: Any, epoch: int = 0) -> EpisodeResult: ...
 
 
 # An environment for each prompt role of a method (see the module's docstring).
@@ -140,11 +140,11 @@ class SelfConsistency:
         self.samples = settings.sc_samples
         self.settings = settings.but(max_steps=1, temperature=settings.sc_temperature)
 
-    async def arun(self, task: Any, model: Model | None = None) -> EpisodeResult:
+    async def arun(self, task: Any, epoch: int = 0, model: Model | None = None) -> EpisodeResult:
         """`model`: the task's model, where a hybrid already took it (see `Model.for_task`)."""
-        model = model or self.model.for_task(task_id_of(task))
+        model = model or self.model.for_task(task_id_of(task), epoch)
         agent = Agent(model, self.env, settings=self.settings, tracer=self.tracer)
-        runs = [await agent.arun(task) for _ in range(self.samples)]
+        runs = [await agent.arun(task, epoch) for _ in range(self.samples)]
         answers = [run.answer.strip() for run in runs if run.answer and run.answer.strip()]
         if not answers:
             return _combined(runs).model_copy(
@@ -187,12 +187,13 @@ class ReactThenSelfConsistency:
         self.model, self.react_env, self.settings, self.tracer = model, env("react"), settings, tracer
         self.fallback = SelfConsistency(model, env(VOTES), settings, tracer)
 
-    async def arun(self, task: Any) -> EpisodeResult:
-        model = self.model.for_task(task_id_of(task))  # one for both: a replay's outputs, in order
-        react = await Agent(model, self.react_env, settings=self.settings, tracer=self.tracer).arun(task)
+    async def arun(self, task: Any, epoch: int = 0) -> EpisodeResult:
+        model = self.model.for_task(task_id_of(task), epoch)  # one for both: a replay's outputs, in order
+        agent = Agent(model, self.react_env, settings=self.settings, tracer=self.tracer)
+        react = await agent.arun(task, epoch)
         if react.stop_reason is StopReason.finished:
             return react
-        return _combined([react, await self.fallback.arun(task, model)])
+        return _combined([react, await self.fallback.arun(task, epoch, model)])
 
 
 class SelfConsistencyThenReact:
@@ -202,10 +203,11 @@ class SelfConsistencyThenReact:
         self.model, self.react_env, self.settings, self.tracer = model, env("react"), settings, tracer
         self.first = SelfConsistency(model, env(VOTES), settings, tracer)
 
-    async def arun(self, task: Any) -> EpisodeResult:
-        model = self.model.for_task(task_id_of(task))  # one for both: a replay's outputs, in order
-        voted = await self.first.arun(task, model)
+    async def arun(self, task: Any, epoch: int = 0) -> EpisodeResult:
+        model = self.model.for_task(task_id_of(task), epoch)  # one for both: a replay's outputs, in order
+        voted = await self.first.arun(task, epoch, model)
         if strong(voted, self.first.samples):
             return voted
-        react = await Agent(model, self.react_env, settings=self.settings, tracer=self.tracer).arun(task)
+        agent = Agent(model, self.react_env, settings=self.settings, tracer=self.tracer)
+        react = await agent.arun(task, epoch)
         return _combined([voted, react])

@@ -61,11 +61,11 @@ class RayPlayer:
     def __init__(self, actor: Any):
         self.actor = actor
 
-    async def arun(self, task: Any) -> EpisodeResult:
+    async def arun(self, task: Any, epoch: int = 0) -> EpisodeResult:
         import ray
 
         try:
-            return EpisodeResult.model_validate_json(await self.actor.play.remote(task))
+            return EpisodeResult.model_validate_json(await self.actor.play.remote(task, epoch))
         except ray.exceptions.RayError as error:  # an actor that died more often than Ray restarts it
             raise RayUnavailable(
                 f"a Ray actor failed {RETRIES + 1} times: {str(error).splitlines()[0]}"
@@ -78,8 +78,8 @@ class _EpisodeActor:
     def __init__(self, make_player: Callable[[], Any]):
         self.player = make_player()
 
-    async def play(self, task: Any) -> str:
-        return (await self.player.arun(task)).model_dump_json()
+    async def play(self, task: Any, epoch: int) -> str:
+        return (await self.player.arun(task, epoch)).model_dump_json()
 
     def pid(self) -> int:
         import os

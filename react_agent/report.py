@@ -71,6 +71,7 @@ def report_data(runs: Sequence[tuple[str, Sequence[EpisodeResult]]]) -> dict[str
         "stop_reasons": [
             reason.value for reason in StopReason if any(reason.value in r["stops"] for r in run_records)
         ],
+        "epochs": 1 + max((e["epoch"] for e in episodes), default=0),  # trials per task, at most
     }
 
 
@@ -83,6 +84,7 @@ def _episode(run: int, result: EpisodeResult, name: str, value: float) -> dict[s
     return {
         "run": run,
         "task_id": result.task_id,
+        "epoch": result.epoch,
         "category": result.category or "",
         "question": result.question,
         "answer": result.answer,

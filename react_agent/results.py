@@ -1,7 +1,7 @@
 """Results files: one `EpisodeResult` per JSON line, written the moment the episode ends.
 
-A file only grows: a rerun appends, and when a task appears more than once (an episode that ended
-in `error`, played again on resume) the last line is the live one. A kill can leave a last line
+A file only grows: a rerun appends, and when a task's trial appears more than once (an episode that
+ended in `error`, played again on resume) the last line is the live one. A kill can leave a last line
 half written; readers skip it with a warning, and a resumed run cuts it off before appending.
 """
 
@@ -137,7 +137,7 @@ def read_results(path: str | Path, warn: Callable[[str], None] | None = None) ->
 
 
 def read_run(path: str | Path) -> list[EpisodeResult]:
-    """The live line of each task in a results file (the last one written); a file that cannot be
+    """The live line of each trial in a results file (the last one written); a file that cannot be
     read is a `ResultsFileError` saying why."""
     try:
         return latest_results(read_results(path))
@@ -150,10 +150,11 @@ def read_run(path: str | Path) -> list[EpisodeResult]:
 
 
 def latest_results(results: Iterable[EpisodeResult]) -> list[EpisodeResult]:
-    """One result per task: the last line written for it, in the order tasks first appear."""
-    latest: dict[str, EpisodeResult] = {}
+    """One result per trial of a task (one per task without `--epochs`): the last line written for
+    it, in the order trials first appear."""
+    latest: dict[tuple[str, int], EpisodeResult] = {}
     for result in results:
-        latest[result.task_id] = result
+        latest[result.trial] = result
     return list(latest.values())
 
 

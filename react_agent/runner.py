@@ -28,9 +28,10 @@ class ResumeRefused(OptionError):
     """The results file holds a run made with another setup."""
 
 
-def finished_task_ids(path: Path, config: RunConfig | None = None) -> set[str]:
-    """The tasks a results file holds a finished episode of (any stop reason but `error`). With a
-    `config`, a file holding another run's lines is refused. A torn last line is cut off first."""
+def finished_trials(path: Path, config: RunConfig | None = None) -> set[tuple[str, int]]:
+    """The trials, (task, epoch), a results file holds a finished episode of (any stop reason but
+    `error`). With a `config`, a file holding another run's lines is refused. A torn last line is
+    cut off first."""
     if not path.exists():
         return set()
     repair_torn_tail(path)
@@ -39,7 +40,7 @@ def finished_task_ids(path: Path, config: RunConfig | None = None) -> set[str]:
         for result in results:
             if result.config is None or result.config.hash != config.hash:
                 raise ResumeRefused(_refusal(path, result, config))
-    return {r.task_id for r in latest_results(results) if r.stop_reason is not StopReason.error}
+    return {r.trial for r in latest_results(results) if r.stop_reason is not StopReason.error}
 
 
 def _refusal(path: Path, result: EpisodeResult, config: RunConfig) -> str:
@@ -55,6 +56,7 @@ async def run_many(
     new_player: Callable[[], Player],  # what each worker plays with
     *,
     workers: int = 1,
+    epochs: int = 1,
     out: Path | None = None,
     config: RunConfig | None = None,
     on_start: Callable[[int], None] | None = None,
@@ -62,20 +64,22 @@ async def run_many(
     keep_results: bool = True,
     until: Callable[[], bool] | None = None,
 ) -> list[EpisodeResult]:
-    """Play every task that `out` does not already hold finished, `workers` at a time; returns the
-    new results. `on_start` is told how many tasks were already done. While it runs, no other
+    """Play `epochs` trials of every task, those that `out` does not already hold finished,
+    `workers` at a time, one epoch after another; returns the new results. `on_start` is told how
+    many trials were already done. While it runs, no other
     process can write to `out` (`ResultsFileBusy`). `keep_results=False` returns nothing: the
     results are only written to `out` and given to `on_result`, so a long run's memory stays flat.
     Once `until()` holds (asked before each task), no task starts; those playing finish."""
     play = dict(config=config, on_start=on_start, on_result=on_result, keep_results=keep_results, until=until)
+    trials = [(task, epoch) for epoch in range(epochs) for task in tasks]
     if out is None:
-        return await _play(list(tasks), new_player, workers, None, **play)
+        return await _play(trials, new_player, workers, None, **play)
     with sole_writer(out):
-        return await _play(list(tasks), new_player, workers, out, **play)
+        return await _play(trials, new_player, workers, out, **play)
 
 
 async def _play(
-    tasks: list[Any],
+    trials: list[tuple[Any, int]],
     new_player: Callable[[], Player],
     workers: int,
     out: Path | None,
@@ -87,21 +91,21 @@ async def _play(
     until: Callable[[], bool] | None,
 ) -> list[EpisodeResult]:
     if out is not None:
-        done = finished_task_ids(out, config)
-        pending = [task for task in tasks if task_id_of(task) not in done]
+        done = finished_trials(out, config)
+        pending = [(task, epoch) for task, epoch in trials if (task_id_of(task), epoch) not in done]
         if on_start is not None:
-            on_start(len(tasks) - len(pending))
-        tasks = pending
-    queue: asyncio.Queue[Any] = asyncio.Queue()
-    for task in tasks:
-        queue.put_nowait(task)
+            on_start(len(trials) - len(pending))
+        trials = pending
+    queue: asyncio.Queue[tuple[Any, int]] = asyncio.Queue()
+    for trial in trials:
+        queue.put_nowait(trial)
     results: list[EpisodeResult] = []
 
     async def worker() -> None:
         player = new_player()
         while not queue.empty() and not (until is not None and until()):
-            task = queue.get_nowait()
-            result = await player.arun(task)
+            task, epoch = queue.get_nowait()
+            result = await player.arun(task, epoch)
             result.config = config
             if out is not None:
                 append_result(out, result)

@@ -206,6 +206,9 @@ class EpisodeResult(BaseModel):
     """How one episode went; one JSON line of a results file."""
 
     task_id: str
+    # Which trial of the task it is (`--epochs`), from 0; its requests carried it as their `seed`
+    # (the first none), which the model mixes into its own seed (the config's) for sampling.
+    epoch: int = 0
     category: str | None = None
     question: str
     answer: str | None = None
@@ -225,6 +228,11 @@ class EpisodeResult(BaseModel):
     # Why it ended as it did, by its task's rules (react_agent.diagnosis): set by the bench runners.
     failure_category: str | None = None
     config: RunConfig | None = None  # how the run was made (model, data, prompts...), set by runners
+
+    @property
+    def trial(self) -> tuple[str, int]:
+        """What tells its line apart from other tasks' and other trials': (task, epoch)."""
+        return (self.task_id, self.epoch)
 
     @property
     def em(self) -> float | None:

@@ -149,3 +149,27 @@ def test_a_report_of_nothing_readable_is_one_line(tmp_path):
         text=True,
     )
     assert process.returncode == 2 and process.stderr.startswith("react: error: no results files")
+
+
+def test_a_report_of_repeated_trials_shows_each_epoch_and_the_limit_stops(
+    browser, demo_wiki, demo_questions, tmp_path
+):
+    """Three trials of two tasks, one of them stopped by an episode token limit: the table has an
+    epoch column, the stop-reason filter has `limit`, and an episode names its epoch."""
+    outputs = [" I look.\nAction 1: Search[Paris]", " Found.\nAction 2: Finish[Seine]"] * 8
+    run = tmp_path / "epochs.jsonl"
+    for epoch in range(3):
+        for question in demo_questions[:2]:
+            limit = 1 if (epoch, question) == (2, demo_questions[0]) else None
+            agent = Agent(ScriptedModel(outputs), HotpotQAEnv(demo_wiki), episode_tokens=limit)
+            append_result(run, agent.run(question, epoch))
+    results = list(read_results(run))
+    assert [r.stop_reason.value for r in results].count("limit") == 1
+    page, problems = open_report(browser, write_report([("epochs", results)], tmp_path / "report.html"))
+    epochs = page.locator("#episodes .tabulator-row [tabulator-field=epoch]").all_text_contents()
+    assert sorted(epochs) == ["0", "0", "1", "1", "2", "2"]
+    page.select_option("#stop-filter", "limit")
+    assert shown(page) == "1 of 6 episodes shown"
+    page.locator("#episodes .tabulator-row").first.click()
+    assert f"{demo_questions[0].id}, epoch 2" in page.text_content("#episode h3")
+    assert problems == []

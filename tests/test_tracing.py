@@ -47,7 +47,7 @@ def test_spans_match_the_results_file(tmp_path, demo_wiki, demo_questions):
 
     def make_agent():
         class PerQuestion(ScriptedModel):
-            def for_task(self, task_id):
+            def for_task(self, task_id, epoch=0):
                 return ScriptedModel(outputs[task_id])
 
         return Agent(PerQuestion([]), HotpotQAEnv(FlakyWiki(demo_wiki)), tracer=tracer)

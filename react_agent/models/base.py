@@ -23,6 +23,9 @@ class ModelRequest:
     # backend's own (ours: top-k 40, top-p 0.95, min-p 0.05; a server's, its defaults).
     top_p: float | None = None
     grammar: str | None = None  # GBNF the answer must match (react_agent.grammar); None: free text
+    # A repeated trial's number (`--epochs`; None in the first): sampled requests that differ only
+    # in it are independent draws, and each draws the same again in a rerun with the same seed.
+    seed: int | None = None
     # With a grammar: whether a text is a start of an answer it allows (`Grammar.allows_start`). A
     # backend that cannot be sure its server enforced the grammar checks its answer with it; others
     # never call it. It says nothing the grammar does not: no part of the fingerprint or equality.
@@ -30,13 +33,15 @@ class ModelRequest:
 
     def sha256(self) -> str:
         """A fingerprint of everything that shapes the answer: prompt, stops, budget, temperature,
-        grammar and top-p (these two only when set, so requests without keep the fingerprints
-        recorded)."""
+        grammar, top-p and seed (the last three only when set, so requests without keep the
+        fingerprints recorded)."""
         fields: list = [self.prompt, list(self.stop), self.max_tokens, self.temperature]
         if self.grammar is not None:
             fields.append(self.grammar)
         if self.top_p is not None:
             fields.append({"top_p": self.top_p})
+        if self.seed is not None:
+            fields.append({"seed": self.seed})
         return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -68,8 +73,8 @@ class Model(Protocol):
 
     async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion: ...
 
-    def for_task(self, task_id: str) -> Model:
-        """The model that answers the requests of task `task_id`'s episode."""
+    def for_task(self, task_id: str, epoch: int = 0) -> Model:
+        """The model that answers the requests of task `task_id`'s episode (its `epoch`-th trial)."""
         return self
 
     def sampling(self, temperature: float, top_p: float | None) -> dict[str, float]:

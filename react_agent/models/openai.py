@@ -176,6 +176,8 @@ class OpenAIModel(Model):
         )
         if request.top_p is not None:
             common["top_p"] = request.top_p
+        if request.seed is not None:  # a repeated trial: the API's seed, where the server takes one
+            common["seed"] = request.seed
         if request.grammar is not None:
             # llama.cpp's servers (llama-server, llama-cpp-python's) take GBNF as `grammar`, vLLM
             # (0.10.2 on) as `structured_outputs.grammar`; each ignores the other's field. A server

@@ -22,8 +22,8 @@ class ReplayMismatch(ModelUnavailable):
 
 
 class ReplayModel(Model):
-    """`for_task(task_id)` is a model that answers each call of that task's episode with the next
-    text the recorded run's model gave in it. Runners ask every model for the task's model (see
+    """`for_task(task_id, epoch)` is a model that answers each call of that trial's episode with
+    the next text the recorded run's model gave in it. Runners ask every model for the task's model (see
     `Model.for_task`); asked directly, with no task, a replay cannot know what to answer."""
 
     provider = "replay"
@@ -38,12 +38,13 @@ class ReplayModel(Model):
             raise ModelUnavailable(f"cannot replay {path}: {error}") from None
         self.path = path
         self.name = f"replay:{path.name}"
-        self.recorded = {result.task_id: result for result in results}
+        self.recorded = {result.trial: result for result in results}
 
-    def for_task(self, task_id: str) -> RecordedEpisode:
-        if task_id not in self.recorded:
-            raise ModelUnavailable(f"{self.path} has no recorded episode of task {task_id!r}")
-        return RecordedEpisode(self.name, task_id, self.recorded[task_id].model_outputs)
+    def for_task(self, task_id: str, epoch: int = 0) -> RecordedEpisode:
+        if (task_id, epoch) not in self.recorded:
+            trial = f" (epoch {epoch})" if epoch else ""
+            raise ModelUnavailable(f"{self.path} has no recorded episode of task {task_id!r}{trial}")
+        return RecordedEpisode(self.name, task_id, self.recorded[task_id, epoch].model_outputs)
 
     def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
         raise ModelUnavailable("a replayed model answers per task: use for_task(task_id)")
