@@ -135,12 +135,12 @@ def pass_power(k: int, trials: int, solved: int) -> float:
     return comb(solved, k) / comb(trials, k)
 
 
-def _per_task(group: Sequence[EpisodeResult], value: Any) -> list[float]:
-    """`value(trials)` of each task's trials, in the order tasks first appear."""
+def _by_task(group: Sequence[EpisodeResult]) -> list[list[EpisodeResult]]:
+    """Each task's trials, in the order tasks first appear."""
     by_task: dict[str, list[EpisodeResult]] = defaultdict(list)
     for result in group:
         by_task[result.task_id].append(result)
-    return [value(trials) for trials in by_task.values()]
+    return list(by_task.values())
 
 
 def _chance(chance: Any, k: int, score: str) -> Any:
@@ -148,7 +148,9 @@ def _chance(chance: Any, k: int, score: str) -> Any:
     return lambda trials: 100 * chance(k, len(trials), sum(r.metrics.get(score, 0.0) >= 1 for r in trials))
 
 
-def _mean_and_ci(values: Sequence[float]) -> tuple[float, float, float]:
+def _mean_and_ci(tasks: Sequence[list[EpisodeResult]], value: Any) -> tuple[float, float, float]:
+    """The mean of `value(trials)` over tasks, with its interval (tasks resampled)."""
+    values = [value(trials) for trials in tasks]
     return (sum(values) / len(values), *bootstrap_ci(values))
 
 
@@ -161,9 +163,9 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
     table = []
     for key, group in sorted(groups.items(), key=lambda item: labels[item[0]]):
         task, data, model, method = labels[key]
-        counts = _per_task(group, len)
-        row = Row(task, data, model, method, n=len(counts), config=key, run_config=configs[key])
-        row.epochs, row.episodes = min(counts), len(group)
+        tasks = _by_task(group)
+        row = Row(task, data, model, method, n=len(tasks), config=key, run_config=configs[key])
+        row.epochs, row.episodes = min(map(len, tasks)), len(group)
         row.git_commits = sorted({r.config.git_commit or "?" for r in group if r.config})
 
         def mean_of(name: str) -> Any:  # a task's score: the mean of its trials'; the interval: over tasks
@@ -171,20 +173,18 @@ def rows(results: Sequence[EpisodeResult]) -> list[Row]:
 
         names = list(dict.fromkeys(name for r in group for name in r.metrics))  # em, f1; success...
         for name in names:
-            row.scores[name] = _mean_and_ci(_per_task(group, mean_of(name)))
+            row.scores[name] = _mean_and_ci(tasks, mean_of(name))
         scoring = scoring_of(group[0])
         row.score = scoring.score
         if row.epochs > 1:  # k = every task's number of trials, at least
             k = row.epochs
             for label, chance in ((f"pass@{k}", pass_at), (f"pass^{k}", pass_power)):
-                per_task = _per_task(group, _chance(chance, k, row.score))
-                row.scores[f"{row.score} {label}"] = _mean_and_ci(per_task)
+                row.scores[f"{row.score} {label}"] = _mean_and_ci(tasks, _chance(chance, k, row.score))
         if scoring.by_category:
             for category in sorted({r.category for r in group if r.category}):
-                in_category = [r for r in group if r.category == category]
-                row.scores[f"{scoring.score} · {category}"] = _mean_and_ci(
-                    _per_task(in_category, mean_of(scoring.score))
-                )
+                in_category = _by_task([r for r in group if r.category == category])
+                score = _mean_and_ci(in_category, mean_of(scoring.score))
+                row.scores[f"{scoring.score} · {category}"] = score
         row.failures = failure_counts(group, scoring.failures)
         row.mean_steps = sum(len(r.steps) for r in group) / len(group)
         sent = [r.usage.prompt_tokens for r in group]
