@@ -56,8 +56,11 @@ def test_episodes_sharing_one_model_take_the_steps_they_take_alone(
     assert sum(len(r.steps) for r in alone) >= 5  # several steps each: later prompts reuse the cache
 
 
-def test_concurrent_requests_answer_as_one_at_a_time_and_their_usage_adds_up(smollm2, smollm2_path):
-    model = LlamaCppModel(smollm2_path, sequences=3, n_ctx=1024)
+# Prompt chunks of 32 tokens: the shared prefix takes several decodes, and the requests that wait
+# for it must wait for all of it, not take the first chunks and evaluate the rest themselves.
+@pytest.mark.parametrize("n_batch", [2048, 32])
+def test_concurrent_requests_answer_as_one_at_a_time_and_their_usage_adds_up(smollm2, smollm2_path, n_batch):
+    model = LlamaCppModel(smollm2_path, sequences=3, n_ctx=1024, n_batch=n_batch)
     made = requests() * 2  # more requests than sequences: some wait for one to free
 
     async def all_at_once():

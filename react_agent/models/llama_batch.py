@@ -208,7 +208,9 @@ class BatchedDecoder:
             job = self._queue.popleft()
             # The most of its prompt that any sequence holds now, and that one will hold once the
             # prompt it is evaluating is in: requests that arrive together evaluate their shared
-            # few-shot prefix once, the first of them, and the others wait to copy it.
+            # few-shot prefix once, the first of them, and the others wait to copy all of it (a
+            # wait costs no computing, only this request's start; not waiting for a prefix's last
+            # chunk costs evaluating it once per request).
             holds = [common_prefix(slot.cached, job.prompt) for slot in self.slots]  # by seq_id
             now = max(holds)
             coming = max(
@@ -219,7 +221,10 @@ class BatchedDecoder:
                 ),
                 default=0,
             )
-            if coming > now + self.copy_worth:
+            # Placed now, it would keep `now` only by a copy; waiting pays when what it would copy
+            # then is more than that and worth a copy.
+            own = max(holds[slot.seq_id] for slot in free)
+            if coming > now and coming > own + self.copy_worth:
                 held.append(job)
                 continue
             self._place(job, free, holds)
