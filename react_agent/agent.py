@@ -17,7 +17,7 @@ from typing import Any
 
 from react_agent.environment import Environment, Observation, Outcome, ToolError, task_id_of
 from react_agent.episode import Episode
-from react_agent.formats import FORMATS
+from react_agent.formats import FORMATS, ToolCalls
 from react_agent.models import from_spec
 from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen
 from react_agent.models.cache import CachedModel
@@ -165,11 +165,16 @@ class Agent:
             episode, outcome = Episode.failed_to_start(task_id, traceback.format_exc()), Outcome()
         else:
             outcome = None
+            step_format = (
+                ToolCalls(env.tool_specs(), prompt.format)
+                if settings.format == "tools"
+                else FORMATS[prompt.format]
+            )
             episode = Episode(
                 task_id,
-                prompt.prefix(first_observation),
+                step_format.begin(prompt, first_observation),
                 first_observation,
-                step_format=FORMATS[prompt.format],
+                step_format=step_format,
                 settings=settings,
                 action_space=space,
                 epoch=epoch,

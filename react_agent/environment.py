@@ -3,7 +3,8 @@
 An environment says what the model sees before a task (`prompt`), starts a task (`reset`), carries
 out actions (`step`) and judges how the task ended (`outcome`). More capabilities have defaults, so
 an environment that subclasses `Environment` gets them and the runners can always call them:
-`astep` (an async `step`), `action_space` (what a grammar may allow; none by default), `close`
+`astep` (an async `step`), `action_space` (what a grammar may allow; none by default),
+`tool_specs` (the actions as a chat model's tools, made from the action space by default), `close`
 (called at the end of every episode), `answer_key` (which answers count as the same, for votes) and
 `describe` (what a run's record says of it).
 """
@@ -22,6 +23,7 @@ from pydantic import BaseModel
 
 from react_agent.grammar import ActionSpace
 from react_agent.prompts import Prompt
+from react_agent.tool_schema import FunctionSpec, act_spec
 from react_agent.trajectory import Action
 
 
@@ -71,7 +73,7 @@ class Outcome:
 
 @runtime_checkable
 class Environment(Protocol):
-    """Subclass it (the defaults below come with it), or write all nine methods."""
+    """Subclass it (the defaults below come with it), or write all ten methods."""
 
     def prompt(self, task: Any) -> Prompt:
         """The instruction and few-shot examples that suit this task."""
@@ -99,6 +101,16 @@ class Environment(Protocol):
         to allow; None when it cannot say. Asked once before any `reset` too, to learn whether
         it can: it must not need a task for that. No I/O: it says what the environment knows."""
         return None
+
+    def tool_specs(self) -> list[FunctionSpec]:
+        """The actions as tools a chat model calls (`--format tools`), asked after `reset`: by
+        default, made from `action_space()`: a tool of one text argument per action name, and one
+        `act(command)` tool for exact commands."""
+        space = self.action_space()
+        if space is None:
+            raise TypeError(f"{type(self).__name__} has no action space to make tools of: give tool_specs()")
+        specs = [FunctionSpec.of_text(name) for name in space.names]
+        return specs + [act_spec()] if space.commands else specs
 
     def close(self) -> None:
         """Called at the end of every episode: let go of what the task held (a game engine)."""

@@ -49,13 +49,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import Any
 
 from react_agent.environment import Observation, Outcome
 from react_agent.formats import FORMATS, StepFormat, finish_with
 from react_agent.grammar import ActionSpace, Grammar, for_final_answer
 from react_agent.models.base import Completion, ContextFull, ModelError, ModelRequest
 from react_agent.settings import DEFAULT_MAX_STEPS, AgentSettings
-from react_agent.trajectory import Action, EpisodeResult, ModelOutput, Step, StopReason, Usage
+from react_agent.trajectory import Action, EpisodeResult, ModelOutput, Step, StopReason, ToolCall, Usage
 
 SHORT_OBSERVATION = 100  # characters of an observation kept when the context is full
 
@@ -87,7 +88,7 @@ def _shown(step: Step) -> str:
 
 def _clean(completion: Completion) -> Completion:
     text = _SURROGATES.sub("\ufffd", completion.text)
-    return completion if text == completion.text else Completion(text=text, usage=completion.usage)
+    return completion if text == completion.text else replace(completion, text=text)
 
 
 @dataclass
@@ -97,10 +98,12 @@ class _StepInProgress:
     usage: Usage
     model_seconds: float
     action: Action | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class Episode:
-    """`prompt_prefix` is everything before the first step (instruction, examples, task);
+    """`prompt_prefix` is everything before the first step (instruction, examples, task), as its
+    format writes a transcript (`StepFormat.begin`: text, or a chat's messages);
     `question` the task as the environment put it; `action_space` what it accepted at the start
     (only read with `settings.grammar`); `epoch` which trial of the task it is (`--epochs`): the
     requests of every trial but the first carry it as their `seed`."""
@@ -108,7 +111,7 @@ class Episode:
     def __init__(
         self,
         task_id: str,
-        prompt_prefix: str,
+        prompt_prefix: Any,
         question: str,
         *,
         step_format: StepFormat,
@@ -128,7 +131,7 @@ class Episode:
         self.state = State.asking
         self._space = action_space
         self._prefix = prompt_prefix
-        self._prompt = prompt_prefix  # grows by one step, as the format writes it, per step
+        self._transcript = prompt_prefix  # grows by one step, as the format writes it, per step
         self._current: _StepInProgress | None = None
         self._outputs: list[ModelOutput] = []  # every completion, in order, finished step or not
         self._final_usage = Usage()  # of the answer asked for at the step limit, which is no step
@@ -170,7 +173,12 @@ class Episode:
         completion = _clean(completion)
         assert self._request is not None
         self._outputs.append(
-            ModelOutput(text=completion.text, request_sha256=self._request.sha256(), step=self.step_number)
+            ModelOutput(
+                text=completion.text,
+                request_sha256=self._request.sha256(),
+                step=self.step_number,
+                tool_calls=list(completion.tool_calls) or None,
+            )
         )
         if self.state is State.answering:
             self._final_usage += completion.usage
@@ -178,13 +186,14 @@ class Episode:
             self._go(State.scoring if answer is not None else State.done)
             return answer
         if self.state is State.asking:
-            parsed = self.format.parse(completion.text, self.step_number)
+            parsed = self.format.read_completion(completion, self.step_number)
             self._current = _StepInProgress(
                 thought=parsed.thought,
                 model_outputs=[completion.text],
                 usage=completion.usage,
                 model_seconds=seconds,
                 action=parsed.action,
+                tool_calls=parsed.tool_calls,
             )
             if parsed.action is not None:
                 self._go(State.acting)
@@ -245,10 +254,11 @@ class Episode:
             usage=current.usage,
             model_seconds=current.model_seconds,
             env_seconds=seconds,
+            tool_calls=list(current.tool_calls) or None,
         )
         self.steps.append(step)
         self._current = None
-        self._prompt += self.format.block(i, step.thought, step.action, text)
+        self._transcript = self.format.add_step(self._transcript, step, text)
         if observation.done:
             self._stop(StopReason.finished)
         elif self._repeating():
@@ -258,7 +268,7 @@ class Episode:
             )
         elif len(self.steps) >= self.max_steps:
             self._stop(StopReason.max_steps)
-            if self.settings.final_answer and self.format.final_answer(self._prompt, i + 1) is not None:
+            if self.settings.final_answer and self.format.final_answer(self._transcript, i + 1) is not None:
                 self._go(State.answering)
         elif reached := self._limit_reached():
             self._stop(StopReason.limit, reached)
@@ -316,14 +326,16 @@ class Episode:
         """Compute the pending request of the state, once."""
         i = self.step_number
         if self.state is State.asking:
-            request = self.format.request(self._prompt, i, self.settings.budget)
+            request = self.format.request(self._transcript, i, self.settings.budget)
             grammar = self._grammar(reask=False)
         elif self.state is State.reasking:
             assert self._current is not None and self.format.reask is not None
-            request = self.format.reask.request(self._prompt, i, self._current.thought, self.settings.budget)
+            request = self.format.reask.request(
+                self._transcript, i, self._current.thought, self.settings.budget
+            )
             grammar = self._grammar(reask=True)
         elif self.state is State.answering:
-            final = self.format.final_answer(self._prompt, i)
+            final = self.format.final_answer(self._transcript, i)
             assert final is not None
             request, grammar = final, for_final_answer() if self._grammar_on() else None
         else:
@@ -382,7 +394,7 @@ class Episode:
             i for i, s in enumerate(self.steps) if not s.shortened and len(s.observation) > SHORT_OBSERVATION
         )
         self.steps[whole] = self.steps[whole].model_copy(update={"shortened": True})
-        self._prompt = self._prefix + "".join(
-            self.format.block(step.index, step.thought, step.action, _shown(step)) for step in self.steps
-        )
+        self._transcript = self._prefix
+        for step in self.steps:
+            self._transcript = self.format.add_step(self._transcript, step, _shown(step))
         self._ask()

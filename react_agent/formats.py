@@ -30,9 +30,10 @@ import copy
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
+from typing import Any
 
 from react_agent.grammar import ActionSpace, Grammar, Lit, Seq, Text, action
-from react_agent.models.base import ModelRequest
+from react_agent.models.base import Completion, ModelRequest
 from react_agent.parsing import (
     ParsedOutput,
     action_is_complete,
@@ -41,7 +42,8 @@ from react_agent.parsing import (
     parse_output,
     parse_paper_action,
 )
-from react_agent.trajectory import Action
+from react_agent.tool_schema import FunctionSpec, action_for_call, call_for_action
+from react_agent.trajectory import Action, Step, ToolCall
 
 ACTION_MAX_TOKENS = 48  # a re-asked action is one short line
 THINK = "think:"
@@ -111,13 +113,26 @@ class StepFormat(ABC):
         variant.reask = replace(self.reask, paper_rules=True) if self.reask is not None else None
         return variant
 
+    def begin(self, prompt: Any, first_observation: str) -> Any:
+        """The transcript before the first step: the prompt's text (a `prompts.Prompt`, which
+        imports this module), and the task."""
+        return prompt.prefix(first_observation)
+
+    def add_step(self, transcript: Any, step: Step, observation: str) -> Any:
+        """The transcript with a finished step added, its observation shown as `observation`."""
+        return transcript + self.block(step.index, step.thought, step.action, observation)
+
     @abstractmethod
-    def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
+    def request(self, transcript: Any, i: int, max_tokens: int) -> ModelRequest:
         """Ask for step i, after the transcript so far."""
 
     @abstractmethod
     def parse(self, text: str, i: int) -> ParsedOutput:
         """The thought and action in the answer to `request` for step i."""
+
+    def read_completion(self, completion: Completion, i: int) -> ParsedOutput:
+        """The thought and action of the model's answer to `request` for step i: its text's."""
+        return self.parse(completion.text, i)
 
     def is_complete(self, text: str) -> bool:
         """True once `text` holds a whole step, so decoding can stop; never under the paper's
@@ -343,6 +358,116 @@ class ReasonedAnswer(StepFormat):
 
     def read(self, text: str) -> list[ReadStep]:
         return [ReadStep(t, f"Finish[{answer}]", "") for t, answer in self._READ.findall(text)]
+
+
+FINISHED = "Episode finished."  # what a few-shot example's last call is answered
+NOT_RUN = "Not run: one tool call is carried out per step; call it again to run it."
+
+
+class ToolCalls(StepFormat):
+    """Native tool calling (`--format tools`): the transcript is a chat's message list, each step
+    an assistant message (its content the thought, its first tool call the action) and the tool
+    message that answers the call. The prompt's instruction is the system message, its few-shot
+    examples (written in `examples_format`) are earlier turns of the same chat, and the task is
+    the user's message. One call is carried out per step: a reply of several answers the others
+    with `NOT_RUN` (every call the API sees must have its answer). A reply with no call is a step
+    with no action: there is no re-ask, and the episode ends with `invalid_output`."""
+
+    name = "tools"
+
+    def __init__(self, specs: list[FunctionSpec], examples_format: str = "numbered"):
+        if examples_format not in ("numbered", "actions", "commands"):
+            raise ValueError(f"tool calls are actions: the {examples_format!r} format has none")
+        self.specs = specs
+        self.examples_format = FORMATS[examples_format]
+        self._tools = tuple(spec.openai() for spec in specs)
+
+    def begin(self, prompt: Any, first_observation: str) -> tuple[dict[str, Any], ...]:
+        messages: list[dict[str, Any]] = [{"role": "system", "content": prompt.instruction.strip()}]
+        for k, example in enumerate(prompt.example_list(), start=1):
+            messages += self._example(example, k)
+        task = f"{prompt.task_header}{first_observation}".strip()
+        return (*messages, {"role": "user", "content": task})
+
+    def _example(self, example: str, k: int) -> list[dict[str, Any]]:
+        """A few-shot example as the chat it would have been: its task, then its steps, the last
+        of which (`Finish[...]`, with no observation in the examples) is answered `FINISHED`."""
+        written = self.examples_format
+        steps = [(s.thought, s.action, s.observation) for s in written.read(example)]
+        blocks = [written.block(i, t, Action(text=a), o) for i, (t, a, o) in enumerate(steps, start=1)]
+        start = example.find(blocks[0]) if blocks else -1
+        if start < 0:  # not written in its format: shown whole, as the task of a chat with no steps
+            return [{"role": "user", "content": example.strip()}]
+        end = start
+        for block in blocks:
+            end = example.find(block, end) + len(block)
+        label = written.request("", len(steps) + 1, 1).prompt  # "Thought 3:", how the last step begins
+        if example.startswith(label, end):
+            last = written.parse(example[end + len(label) :], len(steps) + 1)
+            if last.action is not None:
+                steps.append((last.thought, last.action.text, FINISHED))
+        messages: list[dict[str, Any]] = [{"role": "user", "content": example[:start].strip()}]
+        thoughts: list[str] = []
+        for i, (thought, written_action, observation) in enumerate(steps, start=1):
+            thinking = written_action.lower().startswith(THINK)
+            call = None if thinking else call_for_action(self.specs, written_action, f"example{k}_{i}")
+            if call is None:  # a thought written as an action (ALFWorld's think:): the next call's content
+                thoughts.append(thought or written_action)
+                continue
+            messages += self._turn(" ".join([*thoughts, thought]).strip(), [call], observation)
+            thoughts = []
+        return messages
+
+    def _turn(self, thought: str, calls: list[ToolCall], observation: str) -> list[dict[str, Any]]:
+        assistant = {
+            "role": "assistant",
+            "content": thought or None,
+            "tool_calls": [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in calls
+            ],
+        }
+        answers = [observation] + [NOT_RUN] * (len(calls) - 1)
+        return [assistant] + [
+            {"role": "tool", "tool_call_id": c.id, "content": answer}
+            for c, answer in zip(calls, answers, strict=True)
+        ]
+
+    def add_step(self, transcript: Any, step: Step, observation: str) -> tuple[dict[str, Any], ...]:
+        assert step.tool_calls, "a step of the tools format is a tool call"
+        # Ids of our own, unique in the chat (a local model's restart at call_1 each reply); the
+        # step keeps the model's.
+        calls = [
+            call.model_copy(update={"id": f"call_{step.index}_{n}"})
+            for n, call in enumerate(step.tool_calls, 1)
+        ]
+        return (*transcript, *self._turn(step.thought, calls, observation))
+
+    def request(self, transcript: Any, i: int, max_tokens: int) -> ModelRequest:
+        return ModelRequest(
+            "", max_tokens=max_tokens, messages=transcript, tools=self._tools, tool_choice="auto"
+        )
+
+    def parse(self, text: str, i: int) -> ParsedOutput:
+        return ParsedOutput(thought=" ".join(text.split()), action=None)
+
+    def read_completion(self, completion: Completion, i: int) -> ParsedOutput:
+        if not completion.tool_calls:
+            return self.parse(completion.text, i)
+        action = action_for_call(self.specs, completion.tool_calls[0])
+        return ParsedOutput(thought=completion.text.strip(), action=action, tool_calls=completion.tool_calls)
+
+    def observation(self, text: str) -> str:
+        return text  # a message of its own: no layout to keep on one line
+
+    def whole(self, text: str) -> bool:
+        return False  # a chat reply ends where the model ends it
+
+    def turn(self, i: int, thought: str, action: Action) -> str:
+        return f"{thought}\n{action.text}\n" if thought else f"{action.text}\n"
+
+    def read(self, text: str) -> list[ReadStep]:
+        return []  # its transcripts are messages, not text
 
 
 FORMATS: dict[str, StepFormat] = {

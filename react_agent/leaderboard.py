@@ -292,6 +292,7 @@ def describe(config: RunConfig, git_commits: Sequence[str]) -> str:
     settings += [f"{config.shots} shots"] if config.shots is not None else []
     settings += [f"loop guard at {config.max_repeats} repeats"] if config.max_repeats else []
     settings += ["each step held to a grammar of the actions"] if config.grammar else []
+    settings += ["native tool calls (format tools)"] if config.format == "tools" else []
     settings += [f"episode token limit {config.episode_tokens}"] if config.episode_tokens else []
     settings += [f"episode time limit {config.episode_seconds:g} s"] if config.episode_seconds else []
     packages = ", ".join(f"{name} {version}" for name, version in config.packages.items())

@@ -120,6 +120,7 @@ class McpTools:
             description=(spec.description or "").strip(),
             function=call,
             arguments=create_model(f"{spec.name}_arguments", **fields),
+            schema=schema or None,
         )
 
     def _call(self, name: str, arguments: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from react_agent.agent import Agent
 from react_agent.environment import Environment, task_id_of
 from react_agent.formats import FINISH
 from react_agent.models.base import Model
+from react_agent.options import OptionError
 from react_agent.settings import AgentSettings
 from react_agent.tasks import VOTES
 from react_agent.trajectory import Action, EpisodeResult, StopReason, Usage
@@ -102,7 +103,15 @@ def make_player(
     """What plays `method` with this model: `env(role)` gives an environment whose prompt is that
     role's (`react`, `act`, `cot`, `standard`, or `votes`, the CoT prompt that voting methods
     sample)."""
-    return method_named(method).build(model, env, settings or AgentSettings(), tracer)
+    settings = settings or AgentSettings()
+    if settings.format == "tools" and method not in TOOL_METHODS:
+        raise OptionError(
+            f"format tools is for the methods that act ({', '.join(TOOL_METHODS)}), not {method}"
+        )
+    return method_named(method).build(model, env, settings, tracer)
+
+
+TOOL_METHODS = ("react", "act")  # whose steps are actions, which a chat model can make as tool calls
 
 
 def _combined(results: list[EpisodeResult], scored: EpisodeResult | None = None) -> EpisodeResult:

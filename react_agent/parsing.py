@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from react_agent.trajectory import Action
+from react_agent.trajectory import Action, ToolCall
 
 # "Action 3:", "action:", "ACTION 3 :" at the start of a line.
 _ACTION_LINE = re.compile(r"^[ \t]*action[ \t]*\d*[ \t]*:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
@@ -28,6 +28,7 @@ _BRACKETED = re.compile(r"^([A-Za-z_][\w ]*?)\s*\[(.*)$", re.DOTALL)
 class ParsedOutput:
     thought: str
     action: Action | None
+    tool_calls: tuple[ToolCall, ...] = ()  # a chat model's calls, the first of which is the action
 
 
 def cut_observation(text: str) -> str:

@@ -8,7 +8,7 @@ option added here reaches every method without another line of code.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -77,6 +77,11 @@ class AgentSettings(BaseModel):
         description="end an episode once its model calls and actions have taken this many seconds (a "
         "call in flight is not cut: remote calls have their own timeout)",
     )
+    format: Literal["text", "tools"] = Field(
+        "text",
+        description="how the model writes a step: text (the prompt's own layout, as in the paper) or tools "
+        "(a chat model's native tool calls)",
+    )
     paper: bool = Field(
         False,
         description="the ReAct paper's rules: its parsing, transcript, observations and limits, so that "
@@ -87,6 +92,10 @@ class AgentSettings(BaseModel):
     def _paper_has_no_guards(self) -> AgentSettings:
         if self.paper and (self.final_answer or self.max_repeats):
             raise ValueError("the paper's rules ask for no answer at the step limit and have no loop guard")
+        if self.format == "tools" and (self.paper or self.grammar or self.final_answer):
+            raise ValueError(
+                "the tools format has no paper rules, grammar or answer at the step limit of text"
+            )
         return self
 
     @property
@@ -106,4 +115,6 @@ class AgentSettings(BaseModel):
     def recorded(self) -> dict[str, Any]:
         """The fields a run's record (`RunConfig`) keeps of them; the temperatures are recorded
         with each prompt role, the samples with the method that draws them."""
-        return self.model_dump(include=_RECORDED) | {"max_tokens": self.budget}
+        recorded = self.model_dump(include=_RECORDED) | {"max_tokens": self.budget}
+        # Only where it is not text, so that the runs recorded before it keep their configs.
+        return recorded | ({"format": self.format} if self.format != "text" else {})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import functools
 import inspect
 import json
@@ -30,6 +31,7 @@ from react_agent.environment import Environment, Observation, Outcome, ToolError
 from react_agent.formats import FINISH
 from react_agent.grammar import ActionSpace
 from react_agent.prompts import Prompt
+from react_agent.tool_schema import FunctionSpec
 from react_agent.trajectory import Action
 
 OBSERVATION_CHARS = 2000  # a tool's answer is cut to this many characters
@@ -44,6 +46,8 @@ class Tool:
     description: str
     function: Callable[..., Any]
     arguments: type[BaseModel]  # the function's parameters as a pydantic model
+    # The arguments' JSON schema as their source wrote it (an MCP server's); None: `arguments`'.
+    schema: dict[str, Any] | None = dataclasses.field(default=None, hash=False, compare=False)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)
@@ -62,6 +66,10 @@ class Tool:
             shown = f'"{name}": {_type_name(field.annotation)}'
             fields.append(shown if field.is_required() else f"{shown} (default {field.default!r})")
         return f"{self.name}[{{{', '.join(fields)}}}]"
+
+    def spec(self) -> FunctionSpec:
+        """The tool as a chat model is told of it (`--format tools`)."""
+        return FunctionSpec(self.name, self.description, self.schema or _schema(self.arguments))
 
     def bind(self, text: str) -> dict[str, Any]:
         """The keyword arguments that the bracket's text gives, validated; `ToolError` says what
@@ -140,6 +148,15 @@ def _cached_arguments_model(key: tuple[Any, ...]) -> type[BaseModel]:
     return create_model(
         f"{tool_name}Arguments", **{name: (annotation, default) for name, annotation, default in fields}
     )
+
+
+def _schema(arguments: type[BaseModel]) -> dict[str, Any]:
+    """The arguments' JSON schema, without the titles pydantic adds (the model sees every token)."""
+    schema = arguments.model_json_schema()
+    schema.pop("title", None)
+    for field in schema.get("properties", {}).values():
+        field.pop("title", None)
+    return schema
 
 
 def _capitalized(name: str) -> str:
@@ -276,6 +293,17 @@ class ToolEnvironment(Environment):
     def action_space(self) -> ActionSpace:
         """The episode's tools by name, and Finish: what a grammar lets the model call."""
         return ActionSpace(names=tuple(tool.name for tool in self._by_name.values()) + ("Finish",))
+
+    def tool_specs(self) -> list[FunctionSpec]:
+        """The episode's tools and Finish, as a chat model calls them."""
+        if self.output_type is not None:
+            finish = FunctionSpec("Finish", self.finish_description(), _schema(self.output_type))
+        else:
+            finish = FunctionSpec.of_text("Finish", self.finish_description(), parameter="answer")
+        return [tool.spec() for tool in self._by_name.values()] + [finish]
+
+    def finish_description(self) -> str:
+        return "Give the final answer and end the task."
 
     def step(self, action: Action) -> Observation:
         call = self.call_for(action)

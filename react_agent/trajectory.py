@@ -52,6 +52,15 @@ class Action(BaseModel):
     argument: str | None = None
 
 
+class ToolCall(BaseModel):
+    """A call of a tool as a chat model made it (`--format tools`): the id the API gave it, the
+    tool's name, and its arguments as the model wrote them (JSON text, well-formed or not)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
 class ModelOutput(BaseModel):
     """One text the model produced, with the sha256 of the exact request it answered (see
     `ModelRequest.sha256`), and the step it was asked for: a replay checks the request before it
@@ -61,6 +70,7 @@ class ModelOutput(BaseModel):
     request_sha256: str
     step: int
     context_full: bool = False  # the model refused the request as too long (the text says how)
+    tool_calls: list[ToolCall] | None = None  # what a chat model called with it (`--format tools`)
 
 
 class Step(BaseModel):
@@ -77,6 +87,7 @@ class Step(BaseModel):
     model_seconds: float = 0.0
     env_seconds: float = 0.0
     shortened: bool = False  # the prompt came to show only the start of the observation (context full)
+    tool_calls: list[ToolCall] | None = None  # the model's calls whose first is the action (tools format)
 
 
 class EpisodeStart(BaseModel):
@@ -129,6 +140,7 @@ _ADDED_LATER: dict[str, Any] = {
     "repack": False,
     "episode_tokens": None,
     "episode_seconds": None,
+    "format": "text",
 }
 
 
@@ -170,6 +182,7 @@ class RunConfig(BaseModel):
     max_repeats: int = 0  # the loop guard: repeats of an action and observation that end an episode
     grammar: bool = False  # each step held to a grammar of the task's actions (react_agent.grammar)
     paper: bool = False  # the ReAct paper's rules (AgentSettings.paper)
+    format: str = "text"  # how the model wrote its steps: text, or tools (native tool calls)
     episode_tokens: int | None = None  # an episode's token limit (AgentSettings.episode_tokens)
     episode_seconds: float | None = None  # and its time limit
     packages: dict[str, str | None]

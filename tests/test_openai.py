@@ -115,3 +115,41 @@ def test_missing_key_for_the_real_api_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ModelUnavailable, match="OPENAI_API_KEY is not set"):
         OpenAIModel("gpt-4o-mini")
+
+
+@pytest.fixture(scope="module")
+def llama_tools_server(smollm2_path, tmp_path_factory):
+    """llama-cpp-python's server with its chat format for tool calls (`chatml-function-calling`:
+    the model chooses a message or calls, each call's arguments held to the tool's schema)."""
+    from llama_server import llama_cpp_server
+
+    log = tmp_path_factory.mktemp("llama-tools-server") / "server.log"
+    with llama_cpp_server(smollm2_path, log, chat_format="chatml-function-calling") as url:
+        yield url
+
+
+def test_tool_calls_through_llama_cpp_server(llama_tools_server):
+    """The tools format end to end on a real server: the requests carry the tools, the calls come
+    back as actions (asked again without streaming: this server sends an empty stream when the
+    model may call tools), and whatever the small model calls, the episode ends as one can."""
+    from react_agent import tool
+
+    @tool
+    def search(entity: str) -> str:
+        """Find the encyclopedia page of an entity."""
+        return f"{entity} is a thing."
+
+    model = OpenAIModel("smollm2", base_url=llama_tools_server)
+    instructions = "Answer the question. Search first, then call Finish with the answer."
+    agent = Agent(model, tools=[search], instructions=instructions, format="tools", max_steps=3)
+    results = [
+        agent.run(question) for question in ["Where is Paris?", "Who wrote Hamlet?", "What is the Nile?"]
+    ]
+    assert all(r.stop_reason is not StopReason.error for r in results), [r.error for r in results]
+    steps = [s for r in results for s in r.steps]
+    assert steps, "the model called a tool at least once"
+    for step in steps:
+        # The server held the arguments to the tool's schema: each call reads as that tool's action.
+        assert step.tool_calls and step.tool_calls[0].name in ("Search", "Finish")
+        assert step.action.name == step.tool_calls[0].name.lower() and step.action.argument, step.action
+    assert model._streams_tool_calls is False

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from react_agent.trajectory import Usage
+from react_agent.trajectory import ToolCall, Usage
 
 
 @dataclass(frozen=True)
 class ModelRequest:
-    """Continue `prompt`; stop at any of `stop` or after `max_tokens` new tokens."""
+    """Continue `prompt`; stop at any of `stop` or after `max_tokens` new tokens. A chat request
+    (`--format tools`) has `messages` instead (OpenAI's chat messages, and an empty `prompt`), the
+    `tools` the model may call (OpenAI's function definitions) and `tool_choice`."""
 
     prompt: str
     stop: list[str] = field(default_factory=list)
@@ -30,11 +32,18 @@ class ModelRequest:
     # backend that cannot be sure its server enforced the grammar checks its answer with it; others
     # never call it. It says nothing the grammar does not: no part of the fingerprint or equality.
     within_grammar: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
+    messages: tuple[dict[str, Any], ...] | None = None
+    tools: tuple[dict[str, Any], ...] | None = None
+    tool_choice: str | None = None  # "auto": the model may answer without a call
+
+    @property
+    def is_chat(self) -> bool:
+        return self.messages is not None
 
     def sha256(self) -> str:
         """A fingerprint of everything that shapes the answer: prompt, stops, budget, temperature,
-        grammar, top-p and seed (the last three only when set, so requests without keep the
-        fingerprints recorded)."""
+        grammar, top-p, seed and a chat's messages and tools (the last four only when set, so
+        requests without keep the fingerprints recorded)."""
         fields: list = [self.prompt, list(self.stop), self.max_tokens, self.temperature]
         if self.grammar is not None:
             fields.append(self.grammar)
@@ -42,13 +51,18 @@ class ModelRequest:
             fields.append({"top_p": self.top_p})
         if self.seed is not None:
             fields.append({"seed": self.seed})
+        if self.messages is not None:
+            fields.append({"messages": self.messages, "tools": self.tools, "tool_choice": self.tool_choice})
         return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class Completion:
+    """The model's text (a chat model's message content), and the tools it called (chat requests)."""
+
     text: str
     usage: Usage
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 # Called with the text decoded so far; True ends decoding early (the action is already whole).

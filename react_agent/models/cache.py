@@ -20,10 +20,12 @@ from typing import Any
 
 from react_agent.models.base import Completion, Model, ModelRequest, StopWhen
 from react_agent.options import OptionError
-from react_agent.trajectory import Usage
+from react_agent.trajectory import ToolCall, Usage
 
 CACHE_FILE = "responses.sqlite"
-ANSWERS_TABLE = "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, text TEXT, usage TEXT)"
+ANSWERS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, text TEXT, usage TEXT, tool_calls TEXT)"
+)
 
 
 class CachedModel(Model):
@@ -42,6 +44,9 @@ class CachedModel(Model):
             folder.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(folder / CACHE_FILE, check_same_thread=False)
             self._db.execute(ANSWERS_TABLE)
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(answers)")]
+            if "tool_calls" not in columns:  # a cache made before chat models called tools
+                self._db.execute("ALTER TABLE answers ADD COLUMN tool_calls TEXT")
         except (OSError, sqlite3.Error) as error:
             raise OptionError(f"cannot use `cache` folder {folder}: {error}") from None
         self._lock = threading.Lock()
@@ -60,18 +65,26 @@ class CachedModel(Model):
 
     def _get(self, key: str) -> Completion | None:
         with self._lock:
-            row = self._db.execute("SELECT text, usage FROM answers WHERE key = ?", (key,)).fetchone()
+            row = self._db.execute(
+                "SELECT text, usage, tool_calls FROM answers WHERE key = ?", (key,)
+            ).fetchone()
             if row is None:
                 self.misses += 1
                 return None
             self.hits += 1
-        return Completion(text=row[0], usage=Usage.model_validate_json(row[1]))
+        calls = tuple(ToolCall.model_validate(call) for call in json.loads(row[2] or "[]"))
+        return Completion(text=row[0], usage=Usage.model_validate_json(row[1]), tool_calls=calls)
 
     def _put(self, key: str, completion: Completion) -> Completion:
         with self._lock, self._db:
             self._db.execute(
-                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?)",
-                (key, completion.text, completion.usage.model_dump_json()),
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)",
+                (
+                    key,
+                    completion.text,
+                    completion.usage.model_dump_json(),
+                    json.dumps([call.model_dump() for call in completion.tool_calls]),
+                ),
             )
         return completion
 

@@ -11,6 +11,8 @@ were actually evaluated, so the reuse is measured rather than assumed.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import functools
 import importlib.util
 import os
 import weakref
@@ -22,10 +24,12 @@ from react_agent.models.base import (
     Completion,
     ContextFull,
     Model,
+    ModelError,
     ModelRequest,
     ModelUnavailable,
     StopWhen,
 )
+from react_agent.models.chat_template import ChatTemplate
 from react_agent.provenance import package_versions
 
 EMBEDDED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -238,10 +242,39 @@ class LlamaCppModel(Model):
         return self._decoder.submit(request, tokens, temperature, stop_when)
 
     def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        if request.is_chat:
+            return self.chat_template.read(
+                self._submit(self.chat_template.text_request(request), None).result()
+            )
         return self._submit(request, stop_when).result()
 
     async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        if request.is_chat:
+            text_request = self.chat_template.text_request(request)
+            return self.chat_template.read(await asyncio.wrap_future(self._submit(text_request, None)))
         return await asyncio.wrap_future(self._submit(request, stop_when))
+
+    @functools.cached_property
+    def chat_template(self) -> ChatTemplate:
+        """The model's own chat template (the GGUF's), for chat requests (`--format tools`)."""
+        import llama_cpp as C
+
+        room = 1 << 16
+        text = ctypes.create_string_buffer(room)
+        model = self._decoder.model
+        if C.llama_model_meta_val_str(model, b"tokenizer.chat_template", text, room) < 0:
+            raise ModelError(f"{self.name} has no chat template: chat requests (--format tools) need one")
+
+        def piece(token: int) -> str:
+            out = ctypes.create_string_buffer(256)
+            n = C.llama_token_to_piece(self._vocab, token, out, 256, 0, True)
+            return out.raw[: max(n, 0)].decode("utf-8", "replace")
+
+        return ChatTemplate(
+            text.value.decode("utf-8"),
+            piece(C.llama_vocab_bos(self._vocab)),
+            piece(C.llama_vocab_eos(self._vocab)),
+        )
 
 
 def _free(decoder, ctx, model) -> None:

@@ -21,12 +21,15 @@ one: `ModelUnavailable`, rather than episodes recorded as grammar-held that were
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any, Literal
 
 from react_agent.models.base import (
@@ -39,7 +42,7 @@ from react_agent.models.base import (
     StopWhen,
 )
 from react_agent.provenance import package_versions
-from react_agent.trajectory import Usage
+from react_agent.trajectory import ToolCall, Usage
 
 Endpoint = Literal["completions", "chat"]
 BACKOFF = 0.5  # seconds before the first retry; doubled each time, up to BACKOFF_CAP
@@ -101,6 +104,9 @@ class OpenAIModel(Model):
         self._answered = False  # has the server answered once? Before that, failing to reach it is fatal
         self._failed_in_a_row = 0
         self._streams_carry_usage: bool | None = None  # learnt from the first stream read to its end
+        # Whether the server streams answers that call tools: llama-cpp-python's sends an empty
+        # stream instead (its chatml-function-calling), and is then asked without streaming.
+        self._streams_tool_calls: bool | None = None
         self._tokenizer = _Tokenizer(base_url, model, key, timeout)
         # The client retries only the opening of a request; we retry whole streams ourselves.
         options: dict[str, Any] = dict(base_url=base_url, api_key=key, timeout=timeout, max_retries=0)
@@ -124,7 +130,7 @@ class OpenAIModel(Model):
             try:
                 with self._failures_sorted():
                     stream = self._create(self.client, request)
-                    reader = self._reader(stop_when)
+                    reader = self._reader(request, stop_when)
                     try:
                         for chunk in stream:
                             if reader.take(chunk):
@@ -134,7 +140,7 @@ class OpenAIModel(Model):
                     finally:
                         stream.close()
                     completion = self._answer(reader, request)
-                if completion.usage.prompt_tokens is None:
+                if completion.usage.prompt_tokens is None and not request.is_chat:
                     counts = self._tokenizer.count([request.prompt, completion.text])
                     completion = _counted(completion, counts)
                 return completion
@@ -147,7 +153,7 @@ class OpenAIModel(Model):
             try:
                 with self._failures_sorted():
                     stream = await self._create(self.async_client, request)
-                    reader = self._reader(stop_when)
+                    reader = self._reader(request, stop_when)
                     try:
                         async for chunk in stream:
                             if reader.take(chunk):
@@ -157,7 +163,7 @@ class OpenAIModel(Model):
                     finally:
                         await stream.close()
                     completion = self._answer(reader, request)
-                if completion.usage.prompt_tokens is None:
+                if completion.usage.prompt_tokens is None and not request.is_chat:
                     counts = await asyncio.to_thread(self._tokenizer.count, [request.prompt, completion.text])
                     completion = _counted(completion, counts)
                 return completion
@@ -184,16 +190,30 @@ class OpenAIModel(Model):
             # that ignores both is found out by its answers (`_answer`).
             grammar = request.grammar
             common["extra_body"] = {"grammar": grammar, "structured_outputs": {"grammar": grammar}}
+        if request.is_chat:  # the tools format's own chat, whatever the endpoint of text prompts
+            assert request.messages is not None
+            tools = (
+                {"tools": list(request.tools), "tool_choice": request.tool_choice} if request.tools else {}
+            )
+            if tools and self._streams_tool_calls is False:
+                common = {k: v for k, v in common.items() if k != "stream_options"} | {"stream": False}
+                answer = client.chat.completions.create(messages=list(request.messages), **tools, **common)
+                return _WholeAnswer.of(answer)
+            return client.chat.completions.create(messages=list(request.messages), **tools, **common)
         if self.endpoint == "chat":
             messages = [{"role": "user", "content": request.prompt}]
             return client.chat.completions.create(messages=messages, **common)
         return client.completions.create(prompt=request.prompt, **common)
 
-    def _reader(self, stop_when: StopWhen | None) -> _StreamReader:
+    def _reader(self, request: ModelRequest, stop_when: StopWhen | None) -> _StreamReader:
         # Past a whole action, read on for the usage only from a server not yet seen to send none.
-        return _StreamReader(self.endpoint, stop_when, wait_for_usage=self._streams_carry_usage is not False)
+        chat = request.is_chat or self.endpoint == "chat"
+        return _StreamReader(chat, stop_when, wait_for_usage=self._streams_carry_usage is not False)
 
     def _answer(self, reader: _StreamReader, request: ModelRequest) -> Completion:
+        if request.tools and reader.chunks == 0 and self._streams_tool_calls is None:
+            self._streams_tool_calls = False
+            raise _Retryable("an empty stream where tools may be called: asking again without streaming")
         completion = reader.completion()  # _Retryable when the stream did not end as a whole answer
         if request.within_grammar is not None and not request.within_grammar(completion.text):
             raise ModelUnavailable(
@@ -203,6 +223,8 @@ class OpenAIModel(Model):
             )
         self._answered = True
         self._failed_in_a_row = 0
+        if request.tools and self._streams_tool_calls is None:
+            self._streams_tool_calls = True
         if reader.usage is not None:
             self._streams_carry_usage = True
         elif reader.ended:
@@ -286,11 +308,52 @@ def _retry_after(response: Any) -> float | None:
         return None  # an HTTP date: use our own backoff
 
 
+class _WholeAnswer:
+    """An answer that was not streamed, read as a stream of one chunk (sync or async)."""
+
+    def __init__(self, chunk: Any):
+        self.chunk = chunk
+
+    @classmethod
+    def of(cls, answer: Any) -> Any:
+        """`answer`, or the coroutine that gives it, as such a stream."""
+        if inspect.isawaitable(answer):
+
+            async def whole() -> _WholeAnswer:
+                return cls.of(await answer)
+
+            return whole()
+        message = answer.choices[0].message
+        calls = [
+            SimpleNamespace(index=i, id=call.id, function=call.function)
+            for i, call in enumerate(message.tool_calls or [])
+        ]
+        delta = SimpleNamespace(content=message.content, tool_calls=calls)
+        choice = SimpleNamespace(delta=delta, finish_reason=answer.choices[0].finish_reason or "stop")
+        return cls(SimpleNamespace(choices=[choice], usage=answer.usage))
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.chunk
+
+    async def __aiter__(self) -> Any:
+        yield self.chunk
+
+    def close(self) -> _Closed:
+        return _Closed()
+
+
+class _Closed:
+    """What closing a whole answer gives: nothing to wait for, from sync or async code."""
+
+    def __await__(self) -> Iterator[None]:
+        return iter(())
+
+
 class _StreamReader:
     """Collects streamed text and usage; says when to stop reading, and whether the answer is whole."""
 
-    def __init__(self, endpoint: Endpoint, stop_when: StopWhen | None, wait_for_usage: bool = True):
-        self.endpoint = endpoint
+    def __init__(self, chat: bool, stop_when: StopWhen | None, wait_for_usage: bool = True):
+        self.chat = chat
         self.stop_when = stop_when
         self.wait_for_usage = wait_for_usage
         self.text = ""
@@ -300,6 +363,7 @@ class _StreamReader:
         self.cut = False  # the action was whole: the rest of the text is not ours
         self.read_past_cut = 0
         self.ended = False  # the server ended the stream (we did not close it)
+        self.calls: dict[int, dict[str, str]] = {}  # tool calls by index, their pieces joined
 
     def take(self, chunk: Any) -> bool:
         """Reads one chunk; says whether to stop reading."""
@@ -312,8 +376,14 @@ class _StreamReader:
         if not chunk.choices:
             return False
         choice = chunk.choices[0]
-        piece = choice.delta.content if self.endpoint == "chat" else choice.text
+        piece = choice.delta.content if self.chat else choice.text
         self.text += piece or ""
+        for call in (getattr(choice.delta, "tool_calls", None) or []) if self.chat else []:
+            whole = self.calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
+            whole["id"] += call.id or ""
+            if call.function is not None:
+                whole["name"] += call.function.name or ""
+                whole["arguments"] += call.function.arguments or ""
         self.finished = self.finished or choice.finish_reason is not None
         self.cut = bool(piece) and self.stop_when is not None and self.stop_when(self.text)
         return self.cut and not self.wait_for_usage
@@ -335,7 +405,11 @@ class _StreamReader:
                 evaluated_tokens=None if cached is None else self.usage.prompt_tokens - cached,
                 completion_tokens=self.usage.completion_tokens,
             )
-        return Completion(text=self.text, usage=usage)
+        calls = tuple(
+            ToolCall(id=call["id"] or f"call_{index}", name=call["name"], arguments=call["arguments"])
+            for index, call in sorted(self.calls.items())
+        )
+        return Completion(text=self.text, usage=usage, tool_calls=calls)
 
 
 def _counted(completion: Completion, counts: list[int] | None) -> Completion:
@@ -343,7 +417,7 @@ def _counted(completion: Completion, counts: list[int] | None) -> Completion:
     if counts is None:
         return completion
     usage = completion.usage.model_copy(update=dict(prompt_tokens=counts[0], completion_tokens=counts[1]))
-    return Completion(text=completion.text, usage=usage)
+    return replace(completion, usage=usage)
 
 
 class _Tokenizer:

@@ -72,12 +72,12 @@ class RecordedEpisode(Model):
         if request.sha256() != recorded.request_sha256:
             raise ReplayMismatch(
                 f"{where}, step {recorded.step} (model call {self._next + 1}): the request differs "
-                "from the recorded one (prompt, stop sequences, max tokens or temperature)"
+                "from the recorded one (prompt or messages, stop sequences, max tokens or temperature)"
             )
         self._next += 1
         if recorded.context_full:  # the recorded model refused this request as too long
             raise ContextFull(recorded.text)
-        return Completion(text=recorded.text, usage=_UNKNOWN)
+        return Completion(text=recorded.text, usage=_UNKNOWN, tool_calls=tuple(recorded.tool_calls or ()))
 
     async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
         return self.complete(request, stop_when)

@@ -10,7 +10,8 @@ from react_agent.trajectory import Usage
 
 
 class ScriptedModel(Model):
-    """Answers each call with the next of `outputs`, cut at the request's stop sequences and at
+    """Answers each call with the next of `outputs` (texts, or `Completion`s: a chat model's
+    replies with tool calls), cut at the request's stop sequences and at
     `stop_when` as a decoding model would be. Token counts are whitespace-separated words, or
     unknown (None) with `count_tokens=False`, as for a replay, which computes nothing. `requests`
     holds every request it was sent, in order."""
@@ -18,7 +19,7 @@ class ScriptedModel(Model):
     provider = "scripted"
     name = "scripted"
 
-    def __init__(self, outputs: Iterable[str], *, count_tokens: bool = True):
+    def __init__(self, outputs: Iterable[str | Completion], *, count_tokens: bool = True):
         self.count_tokens = count_tokens
         self._outputs = list(outputs)
         self._next = 0
@@ -32,23 +33,27 @@ class ScriptedModel(Model):
             output = self._outputs[self._next]
             self._next += 1
             self.requests.append(request)
-        text, _ = cut_at_stop(output, request.stop)
+        # A Completion is a chat model's reply: its content and its tool calls, as they are.
+        tool_calls = output.tool_calls if isinstance(output, Completion) else ()
+        text, _ = cut_at_stop(output.text if isinstance(output, Completion) else output, request.stop)
         if stop_when is not None:
             text = _shortest_complete_prefix(text, stop_when)
         if not self.count_tokens:
-            return Completion(
-                text=text,
-                usage=Usage(calls=1, prompt_tokens=None, evaluated_tokens=None, completion_tokens=None),
-            )
-        words = request.prompt.split()
+            usage = Usage(calls=1, prompt_tokens=None, evaluated_tokens=None, completion_tokens=None)
+            return Completion(text=text, usage=usage, tool_calls=tool_calls)
+        words = request.prompt.split() + [
+            word for message in request.messages or () for word in str(message.get("content") or "").split()
+        ]
+        written = text.split() + [word for call in tool_calls for word in call.arguments.split()]
         return Completion(
             text=text,
             usage=Usage(
                 calls=1,
                 prompt_tokens=len(words),
                 evaluated_tokens=len(words),
-                completion_tokens=len(text.split()),
+                completion_tokens=len(written),
             ),
+            tool_calls=tool_calls,
         )
 
     async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:

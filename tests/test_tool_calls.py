@@ -1,0 +1,179 @@
+"""The tools format (`format="tools"`): a chat model's native tool calls as the actions.
+
+Golden message lists (tests/golden/tools-*.txt) hold every request a scripted episode sends after
+several steps, as test_transcripts.py does for the text formats; the rest checks the calls that
+cannot be carried out, the records and their replay, and the OpenAI backend's streamed calls
+against a server on 127.0.0.1. The local backend and llama-cpp-python's own server are tested with
+the real SmolLM2 in test_llama_cpp.py and test_openai.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_transcripts import FIRST_GAME_PLAN, check_golden, first_game  # noqa: F401 - a fixture
+
+from react_agent import Agent, StopReason
+from react_agent.envs.hotpotqa import HotpotQAEnv
+from react_agent.formats import FINISHED, NOT_RUN
+from react_agent.models import Completion, ModelRequest, ScriptedModel
+from react_agent.models.openai import OpenAIModel
+from react_agent.models.replay import ReplayModel
+from react_agent.results import append_result
+from react_agent.trajectory import ToolCall, Usage
+from servers import scripted_openai_server, url_of
+
+
+def reply(thought: str, *calls: tuple[str, object]) -> Completion:
+    """A chat reply: `thought` as its content, and calls of (name, arguments: a dict, or raw text)."""
+    made = tuple(
+        ToolCall(id=f"call_{n}", name=name, arguments=args if isinstance(args, str) else json.dumps(args))
+        for n, (name, args) in enumerate(calls, start=1)
+    )
+    return Completion(text=thought, usage=Usage(), tool_calls=made)
+
+
+def render(requests: list[ModelRequest]) -> str:
+    """The tools once, the fixed messages (system, examples, task) once, then what each request
+    adds to them, one message per line."""
+    first = requests[0].messages
+    assert first is not None
+    parts = ["=== tools ===", json.dumps(requests[0].tools, indent=1, ensure_ascii=False)]
+    parts += [f"=== prefix: {len(first)} messages ==="] + [json.dumps(m, ensure_ascii=False) for m in first]
+    for k, request in enumerate(requests, start=1):
+        messages = request.messages or ()
+        assert messages[: len(first)] == first, "every request starts with the fixed messages"
+        parts.append(
+            f"=== request {k}: max_tokens={request.max_tokens} tool_choice={request.tool_choice} ==="
+        )
+        parts += [json.dumps(m, ensure_ascii=False) for m in messages[len(first) :]]
+    return "\n".join(parts) + "\n=== end ===\n"
+
+
+def grows_by_appending(requests: list[ModelRequest]) -> bool:
+    """Each request's messages begin with the last one's: a prefix the model has seen stays put."""
+    return all(
+        after.messages[: len(before.messages)] == before.messages  # type: ignore[index]
+        for before, after in zip(requests, requests[1:], strict=False)
+    )
+
+
+@pytest.fixture
+def eiffel(demo_questions):
+    return next(q for q in demo_questions if "Eiffel Tower stands" in q.question)
+
+
+HOTPOTQA_RUN = [
+    reply("I need to find where the Eiffel Tower stands.", ("Search", {"entity": "Eiffel Tower"})),
+    reply("It stands in Paris.", ("Fly", {"to": "Paris"})),  # no such tool
+    reply("", ("Lookup", '{"keyword": "river"')),  # arguments that are no JSON
+    reply("I should search Paris.", ("Search", {"entity": "Paris"}), ("Lookup", {"keyword": "river"})),
+    reply("Paris stands on the Seine.", ("Finish", {"answer": "Seine"})),
+]
+
+
+def test_tool_calls_on_hotpotqa(demo_wiki, eiffel):
+    model = ScriptedModel(HOTPOTQA_RUN)
+    result = Agent(model, HotpotQAEnv(demo_wiki), format="tools").run(eiffel)
+    assert [s.action.text for s in result.steps] == [
+        "Search[Eiffel Tower]",
+        'Fly({"to": "Paris"})',
+        'Lookup({"keyword": "river")',
+        "Search[Paris]",
+        "Finish[Seine]",
+    ]
+    assert result.steps[1].observation == 'Invalid action: Fly({"to": "Paris"})'
+    assert result.steps[2].observation.startswith("Invalid action")
+    assert (result.stop_reason, result.em, result.steps[0].thought) == (
+        StopReason.finished,
+        1.0,
+        "I need to find where the Eiffel Tower stands.",
+    )
+    requests = model.requests
+    assert grows_by_appending(requests)
+    # The second call of step 4 was answered, not run, and the examples end by calling Finish.
+    last = requests[-1].messages or ()
+    assert {"role": "tool", "tool_call_id": "call_4_2", "content": NOT_RUN} in last
+    assert sum(m["role"] == "tool" and m["content"] == FINISHED for m in last) == 6
+    assert [t["function"]["name"] for t in requests[0].tools or ()] == ["Search", "Lookup", "Finish"]
+    check_golden("tools-hotpotqa.txt", render(requests))
+
+
+def test_a_reply_with_no_call_ends_the_episode_as_invalid_output(demo_wiki, eiffel):
+    model = ScriptedModel([reply("The answer is the Seine.")])
+    result = Agent(model, HotpotQAEnv(demo_wiki), format="tools").run(eiffel)
+    assert result.stop_reason == StopReason.invalid_output and not result.steps
+    assert "The answer is the Seine." in (result.error or "")
+
+
+def test_tool_calls_on_alfworld(first_game):  # noqa: F811 - the fixture
+    from react_agent.envs.alfworld import AlfWorldEnv
+
+    outputs = (
+        [
+            reply("I need to find a cd, then put it in a cabinet.", ("act", {"command": FIRST_GAME_PLAN[0]})),
+            reply("", ("act", {"command": "fly to the moon"})),
+            reply("", ("act", {"order": "look"})),  # not the tool's argument
+        ]
+        + [reply("", ("act", {"command": command})) for command in FIRST_GAME_PLAN[1:]]
+    )
+    model = ScriptedModel(outputs)
+    result = Agent(model, AlfWorldEnv(), format="tools", max_steps=50).run(first_game)
+    assert [s.observation for s in result.steps[1:3]] == ["Nothing happens.", "Nothing happens."]
+    assert (result.stop_reason, result.metrics) == (StopReason.finished, {"success": 1.0, "progress": 1.0})
+    assert grows_by_appending(model.requests)
+    # The examples' think: lines are the content of the call that follows them.
+    examples = [m for m in (model.requests[0].messages or ()) if m["role"] == "assistant"]
+    assert examples and all(m["tool_calls"][0]["function"]["name"] == "act" for m in examples)
+    assert not any("think:" in json.dumps(m) for m in examples)
+    check_golden("tools-commands.txt", render(model.requests))
+
+
+def test_a_tools_run_replays_from_its_record(demo_wiki, eiffel, tmp_path):
+    first = Agent(ScriptedModel(HOTPOTQA_RUN), HotpotQAEnv(demo_wiki), format="tools").run(eiffel)
+    path = tmp_path / "run.jsonl"
+    append_result(path, first)
+    again = Agent(ReplayModel(path), HotpotQAEnv(demo_wiki), format="tools").run(eiffel)
+    assert [s.action for s in again.steps] == [s.action for s in first.steps]
+    assert [s.tool_calls for s in again.steps] == [s.tool_calls for s in first.steps]
+    assert again.em == 1.0
+
+
+def test_streamed_tool_calls_from_an_openai_server_malformed_ones_too(demo_wiki, eiffel):
+    outputs = [
+        {
+            "content": "I search it.",
+            "tool_calls": [{"name": "Search", "arguments": '{"entity": "Eiffel Tower"}'}],
+        },
+        {"content": "", "tool_calls": [{"name": "Lookup", "arguments": '{"keyword": '}]},  # cut off
+        {"content": "", "tool_calls": [{"name": "", "arguments": "[]"}]},  # nameless
+        {"content": "", "tool_calls": [{"name": "Finish", "arguments": '{"answer": "Seine"}'}]},
+    ]
+    with scripted_openai_server(outputs) as server:
+        model = OpenAIModel("scripted", base_url=url_of(server, "/v1"), api_key="k")
+        result = Agent(model, HotpotQAEnv(demo_wiki), format="tools").run(eiffel)
+        sent = server.requests
+    assert [s.action.text for s in result.steps] == [
+        "Search[Eiffel Tower]",
+        'Lookup({"keyword": )',
+        "([])",
+        "Finish[Seine]",
+    ]
+    assert all(s.observation.startswith("Invalid action") for s in result.steps[1:3])
+    assert (result.stop_reason, result.em) == (StopReason.finished, 1.0)
+    assert result.steps[0].thought == "I search it."
+    assert all(body["tool_choice"] == "auto" and body["stream"] for body in sent)
+    assert [t["function"]["name"] for t in sent[0]["tools"]] == ["Search", "Lookup", "Finish"]
+    assert sent[1]["messages"][-2]["tool_calls"][0]["function"]["arguments"] == '{"entity": "Eiffel Tower"}'
+
+
+def test_the_response_cache_keeps_tool_calls(demo_wiki, eiffel, tmp_path):
+    first_model = ScriptedModel(HOTPOTQA_RUN)
+    first = Agent(first_model, HotpotQAEnv(demo_wiki), format="tools", cache=tmp_path).run(eiffel)
+    again_model = ScriptedModel([])  # answers nothing: every request must come from the cache
+    again = Agent(again_model, HotpotQAEnv(demo_wiki), format="tools", cache=tmp_path).run(eiffel)
+    assert again_model.requests == [] and [s.tool_calls for s in again.steps] == [
+        s.tool_calls for s in first.steps
+    ]
+    assert again.em == 1.0
