@@ -177,3 +177,59 @@ def test_the_response_cache_keeps_tool_calls(demo_wiki, eiffel, tmp_path):
         s.tool_calls for s in first.steps
     ]
     assert again.em == 1.0
+
+
+def test_format_tools_through_the_command_line(tmp_path):
+    from test_cli import assert_one_line_error, react
+
+    calls = [
+        {
+            "content": "I search it.",
+            "tool_calls": [{"name": "Search", "arguments": '{"entity": "Eiffel Tower"}'}],
+        },
+        {
+            "content": "It is in Paris.",
+            "tool_calls": [{"name": "Search", "arguments": '{"entity": "Paris"}'}],
+        },
+        {"content": "", "tool_calls": [{"name": "Finish", "arguments": '{"answer": "Seine"}'}]},
+    ]
+    out = tmp_path / "run.jsonl"
+    with scripted_openai_server(calls) as server:
+        base = ("--task", "hotpotqa", "--n", "1", "--model", "openai:m", "--base-url", url_of(server, "/v1"))
+        process = react("run", *base, "--format", "tools", "--out", out)
+        assert process.returncode == 0, process.stderr
+        assert "Search[Eiffel Tower]" in process.stdout and "Summary" in process.stdout
+        [record] = [json.loads(line) for line in out.read_text().splitlines()]
+        assert record["config"]["format"] == "tools" and record["metrics"]["em"] == 1.0
+        assert [s["tool_calls"][0]["name"] for s in record["steps"]] == ["Search", "Search", "Finish"]
+        cot = react("bench", *base, "--method", "cot", "--format", "tools", "--out", tmp_path / "cot.jsonl")
+        assert_one_line_error(cot, "format tools")
+        assert_one_line_error(react("run", *base, "--format", "tools", "--grammar"), "tools format")
+
+
+def test_a_typed_answer_is_the_finish_call(eiffel):
+    from pydantic import BaseModel
+
+    from react_agent import tool
+
+    class Sum(BaseModel):
+        total: int
+        unit: str
+
+    @tool
+    def add(a: int, b: int) -> int:
+        """Add two whole numbers."""
+        return a + b
+
+    model = ScriptedModel(
+        [
+            reply("", ("Add", {"a": 17, "b": 23})),
+            reply("", ("Finish", {"total": "many"})),  # refused: the observation says why
+            reply("", ("Finish", {"total": 40, "unit": "apples"})),
+        ]
+    )
+    result = Agent(model, tools=[add], output_type=Sum, format="tools").run("17 plus 23 apples?")
+    finish = next(t["function"] for t in model.requests[0].tools or () if t["function"]["name"] == "Finish")
+    assert set(finish["parameters"]["properties"]) == {"total", "unit"}
+    assert result.steps[1].observation.startswith("Invalid input for Finish")
+    assert (result.stop_reason, result.output) == (StopReason.finished, Sum(total=40, unit="apples"))
