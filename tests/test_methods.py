@@ -36,7 +36,10 @@ WALK = ["Paris", "France", "Seine", "Eiffel Tower"]  # four searches, four obser
 def test_the_settings_here_are_none_of_the_defaults():
     defaults = Defaults()
     assert [name for name in Defaults.model_fields if getattr(SETTINGS, name) == getattr(defaults, name)] == [
-        "paper"  # it refuses a loop guard and an answer at the limit: PAPER sets it, with the rest
+        # The tools format refuses the grammar and an answer at the limit, and plays only the
+        # methods that act: test_tool_calls.py plays each of those with it.
+        "format",
+        "paper",  # it refuses a loop guard and an answer at the limit: PAPER sets it, with the rest
     ]
     assert PAPER.paper and all(
         getattr(PAPER, n) == getattr(SETTINGS, n) for n in ("max_tokens", "shots", "grammar")

@@ -9,6 +9,7 @@ the real SmolLM2 in test_llama_cpp.py and test_openai.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -17,6 +18,7 @@ from test_transcripts import FIRST_GAME_PLAN, check_golden, first_game  # noqa: 
 from react_agent import Agent, StopReason
 from react_agent.envs.hotpotqa import HotpotQAEnv
 from react_agent.formats import FINISHED, NOT_RUN
+from react_agent.methods import TOOL_METHODS
 from react_agent.models import Completion, ModelRequest, ScriptedModel
 from react_agent.models.openai import OpenAIModel
 from react_agent.models.replay import ReplayModel
@@ -233,3 +235,19 @@ def test_a_typed_answer_is_the_finish_call(eiffel):
     assert set(finish["parameters"]["properties"]) == {"total", "unit"}
     assert result.steps[1].observation.startswith("Invalid input for Finish")
     assert (result.stop_reason, result.output) == (StopReason.finished, Sum(total=40, unit="apples"))
+
+
+@pytest.mark.parametrize("method", TOOL_METHODS)
+def test_the_methods_that_act_play_with_tool_calls(demo_wiki, eiffel, method):
+    from react_agent import AgentSettings, make_player
+    from react_agent.envs.hotpotqa import hotpotqa_prompt
+
+    model = ScriptedModel([reply("", ("Finish", {"answer": "Seine"}))])
+    settings = AgentSettings(format="tools", max_steps=3)
+    player = make_player(
+        method, model, lambda role: HotpotQAEnv(demo_wiki, prompt=hotpotqa_prompt(role)), settings
+    )
+    result = asyncio.run(player.arun(eiffel))
+    assert result.em == 1.0
+    [request] = model.requests
+    assert request.messages and request.tools and not request.prompt
