@@ -1,4 +1,5 @@
-"""The one small protocol every model backend speaks: text completion with stop sequences."""
+"""The one small protocol every model backend speaks: text completion with stop sequences, and
+for the tools format a chat request (messages and tools) whose answer may call tools."""
 
 from __future__ import annotations
 
