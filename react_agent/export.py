@@ -6,7 +6,9 @@ own Thought/Action text as what to learn, and the observations as context betwee
   ...\\nObservation 1: ...\\n..."}`: the steps written as the episode's step format writes them
   (the format that played the episode, as its run recorded it).
 - `chat`: `{"task_id", "messages": [user: the task, assistant: "Thought 1: ...\\nAction 1: ...",
-  user: "Observation 1: ...", ...]}`: the model's turns are the assistant's.
+  user: "Observation 1: ...", ...]}`: the model's turns are the assistant's. A run played with
+  tool calls (`format: tools`) gives its own messages: the assistant's thoughts and tool calls,
+  each answered by a `tool` message; it has no `completion` form.
 
 Each example keeps its task id, so that evaluation questions can be kept out of training data.
 `--only-success` keeps the episodes that solved their task (score 1), as FireAct does. Results of
@@ -21,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from react_agent.formats import FORMATS, StepFormat
+from react_agent.formats import FORMATS, StepFormat, ToolCalls
 from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult
 
@@ -57,6 +59,14 @@ def examples(
             continue
         step_format = step_format_of(result)
         steps = result.steps
+        if result.config is not None and result.config.format == "tools":
+            if style != "chat":
+                raise OptionError(f"{result.task_id} was played with tool calls: export it as chat")
+            transcript: tuple[dict[str, Any], ...] = ({"role": "user", "content": result.question},)
+            for s in steps:
+                transcript = ToolCalls([]).add_step(transcript, s, s.observation)
+            yield {"task_id": result.task_id, "format": "tools", "messages": list(transcript)}
+            continue
         if style == "completion":
             yield {
                 "task_id": result.task_id,

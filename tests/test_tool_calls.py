@@ -251,3 +251,38 @@ def test_the_methods_that_act_play_with_tool_calls(demo_wiki, eiffel, method):
     assert result.em == 1.0
     [request] = model.requests
     assert request.messages and request.tools and not request.prompt
+
+
+def test_a_tools_run_exports_as_its_own_chat(demo_wiki, eiffel):
+    from react_agent.export import examples
+    from react_agent.options import OptionError
+    from react_agent.trajectory import RunConfig
+
+    result = Agent(ScriptedModel(HOTPOTQA_RUN), HotpotQAEnv(demo_wiki), format="tools").run(eiffel)
+    config = RunConfig(
+        task="hotpotqa",
+        method="react",
+        data="built-in",
+        prompts={},
+        model="m",
+        seed=0,
+        max_steps=7,
+        max_tokens=128,
+        packages={},
+        format="tools",
+    )
+    result = result.model_copy(update={"config": config})
+    [example] = list(examples([result], "chat"))
+    messages = example["messages"]
+    assert example["format"] == "tools" and messages[0] == {"role": "user", "content": result.question}
+    assistants = [m for m in messages if m["role"] == "assistant"]
+    assert [m["tool_calls"][0]["function"]["name"] for m in assistants] == [
+        "Search",
+        "Fly",
+        "Lookup",
+        "Search",
+        "Finish",
+    ]
+    assert [m["content"] for m in messages if m["role"] == "tool"][0] == result.steps[0].observation
+    with pytest.raises(OptionError, match="export it as chat"):
+        list(examples([result], "completion"))
