@@ -62,9 +62,9 @@ def examples(
         if result.config is not None and result.config.format == "tools":
             if style != "chat":
                 raise OptionError(f"{result.task_id} was played with tool calls: export it as chat")
-            transcript: tuple[dict[str, Any], ...] = ({"role": "user", "content": result.question},)
+            chat, transcript = ToolCalls([]), ({"role": "user", "content": result.question},)
             for s in steps:
-                transcript = ToolCalls([]).add_step(transcript, s, s.observation)
+                transcript = chat.add_step(transcript, s, s.observation)
             yield {"task_id": result.task_id, "format": "tools", "messages": list(transcript)}
             continue
         if style == "completion":

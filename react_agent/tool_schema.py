@@ -82,8 +82,8 @@ def call_for_action(specs: list[FunctionSpec], text: str, call_id: str) -> ToolC
     if action is None:
         return None
     spec = next((s for s in specs if not s.command and s.name.lower() == action.name), None)
-    if spec is None:
-        if not commands or action.name is not None and any(s.name.lower() == action.name for s in specs):
+    if spec is None:  # a plain command (no `Name[...]`) is the argument of the commands' tool
+        if not commands or action.name is not None:
             return None
         arguments: Any = {commands[0].parameter_names[0]: text.strip()}
         return ToolCall(

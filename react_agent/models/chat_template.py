@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import re
-from importlib.resources import files
 from typing import Any
 
 from react_agent.models.base import Completion, ModelRequest
+from react_agent.prompts import builtin_prompts
 from react_agent.trajectory import ToolCall
 
 CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
@@ -41,13 +41,15 @@ class ChatTemplate:
         self._formatter = Jinja2ChatFormatter(template, eos_token=eos_token, bos_token=bos_token)
         self._grammars: dict[str, str] = {}
         self.thought_chars = thought_chars
+        # How a template that knows no tools is told of them: read once, not at every step.
+        self._tools_wording = "" if self.knows_tools else builtin_prompts("tools")["chat_tools"]
 
     def prompt(self, messages: tuple[dict[str, Any], ...], tools: tuple[dict[str, Any], ...]) -> str:
         """The text the model continues: the chat so far, and the start of its answer."""
         if self.knows_tools:
             shown = [_with_argument_objects(m) for m in messages]
             return self._formatter(messages=shown, tools=list(tools)).prompt
-        return self._formatter(messages=_tools_in_text(messages, tools)).prompt
+        return self._formatter(messages=_tools_in_text(messages, tools, self._tools_wording)).prompt
 
     def grammar(self, tools: tuple[dict[str, Any], ...]) -> str:
         """GBNF of an answer: a line of thought at most, then one call of one of `tools`."""
@@ -142,12 +144,12 @@ def _call_text(call: dict[str, Any]) -> str:
     return f'{CALL_OPEN}\n{{"name": "{function["name"]}", "arguments": {arguments}}}\n{CALL_CLOSE}'
 
 
-def _tools_in_text(messages: tuple[dict[str, Any], ...], tools: tuple[dict[str, Any], ...]) -> list[dict]:
-    """The chat for a template that knows no tools: every tool and call written into the text."""
-    wording = json.loads(files("react_agent.prompts").joinpath("tools.json").read_text(encoding="utf-8"))
-    described = wording["chat_tools"].format(
-        tools="".join("\n" + json.dumps(t, ensure_ascii=False) for t in tools)
-    )
+def _tools_in_text(
+    messages: tuple[dict[str, Any], ...], tools: tuple[dict[str, Any], ...], wording: str
+) -> list[dict]:
+    """The chat for a template that knows no tools: every tool (as `wording` introduces them) and
+    call written into the text."""
+    described = wording.format(tools="".join("\n" + json.dumps(t, ensure_ascii=False) for t in tools))
     shown: list[dict[str, Any]] = []
     for message in messages:
         role, content = message["role"], message.get("content") or ""
