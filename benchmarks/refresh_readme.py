@@ -1,4 +1,5 @@
-"""Write the leaderboard of `benchmarks/runs/` into benchmarks/README.md, between its markers.
+"""Write the leaderboard of `benchmarks/runs/`, and the comparison of step formats made from it,
+into benchmarks/README.md, each between its markers.
 
 python -m react_agent.benchmarks.refresh_readme [--readme benchmarks/README.md] [--runs benchmarks/runs]
 """
@@ -8,11 +9,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from react_agent.benchmarks import step_formats
 from react_agent.benchmarks.suite import load_suites, out_of
 from react_agent.leaderboard import as_markdown, rows
 from react_agent.results import latest_results, read_results, results_files
 
-START, END = "<!-- leaderboard -->\n", "<!-- end of leaderboard -->\n"
+LEADERBOARD = ("<!-- leaderboard -->\n", "<!-- end of leaderboard -->\n")
+STEP_FORMATS = ("<!-- step formats -->\n", "<!-- end of step formats -->\n")
 
 
 def leaderboard_block(runs: Path) -> str:
@@ -31,9 +34,14 @@ def not_run_yet(runs: Path) -> list[tuple[str, str]]:
 
 
 def refreshed(readme_text: str, runs: Path) -> str:
-    before, rest = readme_text.split(START, 1)
-    _, after = rest.split(END, 1)
-    return f"{before}{START}{leaderboard_block(runs)}{END}{after}"
+    for (start, end), block in (
+        (LEADERBOARD, leaderboard_block(runs)),
+        (STEP_FORMATS, step_formats.as_markdown(runs)),
+    ):
+        before, rest = readme_text.split(start, 1)
+        _, after = rest.split(end, 1)
+        readme_text = f"{before}{start}{block}{end}{after}"
+    return readme_text
 
 
 def main() -> None:

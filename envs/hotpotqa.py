@@ -15,7 +15,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from react_agent.datafiles import DataFileError, FileDigest, read_records
-from react_agent.diagnosis import ERROR, INVALID, LIMIT, LOOP, SOLVED, STEP_LIMIT, WRONG, shared_rules
+from react_agent.diagnosis import (
+    ERROR,
+    INVALID,
+    LIMIT,
+    LOOP,
+    SOLVED,
+    STEP_LIMIT,
+    WRONG,
+    refused,
+    shared_rules,
+)
 from react_agent.environment import Observation, Outcome
 from react_agent.options import OptionError
 from react_agent.parsing import paper_form
@@ -174,7 +184,7 @@ def diagnose(result: EpisodeResult, question: Question) -> str:
     for a wrong answer: `from memory` (no Search or Lookup found a page), `reasoning` (a supporting
     page was read: the question's `supporting_facts`), `search` (none was), or `wrong answer` when
     the data names no supporting page."""
-    why = shared_rules(result, "em", lambda step: step.observation.startswith("Invalid action"))
+    why = shared_rules(result, "em", refused)
     if why is not None:
         return RIGHT if why == SOLVED else why
     read = [step for step in result.steps if _opened_a_page(step)]

@@ -13,6 +13,10 @@ supporting page was read; ALFWorld: how far the game got). The shared rules, fir
   with at least half of its actions invalid (what is invalid is the task's to say);
 - `step limit`: it ran to its step limit;
 - None otherwise: it finished, and was wrong; the task says why, if it can (`wrong answer`).
+
+Apart from the categories, `format_failures` counts the model's replies that gave no action that
+could be carried out, whatever the episode's end: what tells step formats apart (text ReAct, a
+grammar, native tool calls).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from react_agent.tool_schema import unreadable_call
 from react_agent.trajectory import EpisodeResult, Step, StopReason
 
 SOLVED, ERROR, LIMIT, LOOP, INVALID, STEP_LIMIT, WRONG = (
@@ -47,6 +52,27 @@ def looped(result: EpisodeResult) -> bool:
     return (len(last_three) == 3 and len(set(last_three)) == 1) or (
         len(window) == LOOP_WINDOW and len(set(window)) <= 2
     )
+
+
+def refused(step: Step) -> bool:
+    """Whether no one could read the step's action: the environment answered it as invalid (the
+    `Invalid action: ...` every environment here gives), or it was a tool call that named no tool or
+    gave no JSON object (which a game would otherwise take as a command it cannot carry out)."""
+    if step.observation.startswith("Invalid action"):
+        return True
+    return bool(step.tool_calls) and step.action == unreadable_call(step.tool_calls[0])
+
+
+def format_failures(result: EpisodeResult) -> int:
+    """The model's replies in `result` that gave no action to carry out: each one asked again for
+    its missing action, each of the step that ended the episode for want of one, and each refused
+    step's (see `refused`)."""
+    asked_again = sum(len(step.model_outputs) - 1 for step in result.steps)
+    unfinished = 0
+    if result.stop_reason is StopReason.invalid_output:  # its step's replies are in no step
+        taken = {step.index for step in result.steps}
+        unfinished = sum(1 for output in result.model_outputs if output.step not in taken)
+    return asked_again + unfinished + sum(map(refused, result.steps))
 
 
 def shared_rules(

@@ -349,17 +349,19 @@ def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list
     return out
 
 
+def markdown_table(header: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:
+    """A table's lines in Markdown."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in cells]
+
+
 def as_markdown(table: Sequence[Row], *, breakdown: bool = False) -> str:
     parts = []
     tables = [(task, t) for task, t in as_text_tables(table).items()]
     if breakdown:
         tables += [(f"{task}: why episodes ended", t) for task, t in as_breakdown_tables(table).items()]
     for title, (header, cells) in tables:
-        parts.append(f"### {title}\n")
-        parts.append("| " + " | ".join(header) + " |")
-        parts.append("|" + "---|" * len(header))
-        parts += ["| " + " | ".join(cell for cell in row) + " |" for row in cells]
-        parts.append("")
+        parts += [f"### {title}\n", *markdown_table(header, cells), ""]
     described = [row for row in table if row.run_config is not None]
     if described:
         parts.append("### configs\n")

@@ -55,7 +55,7 @@ def _as_text(value: Any) -> str:
 
 def action_for_call(specs: list[FunctionSpec], call: ToolCall) -> Action:
     """The action a call makes (see the module's docstring)."""
-    unreadable = Action(text=f"{call.name}({call.arguments})")
+    unreadable = unreadable_call(call)
     spec = next((s for s in specs if s.name.lower() == call.name.strip().lower()), None)
     try:
         arguments = json.loads(call.arguments) if call.arguments.strip() else {}
@@ -72,6 +72,11 @@ def action_for_call(specs: list[FunctionSpec], call: ToolCall) -> Action:
     else:
         argument = json.dumps(arguments, ensure_ascii=False)
     return Action(text=f"{spec.name}[{argument}]", name=spec.name.lower(), argument=argument)
+
+
+def unreadable_call(call: ToolCall) -> Action:
+    """What a call that no tool takes is read as: its own text, with no name."""
+    return Action(text=f"{call.name}({call.arguments})")
 
 
 def call_for_action(specs: list[FunctionSpec], text: str, call_id: str) -> ToolCall | None:

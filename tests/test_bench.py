@@ -772,3 +772,26 @@ def test_the_benchmarks_readme_shows_the_leaderboard_of_the_published_runs():
     assert refreshed(readme, REPO / "benchmarks" / "runs") == readme, (
         "run python -m react_agent.benchmarks.refresh_readme"
     )
+
+
+def test_the_step_formats_table_counts_the_replies_that_gave_no_action(tmp_path, demo_wiki, demo_questions):
+    from react_agent import Agent
+    from react_agent.benchmarks.step_formats import COMPARISONS, as_markdown
+    from react_agent.envs.hotpotqa import HotpotQAEnv
+    from react_agent.models import ScriptedModel
+    from react_agent.results import append_result
+
+    # One run of two episodes: two clean replies; then a reply with no action and its re-ask,
+    # equally empty, which end the episode.
+    first, second = demo_questions[:2]
+    text_run = tmp_path / COMPARISONS[0].runs[0][1]
+    clean = [" I act.\nAction 1: Search[Paris]", " Done.\nAction 2: Finish[Paris]"]
+    for question, outputs in ((first, clean), (second, ["", ""])):
+        append_result(text_run, Agent(ScriptedModel(outputs), HotpotQAEnv(demo_wiki)).run(question))
+
+    table = as_markdown(tmp_path)
+    row = next(line for line in table.splitlines() if line.startswith("| text |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[2:3] + cells[4:7] == ["2", "2 of 4 replies (50.0%)", "1 (50%)", "1.00"]
+    grammar_row = next(line for line in table.splitlines() if line.startswith("| text, `--grammar` |"))
+    assert f"not run yet (`{COMPARISONS[0].runs[1][1]}`)" in grammar_row

@@ -7,11 +7,12 @@ import sys
 import pytest
 
 from react_agent import Agent
+from react_agent.diagnosis import format_failures
 from react_agent.envs.alfworld import diagnose as alfworld_diagnose
 from react_agent.envs.hotpotqa import HotpotQAEnv, Question
 from react_agent.envs.hotpotqa import diagnose as hotpotqa_diagnose
-from react_agent.models import ScriptedModel
-from react_agent.trajectory import Action, EpisodeResult, Step, StopReason
+from react_agent.models import Completion, ScriptedModel
+from react_agent.trajectory import Action, EpisodeResult, Step, StopReason, ToolCall, Usage
 
 EIFFEL = Question(
     id="q1",
@@ -94,6 +95,37 @@ def played(demo_wiki, outputs, question=EIFFEL, **settings):
 )
 def test_hotpotqa_categories_of_scripted_episodes(demo_wiki, outputs, question, settings, category):
     assert played(demo_wiki, outputs, question, **settings) == category
+
+
+def call(thought: str, name: str, arguments: str) -> Completion:
+    """A chat reply (`--format tools`) of one call."""
+    return Completion(thought, Usage(), tool_calls=(ToolCall(id="c", name=name, arguments=arguments),))
+
+
+@pytest.mark.parametrize(
+    "outputs, failures",
+    [
+        ([step("Search[Eiffel Tower]"), step("Finish[Seine]")], 0),
+        # no action line: asked again, which the second reply gives
+        ([" I act.", " Search[Eiffel Tower]", step("Finish[Seine]")], 1),
+        (["", ""], 2),  # nothing, even when asked again: both replies, and the episode ends
+        ([step("Fly[Paris]"), step("Search[Paris]"), step("Fly[x]"), step("Finish[Seine]")], 2),
+        ([call("", "Search", '{"entity": "Paris"}'), call("", "Finish", '{"answer": "Seine"}')], 0),
+        ([Completion("The Seine.", Usage())], 1),  # no call at all
+        (  # a tool that is not there, arguments that are no JSON object, then a good call
+            [
+                call("", "Fly", '{"to": "Paris"}'),
+                call("", "Search", "Paris"),
+                call("", "Finish", '{"answer": "x"}'),
+            ],
+            2,
+        ),
+    ],
+)
+def test_format_failures_of_scripted_episodes(demo_wiki, outputs, failures):
+    settings = {"format": "tools"} if isinstance(outputs[0], Completion) else {}  # chat replies
+    result = Agent(ScriptedModel(outputs), HotpotQAEnv(demo_wiki), **settings).run(EIFFEL)
+    assert format_failures(result) == failures
 
 
 def test_an_error_is_an_error_whatever_else_happened(demo_wiki):

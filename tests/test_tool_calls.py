@@ -16,6 +16,7 @@ import pytest
 from test_transcripts import FIRST_GAME_PLAN, check_golden, first_game  # noqa: F401 - a fixture
 
 from react_agent import Agent, StopReason
+from react_agent.diagnosis import format_failures, refused
 from react_agent.envs.hotpotqa import HotpotQAEnv
 from react_agent.formats import FINISHED, NOT_RUN
 from react_agent.methods import TOOL_METHODS
@@ -123,6 +124,8 @@ def test_tool_calls_on_alfworld(first_game):  # noqa: F811 - the fixture
     model = ScriptedModel(outputs)
     result = Agent(model, AlfWorldEnv(), format="tools", max_steps=50).run(first_game)
     assert [s.observation for s in result.steps[1:3]] == ["Nothing happens.", "Nothing happens."]
+    # The game cannot tell them apart; the second is no command at all, a format failure.
+    assert [refused(s) for s in result.steps[1:3]] == [False, True] and format_failures(result) == 1
     assert (result.stop_reason, result.metrics) == (StopReason.finished, {"success": 1.0, "progress": 1.0})
     assert grows_by_appending(model.requests)
     # The examples' think: lines are the content of the call that follows them.
