@@ -151,10 +151,16 @@ def _ends(node, text: str, i: int) -> tuple[set[int], bool]:
 
 
 # -- steps ----------------------------------------------------------------------------------------
+# The line break that may follow a closing bracket. It is no part of the action, but tokenizers
+# merge it with the bracket (Qwen2.5's `]\n` is one token): a grammar that ended at `]` would refuse
+# the model's best token there and send it on writing past the end of its action.
+BRACKET_CLOSE = Seq((Lit("]"), Alt((Lit("\n"), Lit("")))))
+
+
 def action(space: ActionSpace) -> Alt:
     """One action of the space: `Name[argument]` (no `]` or newline in the argument), a command,
     or a `think:` line."""
-    options: list = [Seq((Lit(f"{name}["), Text("]"), Lit("]"))) for name in space.names]
+    options: list = [Seq((Lit(f"{name}["), Text("]"), BRACKET_CLOSE)) for name in space.names]
     options += [Lit(command) for command in space.commands]
     if space.think:
         options.append(Seq((Lit("think: "), Text())))
@@ -163,4 +169,4 @@ def action(space: ActionSpace) -> Alt:
 
 def for_final_answer() -> Grammar:
     """After `Action i: Finish[`: the answer and its closing bracket."""
-    return Grammar(Seq((Text("]"), Lit("]"))))
+    return Grammar(Seq((Text("]"), BRACKET_CLOSE)))

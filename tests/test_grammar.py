@@ -147,6 +147,22 @@ def test_llama_cpp_enforces_the_language_the_regex_describes(vocab, space, data)
     assert not llama_cpp_allows(vocab, grammar.gbnf(), f" Look it up.\nAction 4: {space.names[0]}[x\n")
 
 
+def test_the_line_break_after_a_closing_bracket_gets_through(vocab):
+    """Qwen2.5's tokenizer writes `]\n` as one token: a grammar that ended at the bracket refused
+    the model's best token there (it then wrote on inside the argument). The break is let through,
+    one and only one; ALFWorld's command lines end with theirs already."""
+    space = ActionSpace(names=("Search", "Finish"))
+    step, reask = FORMATS["numbered"].grammar(2, space), FORMATS["numbered"].grammar(2, space, reask=True)
+    for grammar, text in ((step, " I look.\nAction 2: Search[Paris]"), (reask, " Finish[Seine]")):
+        assert llama_cpp_allows(vocab, grammar.gbnf(), text + "\n")
+        assert llama_cpp_allows(vocab, grammar.gbnf(), text)
+        assert not llama_cpp_allows(vocab, grammar.gbnf(), text + "\n\n")
+    assert llama_cpp_allows(vocab, for_final_answer().gbnf(), "Seine]\n")
+    lines = FORMATS["commands"].grammar(1, ActionSpace(commands=("go to desk 1",), think=True))
+    assert lines.gbnf().endswith(' "\\n"\n')
+    assert not llama_cpp_allows(vocab, lines.gbnf(), " go to desk 1\n\n")
+
+
 def test_the_model_under_the_grammar_writes_only_actions_of_the_space(smollm2, demo_wiki, demo_questions):
     space = HotpotQAEnv(demo_wiki)
     for question in demo_questions[:2]:
