@@ -227,9 +227,10 @@ class NumberedSteps(StepFormat):
             return None
         if reask:
             return Grammar(Seq((Lit(" "), action(space))))
-        # A thought line that began `Action` or `Observation` would read as that label: a thought
-        # starts with any other letter.
-        thought = Text(first="AaOo")
+        # A thought that held `Action 2:` or `Observation:` would read as that label (the parser
+        # finds labels in mid-line too): a thought has no colon. Its first letter is free: a thought
+        # may begin with `Alfred`, `According` or `Obama`.
+        thought = Text(excluded=":")
         return Grammar(Seq((Lit(" "), thought, Lit(f"\nAction {i}: "), action(space))))
 
 

@@ -87,7 +87,7 @@ def test_every_start_of_what_the_grammar_allows_and_nothing_else_is_a_start(step
 @given(space=spaces, thought=line, argument=line, data=st.data())
 def test_every_well_formed_step_is_in_the_grammar(space, thought, argument, data):
     thought, argument = thought.strip(), argument.replace("]", "").strip()
-    if not thought or not argument or thought[0] in "AaOo":  # a thought starts with no label's letter
+    if not thought or not argument or ":" in thought:  # a thought holds no label's colon
         return
     name = data.draw(st.sampled_from(space.names))
     numbered = FORMATS["numbered"].grammar(2, ActionSpace(names=space.names))
@@ -161,6 +161,16 @@ def test_the_line_break_after_a_closing_bracket_gets_through(vocab):
     lines = FORMATS["commands"].grammar(1, ActionSpace(commands=("go to desk 1",), think=True))
     assert lines.gbnf().endswith(' "\\n"\n')
     assert not llama_cpp_allows(vocab, lines.gbnf(), " go to desk 1\n\n")
+
+
+def test_a_thought_may_begin_with_any_letter_but_holds_no_label(vocab):
+    """A thought once could not begin with A or O (so as not to begin `Action`): Qwen2.5 begins 5%
+    of its thoughts so (`Alfred Balk served...`), and was sent off to another subject. A label needs
+    its colon, and the parser finds one in mid-line too: it is the colon that a thought lacks."""
+    step = FORMATS["numbered"].grammar(2, ActionSpace(names=("Search",)))
+    for thought in ("Alfred Balk was a reporter.", "Observations of Obama.", "actually, no"):
+        assert llama_cpp_allows(vocab, step.gbnf(), f" {thought}\nAction 2: Search[x]")
+    assert not llama_cpp_allows(vocab, step.gbnf(), " I search. Action 2: Search[x]\nAction 2: Search[x]")
 
 
 def test_the_model_under_the_grammar_writes_only_actions_of_the_space(smollm2, demo_wiki, demo_questions):
