@@ -6,11 +6,11 @@
 Plays ReAct on the HotpotQA demo questions and on ALFWorld's built-in games (the first `--games`:
 the task types in turn), each once without and once with the grammar, `--workers` episodes at a
 time on one local model (temperature 0), each run through `bench()`. Prints per task and setting:
-format failures (episodes ended for want of an action, and steps whose action the environment
-refused as malformed: `Invalid action` in HotpotQA, a command that is not admissible in ALFWorld),
-episodes that ended on their own (Finish, or a game won), the score, steps per episode, generated
-tokens per second of model time, and wall seconds. With `--runs`, the same columns for results
-files made by `react bench` (with and without `--grammar`), wall seconds left out.
+format failures (replies that gave no action to carry out: `react_agent.diagnosis.format_failures`),
+ALFWorld's commands the game could not carry out (`Nothing happens.`), episodes that ended on their
+own (Finish, or a game won), the score, steps per episode, generated tokens per second of model
+time, and wall seconds. With `--runs`, the same columns for results files made by `react bench`
+(with and without `--grammar`), wall seconds left out.
 """
 
 from __future__ import annotations
@@ -19,21 +19,18 @@ import argparse
 from pathlib import Path
 
 from react_agent import AgentSettings, BenchSpec, StopReason, bench
+from react_agent.diagnosis import format_failures
+from react_agent.envs.alfworld import inadmissible
 from react_agent.leaderboard import scoring_of
 from react_agent.results import latest_results, read_results
-from react_agent.trajectory import EpisodeResult, Step
-
-
-def malformed(task: str, step: Step) -> bool:
-    if task == "hotpotqa":
-        return step.observation.startswith("Invalid action")
-    # ALFWorld answers a command it cannot carry out "Nothing happens."; a think line gets "OK."
-    return not step.action.text.startswith("think:") and step.observation == "Nothing happens."
+from react_agent.trajectory import EpisodeResult
 
 
 def row(task: str, grammar: bool, results: list[EpisodeResult], seconds: float | None) -> str:
-    failures = sum(r.stop_reason is StopReason.invalid_output for r in results)
-    failures += sum(malformed(task, s) for r in results for s in r.steps)
+    failures = sum(map(format_failures, results))
+    not_carried_out = "-"
+    if task == "alfworld":
+        not_carried_out = str(sum(inadmissible(s) for r in results for s in r.steps))
     ended = sum(r.stop_reason is StopReason.finished for r in results)
     score = scoring_of(results[0]).score
     mean = 100 * sum(r.metrics.get(score, 0.0) for r in results) / len(results)
@@ -41,7 +38,8 @@ def row(task: str, grammar: bool, results: list[EpisodeResult], seconds: float |
     generated = sum(r.usage.completion_tokens for r in results)
     model_seconds = sum(s.model_seconds for r in results for s in r.steps)
     return (
-        f"| {task} | {'yes' if grammar else 'no'} | {len(results)} | {failures} | {ended} "
+        f"| {task} | {'yes' if grammar else 'no'} | {len(results)} | {failures} | {not_carried_out} "
+        f"| {ended} "
         f"| {score} {mean:.1f} | {steps:.1f} | {generated / model_seconds:.1f} "
         f"| {'-' if seconds is None else f'{seconds:.0f}'} |"
     )
@@ -56,8 +54,8 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, nargs="+", help="results files to compare instead of playing")
     args = parser.parse_args()
     header = (
-        "| task | grammar | episodes | format failures | ended on their own | score | steps | "
-        "generated tokens/s | s |\n|---|---|---|---|---|---|---|---|---|"
+        "| task | grammar | episodes | format failures | not admissible | ended on their own | score | "
+        "steps | generated tokens/s | s |\n|---|---|---|---|---|---|---|---|---|---|"
     )
     if args.runs:
         print(header)

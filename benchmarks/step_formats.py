@@ -9,19 +9,24 @@ python -m react_agent.benchmarks.step_formats [--runs benchmarks/runs]
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from react_agent.diagnosis import format_failures
+from react_agent.envs.alfworld import inadmissible
 from react_agent.leaderboard import Row, markdown_table, rows
 from react_agent.results import latest_results, read_results
-from react_agent.trajectory import EpisodeResult, StopReason
+from react_agent.trajectory import EpisodeResult, Step, StopReason
 
 
 @dataclass(frozen=True)
 class Comparison:
     title: str
     runs: tuple[tuple[str, str], ...]  # (how the steps were written, its results file in runs/)
+    # A column of steps the task itself counts (its name, and which steps): ALFWorld's commands the
+    # game could not carry out, which no format failure covers (a command is any text).
+    counted: tuple[str, Callable[[Step], bool]] | None = None
 
 
 COMPARISONS = (
@@ -40,6 +45,7 @@ COMPARISONS = (
             ("text, `--grammar`", "alfworld-builtin60-react-grammar-paper-examples-qwen1.5b.jsonl"),
             ("`--format tools`", "alfworld-builtin60-react-tools-paper-examples-qwen1.5b.jsonl"),
         ),
+        counted=("commands not admissible", inadmissible),
     ),
 )
 HEADER = (
@@ -57,9 +63,11 @@ HEADER = (
 )
 
 
-def row_of(way: str, results: list[EpisodeResult]) -> list[str]:
+def row_of(
+    way: str, results: list[EpisodeResult], counted: Callable[[Step], bool] | None = None
+) -> list[str]:
     """The table's row of one run: per episode, except the format failures (a share of the model's
-    replies) and the episodes that ended for want of an action."""
+    replies), the episodes that ended for want of an action, and the `counted` steps (of all)."""
     (row,) = [row for row in rows(results) if not row.reported]
     n = len(results)
     replies = sum(len(result.model_outputs) for result in results)
@@ -70,13 +78,19 @@ def row_of(way: str, results: list[EpisodeResult]) -> list[str]:
         counts = [getattr(result.usage, field) for result in results]
         return "-" if None in counts else f"{sum(counts) / n:,.0f}"
 
-    return [
+    cells = [
         way,
         f"`{row.config[:8]}`",
         str(row.n),
         _scores(row),
         f"{failures} of {replies:,} replies ({100 * failures / max(replies, 1):.1f}%)",
         f"{ended} ({100 * ended / n:.0f}%)",
+    ]
+    if counted is not None:
+        steps = [step for result in results for step in result.steps]
+        hits = sum(map(counted, steps))
+        cells.append(f"{hits:,} of {len(steps):,} steps ({100 * hits / max(len(steps), 1):.1f}%)")
+    return cells + [
         f"{row.mean_steps:.2f}",
         per_episode("prompt_tokens"),
         per_episode("evaluated_tokens"),
@@ -99,13 +113,17 @@ def as_markdown(runs: Path) -> str:
     """A table per comparison, its rows in the order of `COMPARISONS`, then what each column means."""
     blocks = []
     for comparison in COMPARISONS:
+        header, rule = list(HEADER), None
+        if comparison.counted is not None:
+            (column, rule), at = comparison.counted, HEADER.index("ended by one") + 1
+            header.insert(at, column)
         cells = []
         for way, name in comparison.runs:
             if (runs / name).exists():
-                cells.append(row_of(way, latest_results(read_results(runs / name))))
+                cells.append(row_of(way, latest_results(read_results(runs / name)), rule))
             else:
-                cells.append([way, "", "", f"not run yet (`{name}`)"] + [""] * (len(HEADER) - 4))
-        blocks.append("\n".join([f"#### {comparison.title}", "", *markdown_table(HEADER, cells)]) + "\n")
+                cells.append([way, "", "", f"not run yet (`{name}`)"] + [""] * (len(header) - 4))
+        blocks.append("\n".join([f"#### {comparison.title}", "", *markdown_table(header, cells)]) + "\n")
     return "\n".join(blocks)
 
 

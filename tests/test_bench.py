@@ -776,7 +776,7 @@ def test_the_benchmarks_readme_shows_the_leaderboard_of_the_published_runs():
 
 def test_the_step_formats_table_counts_the_replies_that_gave_no_action(tmp_path, demo_wiki, demo_questions):
     from react_agent import Agent
-    from react_agent.benchmarks.step_formats import COMPARISONS, as_markdown
+    from react_agent.benchmarks.step_formats import COMPARISONS, as_markdown, row_of
     from react_agent.envs.hotpotqa import HotpotQAEnv
     from react_agent.models import ScriptedModel
     from react_agent.results import append_result
@@ -795,3 +795,7 @@ def test_the_step_formats_table_counts_the_replies_that_gave_no_action(tmp_path,
     assert cells[2:3] + cells[4:7] == ["2", "2 of 4 replies (50.0%)", "1 (50%)", "1.00"]
     grammar_row = next(line for line in table.splitlines() if line.startswith("| text, `--grammar` |"))
     assert f"not run yet (`{COMPARISONS[0].runs[1][1]}`)" in grammar_row
+    # A task's own column (ALFWorld's commands not admissible) counts steps by its rule.
+    results = [Agent(ScriptedModel(clean), HotpotQAEnv(demo_wiki)).run(first)]
+    searched = row_of("text", results, lambda step: step.action.name == "search")
+    assert searched[6:8] == ["1 of 2 steps (50.0%)", "2.00"]
