@@ -15,7 +15,7 @@ from pathlib import Path
 
 from react_agent.diagnosis import format_failures
 from react_agent.envs.alfworld import inadmissible
-from react_agent.leaderboard import Row, markdown_table, rows
+from react_agent.leaderboard import Row, markdown_table, rows, score_text
 from react_agent.results import latest_results, read_results
 from react_agent.trajectory import EpisodeResult, Step, StopReason
 
@@ -102,21 +102,17 @@ def row_of(
 def _scores(row: Row) -> str:
     """The task's score with its interval, then its other plain metrics (F1, ALFWorld's progress)."""
     shown = [row.score] + [name for name in row.scores if name != row.score and " " not in name]
-    parts = []
-    for name in shown:
-        mean, low, high = row.scores[name]
-        parts.append(f"{name} {mean:.1f} [{low:.1f}, {high:.1f}]")
-    return "; ".join(parts)
+    return "; ".join(f"{name} {score_text(row.scores[name])}" for name in shown)
 
 
 def as_markdown(runs: Path) -> str:
-    """A table per comparison, its rows in the order of `COMPARISONS`, then what each column means."""
+    """A table per comparison, its rows in the order of `COMPARISONS`."""
     blocks = []
     for comparison in COMPARISONS:
         header, rule = list(HEADER), None
-        if comparison.counted is not None:
-            (column, rule), at = comparison.counted, HEADER.index("ended by one") + 1
-            header.insert(at, column)
+        if comparison.counted is not None:  # its column follows "ended by one", as in `row_of`
+            column, rule = comparison.counted
+            header.insert(HEADER.index("ended by one") + 1, column)
         cells = []
         for way, name in comparison.runs:
             if (runs / name).exists():

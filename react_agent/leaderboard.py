@@ -242,7 +242,8 @@ def as_breakdown_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list
     return out
 
 
-def _score(value: tuple[float, float, float]) -> str:
+def score_text(value: tuple[float, float, float]) -> str:
+    """A score and its interval as tables show them: `27.0 [19.0, 36.0]` (a reported one alone)."""
     mean, low, high = value
     return f"{mean:.1f}" if low != low else f"{mean:.1f} [{low:.1f}, {high:.1f}]"
 
@@ -329,7 +330,7 @@ def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list
         ]
         cells = []
         for row in task_rows:
-            scores = [_score(row.scores[name]) if name in row.scores else "" for name in score_names]
+            scores = [score_text(row.scores[name]) if name in row.scores else "" for name in score_names]
             cells.append(
                 [
                     row.data,
