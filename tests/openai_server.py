@@ -107,6 +107,8 @@ class ScriptedOpenAIHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         time.sleep(getattr(server, "delay", 0.0))
+        if getattr(server, "gate", None) is not None:  # a test holds every answer until it opens
+            server.gate.wait(timeout=120)
         if fault in ("500", "503", "429"):
             self._error(int(fault), retry_after=1 if fault == "429" else None)
             return

@@ -8,6 +8,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -711,7 +712,10 @@ def test_zero_shot_sends_the_instruction_alone_and_records_it(server, tmp_path):
 
 def test_a_second_writer_of_a_results_file_is_refused_naming_the_first(tmp_path):
     out = tmp_path / "run.jsonl"
-    with scripted_openai_server(answer_for=answer_for, delay=0.3) as server:
+    with scripted_openai_server(answer_for=answer_for) as server:
+        # The first run's model calls wait until the second has tried: however slow the machine,
+        # the first still holds the file then.
+        server.gate = threading.Event()
         url = url_of(server, "/v1")
         first = subprocess.Popen(
             bench_command(url, out, "--n", "6"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -720,6 +724,7 @@ def test_a_second_writer_of_a_results_file_is_refused_naming_the_first(tmp_path)
         while not (tmp_path / "run.jsonl.lock").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         second = subprocess.run(bench_command(url, out, "--n", "6"), capture_output=True, text=True)
+        server.gate.set()
         assert first.wait(timeout=120) == 0, first.stderr.read()
     line = one_error_line(second)
     assert f"{out} is being written by process {first.pid} (react bench --task hotpotqa" in line
