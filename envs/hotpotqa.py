@@ -124,7 +124,12 @@ def hotpotqa_prompt(
     ours = builtin_prompt("hotpotqa", method)
     if method in ("react", "act"):
         written = tools_prompt(wiki_tools(WikiBrowser(None)), ours.format)
-        ours = replace(ours, instruction=written.instruction, examples_intro=written.examples_intro)
+        ours = replace(
+            ours,
+            instruction=written.instruction,
+            examples_intro=written.examples_intro,
+            tools_instruction=written.tools_instruction,
+        )
     if prompt_file is None:
         return ours
     data = read_prompt_file(prompt_file)

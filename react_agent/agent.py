@@ -157,7 +157,7 @@ class Agent:
         env, settings = self.env, self.settings
         trace = EpisodeTrace(self.tracer, task_id)
         model = self.model.for_task(task_id, epoch)
-        prompt = (self.prompt or env.prompt(task)).shots(settings.shots)
+        prompt = (self.prompt or env.prompt(task)).shown(settings)
         try:
             first_observation = yield _EnvCall(partial(env.reset, task))
             space = self._space()

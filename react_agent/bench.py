@@ -183,7 +183,7 @@ class Run:
             fields |= {name: value for name, value in found.items() if name != "packages"}
         prompts = {
             role: prompt_use(
-                (env.prompt(task).shots(self.settings.shots) for task in self.setup.tasks),
+                (env.prompt(task).shown(self.settings) for task in self.setup.tasks),
                 temperature := self._temperature(role),
                 self.model.sampling(temperature, self.settings.nucleus) if temperature else None,
             )

@@ -224,13 +224,16 @@ def tools_prompt(
     examples: str = "",
     output_type: type[BaseModel] | None = None,
 ) -> Prompt:
-    """The prompt of an agent with tools: the instruction written from them, then the examples."""
-    intro = tuple(_wording()["examples_intro"])
+    """The prompt of an agent with tools: the instruction written from them, then the examples.
+    A chat with tools is told less: the tools' definitions come with the request."""
+    wording = _wording()
+    intro = tuple(wording["examples_intro"])
     return Prompt(
         instruction=instruction_for(tools, step_format, output_type),
         examples=examples,
         format=step_format,
         examples_intro=(intro[0], intro[1], intro[2]),
+        tools_instruction=wording["tools_intro"][step_format],
     )
 
 

@@ -103,6 +103,28 @@ def test_tool_calls_on_hotpotqa(demo_wiki, eiffel):
     check_golden("tools-hotpotqa.txt", render(requests))
 
 
+def test_tool_calls_of_act_on_hotpotqa(demo_wiki, eiffel):
+    """Act's examples have no thoughts: its assistant messages are calls alone, and its system
+    message asks for none."""
+    from react_agent.envs.hotpotqa import hotpotqa_prompt
+
+    model = ScriptedModel(
+        [
+            reply("", ("Search", {"entity": "Eiffel Tower"})),
+            reply("", ("Lookup", {"keyword": "river"})),
+            reply("", ("Search", {"entity": "Paris"})),
+            reply("", ("Finish", {"answer": "Seine"})),
+        ]
+    )
+    env = HotpotQAEnv(demo_wiki, prompt=hotpotqa_prompt("act"))
+    result = Agent(model, env, format="tools").run(eiffel)
+    assert (result.stop_reason, result.em, len(result.steps)) == (StopReason.finished, 1.0, 4)
+    assert grows_by_appending(model.requests)
+    examples = [m for m in (model.requests[0].messages or ()) if m["role"] == "assistant"]
+    assert examples and all(m["content"] is None for m in examples)
+    check_golden("tools-actions.txt", render(model.requests))
+
+
 def test_a_reply_with_no_call_ends_the_episode_as_invalid_output(demo_wiki, eiffel):
     model = ScriptedModel([reply("The answer is the Seine.")])
     result = Agent(model, HotpotQAEnv(demo_wiki), format="tools").run(eiffel)
@@ -133,6 +155,66 @@ def test_tool_calls_on_alfworld(first_game):  # noqa: F811 - the fixture
     assert examples and all(m["tool_calls"][0]["function"]["name"] == "act" for m in examples)
     assert not any("think:" in json.dumps(m) for m in examples)
     check_golden("tools-commands.txt", render(model.requests))
+
+
+def test_a_chat_with_tools_is_told_of_calls_not_of_lines(demo_wiki, eiffel, first_game):  # noqa: F811
+    """Its system message is the prompt's tools instruction: the text formats' instruction asks
+    for Action lines, `Search[entity]` and `think:` commands, none of which a chat with tools
+    writes. An instruction of the user's own is told as it is."""
+    from react_agent import tool
+    from react_agent.envs.alfworld import AlfWorldEnv
+    from react_agent.envs.hotpotqa import hotpotqa_prompt
+
+    @tool
+    def add(a: int, b: int) -> int:
+        """Add two whole numbers."""
+        return a + b
+
+    def system_message(agent: Agent, task: object) -> str:
+        agent.run(task)  # the reply calls nothing: one request, then the episode ends
+        [request] = agent.model.requests
+        assert request.messages and request.messages[0]["role"] == "system"
+        return request.messages[0]["content"]
+
+    def agent(**kwargs: object) -> Agent:
+        return Agent(ScriptedModel([reply("No call.")]), format="tools", **kwargs)
+
+    told = {
+        "react": system_message(agent(env=HotpotQAEnv(demo_wiki)), eiffel),
+        "act": system_message(agent(env=HotpotQAEnv(demo_wiki, prompt=hotpotqa_prompt("act"))), eiffel),
+        "alfworld": system_message(agent(env=AlfWorldEnv()), first_game),
+        "tools": system_message(agent(tools=[add]), "17 plus 23?"),
+    }
+    assert told["react"] == told["tools"] == hotpotqa_prompt("react").tools_instruction
+    assert told["act"] == hotpotqa_prompt("act").tools_instruction and "thought" not in told["act"]
+    assert "calling act" in told["alfworld"]
+    for text in told.values():
+        assert not any(line in text for line in ("Action", "[", "think:", '">"'))
+    assert system_message(agent(tools=[add], instructions="Add them."), "17 plus 23?") == "Add them."
+
+
+def test_a_prompt_file_says_what_a_chat_with_tools_is_told(tmp_path):
+    """Examples alone (the paper's layout) keep our tools instruction; an instruction of the file's
+    own is told in its place unless the file words one for tools too."""
+    from react_agent import AgentSettings
+    from react_agent.envs.hotpotqa import hotpotqa_prompt
+
+    ours = hotpotqa_prompt("react")
+    entries = {
+        "examples_only": ours.examples,
+        "own": {"instruction": "Find it.", "examples": ours.examples},
+        "both": {
+            "instruction": "Find it.",
+            "tools_instruction": "Call to find it.",
+            "examples": ours.examples,
+        },
+    }
+    path = tmp_path / "prompts.json"
+    path.write_text(json.dumps(entries))
+    tools = AgentSettings(format="tools")
+    told = {key: hotpotqa_prompt("react", path, key).shown(tools).instruction for key in entries}
+    assert told == {"examples_only": ours.tools_instruction, "own": "Find it.", "both": "Call to find it."}
+    assert hotpotqa_prompt("react", path, "both").shown(AgentSettings()).instruction == "Find it."
 
 
 def test_a_tools_run_replays_from_its_record(demo_wiki, eiffel, tmp_path):
@@ -187,6 +269,9 @@ def test_the_response_cache_keeps_tool_calls(demo_wiki, eiffel, tmp_path):
 def test_format_tools_through_the_command_line(tmp_path):
     from test_cli import assert_one_line_error, react
 
+    from react_agent import AgentSettings
+    from react_agent.envs.hotpotqa import hotpotqa_prompt
+
     calls = [
         {
             "content": "I search it.",
@@ -206,6 +291,10 @@ def test_format_tools_through_the_command_line(tmp_path):
         assert "Search[Eiffel Tower]" in process.stdout and "Summary" in process.stdout
         [record] = [json.loads(line) for line in out.read_text().splitlines()]
         assert record["config"]["format"] == "tools" and record["metrics"]["em"] == 1.0
+        # The prompt's fingerprint is of the instruction told, the tools one.
+        told = hotpotqa_prompt("react").shown(AgentSettings(format="tools"))
+        assert record["config"]["prompts"]["react"]["sha256"] == told.sha256()
+        assert told.sha256() != hotpotqa_prompt("react").sha256()
         assert [s["tool_calls"][0]["name"] for s in record["steps"]] == ["Search", "Search", "Finish"]
         cot = react("bench", *base, "--method", "cot", "--format", "tools", "--out", tmp_path / "cot.jsonl")
         assert_one_line_error(cot, "format tools")

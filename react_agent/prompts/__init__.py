@@ -15,10 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from react_agent.formats import FORMATS
 from react_agent.options import OptionError
+
+if TYPE_CHECKING:
+    from react_agent.settings import AgentSettings
 
 
 class PromptFileError(OptionError):
@@ -29,7 +32,9 @@ class PromptFileError(OptionError):
 class Prompt:
     """What the model sees before a task: the instruction, the sentence that announces the
     examples (`examples_intro`: its forms for no example, one, several), the few-shot examples,
-    and the text before the task (`task_header`); and how its steps are written (`format`)."""
+    and the text before the task (`task_header`); and how its steps are written (`format`).
+    A chat with native tool calls (`format="tools"`) is told `tools_instruction` instead of the
+    instruction, which speaks of lines of text the model does not write there (see `shown`)."""
 
     instruction: str
     examples: str
@@ -38,6 +43,7 @@ class Prompt:
     examples_intro: tuple[str, str, str] = ("", "", "")
     example_start: str = "Question:"  # each example begins on a line that starts with this
     source: str = field(default="", compare=False)  # where it came from, for a run's provenance
+    tools_instruction: str = ""  # the system message of a chat with tools; empty: the instruction
 
     def example_list(self) -> list[str]:
         """The examples one by one, split where a line begins with `example_start`; joined again
@@ -51,6 +57,14 @@ class Prompt:
     def shots(self, k: int | None) -> Prompt:
         """The prompt with only its first `k` examples (0: the instruction alone; None: all)."""
         return self if k is None else replace(self, examples="".join(self.example_list()[:k]))
+
+    def shown(self, settings: AgentSettings) -> Prompt:
+        """The prompt an episode with these settings shows: its first `settings.shots` examples,
+        and in a chat with tools its tools instruction (its fingerprint then says so too)."""
+        prompt = self.shots(settings.shots)
+        if settings.format == "tools" and prompt.tools_instruction:
+            return replace(prompt, instruction=prompt.tools_instruction)
+        return prompt
 
     @property
     def head(self) -> str:
@@ -111,12 +125,14 @@ def prompt_from(data: dict[str, Any], key: str, source: str, default: Prompt | N
         return replace(default, examples=entry, source=where)
     if isinstance(entry, dict) and isinstance(entry.get("examples"), str):
         base = default or Prompt(instruction="", examples="")
-        names = ("instruction", "examples", "format", "task_header", "example_start")
+        names = ("instruction", "examples", "format", "task_header", "example_start", "tools_instruction")
         fields: dict[str, Any] = {name: entry[name] for name in names if name in entry}
         if "examples_intro" in entry:
             fields["examples_intro"] = tuple(entry["examples_intro"])
         elif "instruction" in entry:  # an instruction of one's own says what it needs to
             fields["examples_intro"] = ("", "", "")
+        if "instruction" in entry and "tools_instruction" not in entry:
+            fields["tools_instruction"] = ""  # nor is ours told in its place to a chat with tools
         prompt = replace(base, **fields, source=where)
         if prompt.format not in FORMATS:
             raise PromptFileError(f"{source}: prompt {key!r} has unknown format {prompt.format!r}")
