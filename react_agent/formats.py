@@ -369,11 +369,11 @@ class ToolCalls(StepFormat):
     """Native tool calling (`--format tools`): the transcript is a chat's message list, each step
     an assistant message (its content the thought, its first tool call the action) and the tool
     message that answers the call. The prompt's instruction is the system message (`Prompt.shown`
-    has put there the prompt's wording for calls), its few-shot
-    examples (written in `examples_format`) are earlier turns of the same chat, and the task is
-    the user's message. One call is carried out per step: a reply of several answers the others
-    with `NOT_RUN` (every call the API sees must have its answer). A reply with no call is a step
-    with no action: there is no re-ask, and the episode ends with `invalid_output`."""
+    has put there the prompt's wording for calls), its few-shot examples (written in
+    `examples_format`) are earlier turns of the same chat, and the task is the user's message.
+    One call is carried out per step: a reply of several answers the others with `NOT_RUN` (every
+    call the API sees must have its answer). A reply with no call is a step with no action: there
+    is no re-ask, and the episode ends with `invalid_output`."""
 
     name = "tools"
 

@@ -22,7 +22,6 @@ import inspect
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ValidationError, create_model
@@ -30,7 +29,7 @@ from pydantic import BaseModel, ValidationError, create_model
 from react_agent.environment import Environment, Observation, Outcome, ToolError
 from react_agent.formats import FINISH
 from react_agent.grammar import ActionSpace
-from react_agent.prompts import Prompt
+from react_agent.prompts import Prompt, builtin_prompts
 from react_agent.tool_schema import FunctionSpec
 from react_agent.trajectory import Action
 
@@ -189,10 +188,6 @@ def run_coroutine(coroutine: Any) -> Any:
 # ---------------------------------------------------------------- the environment
 
 
-def _wording() -> dict[str, Any]:
-    return json.loads(files("react_agent.prompts").joinpath("tools.json").read_text(encoding="utf-8"))
-
-
 def finish_tool(output_type: type[BaseModel]) -> Tool:
     """Finish of a typed answer: its argument is read and checked as a tool's arguments are (a JSON
     object of the type's fields, or the bare value of a one-field type)."""
@@ -204,7 +199,7 @@ def instruction_for(
 ) -> str:
     """The paper-style instruction that lists the tools and Finish (wording: prompts/tools.json);
     with `output_type`, Finish shows the answer's fields."""
-    wording = _wording()
+    wording = builtin_prompts("tools")
     if step_format not in wording["intro"]:
         raise ValueError(f"tools are used in the formats {', '.join(wording['intro'])}, not {step_format!r}")
     finish = (
@@ -226,7 +221,7 @@ def tools_prompt(
 ) -> Prompt:
     """The prompt of an agent with tools: the instruction written from them, then the examples.
     A chat with tools is told less: the tools' definitions come with the request."""
-    wording = _wording()
+    wording = builtin_prompts("tools")
     intro = tuple(wording["examples_intro"])
     return Prompt(
         instruction=instruction_for(tools, step_format, output_type),
