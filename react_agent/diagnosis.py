@@ -8,7 +8,9 @@ supporting page was read; ALFWorld: how far the game got). The shared rules, fir
 - `error`: the model or the environment failed, or the prompt outgrew the context window;
 - `limit`: its token or time limit ended it;
 - `loop`: the loop guard stopped it, or it ran to its step limit repeating itself (its last
-  `LOOP_WINDOW` actions are at most two different ones, or its last three are one);
+  `LOOP_WINDOW` actions are at most two different ones, or its last three are one, or its last
+  2 x `LOOP_WINDOW` go twice round one cycle of at most `LOOP_WINDOW` actions: a game's agent
+  visiting the same few places in turn, never opening one);
 - `invalid actions`: nothing usable came back even when asked again, or it ran to its step limit
   with at least half of its actions invalid (what is invalid is the task's to say);
 - `step limit`: it ran to its step limit;
@@ -49,8 +51,17 @@ def looped(result: EpisodeResult) -> bool:
         return False
     actions = [step.action.text.strip() for step in result.steps]
     last_three, window = actions[-3:], actions[-LOOP_WINDOW:]
-    return (len(last_three) == 3 and len(set(last_three)) == 1) or (
-        len(window) == LOOP_WINDOW and len(set(window)) <= 2
+    return (
+        (len(last_three) == 3 and len(set(last_three)) == 1)
+        or (len(window) == LOOP_WINDOW and len(set(window)) <= 2)
+        or cycling(actions[-2 * LOOP_WINDOW :])
+    )
+
+
+def cycling(actions: list[str]) -> bool:
+    """Whether `actions`, 2 x `LOOP_WINDOW` of them, repeat one cycle of at most `LOOP_WINDOW`."""
+    return len(actions) == 2 * LOOP_WINDOW and any(
+        actions[period:] == actions[:-period] for period in range(1, LOOP_WINDOW + 1)
     )
 
 

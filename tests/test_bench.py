@@ -50,7 +50,10 @@ def lines_of(path):
 
 
 def by_task(path):
-    return {r["task_id"]: (r["answer"], r["metrics"], len(r["steps"])) for r in lines_of(path)}
+    return {
+        r["task_id"]: (r["answer"], r["metrics"], len(r["steps"]), r.get("failure_category"))
+        for r in lines_of(path)
+    }
 
 
 @pytest.fixture
@@ -630,8 +633,8 @@ def check_replay(replayed_runs, entry, sample=None):
 )
 def test_published_runs_replay_their_first_tasks_to_their_published_scores(sampled_replays, suite, entry):
     """The first tasks of each file behind benchmarks/README.md, replayed through today's code, send
-    exactly the recorded requests (or stop, naming the task and step) and give the same answers and
-    metrics. The whole of every file replays in the slow test below (.ci/run)."""
+    exactly the recorded requests (or stop, naming the task and step) and give the same answers,
+    metrics and failure categories. The whole of every file replays in the slow test below (.ci/run)."""
     assert suite is not None, f"{entry['out']} was made by no entry of benchmarks/suites.json"
     check_replay(sampled_replays, entry, SAMPLE[suite])
 
@@ -642,7 +645,8 @@ def test_published_runs_replay_their_first_tasks_to_their_published_scores(sampl
 )
 def test_published_runs_replay_to_their_published_scores(replays, suite, entry):
     """The leaderboard in benchmarks/README.md comes from these files: replaying each whole through
-    today's code sends exactly the recorded requests and gives the same answers and metrics."""
+    today's code sends exactly the recorded requests and gives the same answers, metrics and failure
+    categories."""
     assert suite is not None, f"{entry['out']} was made by no entry of benchmarks/suites.json"
     check_replay(replays, entry)
 

@@ -154,6 +154,11 @@ def game(steps: list[tuple[str, str]], stop: StopReason, success=0.0, progress=0
 NOTHING = "Nothing happens."
 
 
+def closed_round(drawers):
+    """A round of closed drawers, each visited and left shut."""
+    return [(f"go to drawer {i}", f"The drawer {i} is closed.") for i in drawers]
+
+
 @pytest.mark.parametrize(
     "episode, category",
     [
@@ -199,6 +204,13 @@ NOTHING = "Nothing happens."
             "loop",
         ),
         (game([("look", "You are in the middle of a room.")] * 3, StopReason.repeated_action), "loop"),
+        # Twice round the same six places, never opening one: a loop, though no two steps in a row repeat.
+        (game(closed_round(range(1, 7)) * 2, StopReason.max_steps), "loop"),
+        # The same twelve steps with one place other on the second round: still searching.
+        (
+            game(closed_round(range(1, 7)) + closed_round([1, 2, 3, 4, 5, 7]), StopReason.max_steps),
+            "no progress",
+        ),
         (game([], StopReason.invalid_output), "invalid actions"),
         (game([("look", "x")], StopReason.error), "error"),
     ],

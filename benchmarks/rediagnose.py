@@ -1,0 +1,65 @@
+"""Give the episodes of recorded runs the failure categories that today's rules give them, and change
+nothing else in their files.
+
+A category is read off the recorded episode and its task (`react_agent.diagnosis`, each task's
+`diagnose`), not asked of the model, so a change to those rules needs no model run: this rewrites
+the `failure_category` of every line in place, byte for byte otherwise. The replay tests then hold
+every published file to today's rules.
+
+    python -m react_agent.benchmarks.rediagnose SUITE FILE ... [--runs benchmarks/runs] [--shared DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from react_agent.bench import Run
+from react_agent.benchmarks.suite import load_suites, out_of, spec_of
+from react_agent.environment import task_id_of
+from react_agent.trajectory import EpisodeResult
+
+
+def compact(record: dict) -> str:
+    """A record as `EpisodeResult.model_dump_json` writes it (checked line by line below)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def rediagnosed(path: Path, entry: dict, shared: Path) -> tuple[str, int]:
+    """The file's text with today's categories, and how many lines changed category."""
+    run = Run(spec_of(entry, path.parent, shared, model=f"replay:{path}", out=None))
+    tasks = {task_id_of(task): task for task in run.setup.tasks}
+    lines, changed = [], 0
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        record = json.loads(line)
+        if compact(record) != line:  # rewriting it would change more than its category
+            raise ValueError(f"{path}:{number} is not written as a result line is")
+        result = EpisodeResult.model_validate(record)
+        category = run.setup.failure_category(result, tasks[result.task_id])
+        changed += category != record["failure_category"]
+        lines.append(compact(record | {"failure_category": category}))
+    return "".join(line + "\n" for line in lines), changed
+
+
+def main() -> None:
+    suites = load_suites()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("suite", choices=sorted(suites))
+    parser.add_argument("files", nargs="+", metavar="FILE", help="results files the suite writes")
+    parser.add_argument("--runs", type=Path, default=Path("benchmarks/runs"), help="where they are")
+    parser.add_argument("--shared", type=Path, default=Path("../shared/data"), help="the reference data")
+    args = parser.parse_args()
+    entries = {out_of(entry): entry for entry in suites[args.suite]}
+    for name in args.files:
+        if name not in entries:
+            sys.exit(f"rediagnose: suite {args.suite} writes no {name}")
+        path = args.runs / name
+        text, changed = rediagnosed(path, entries[name], args.shared)
+        path.write_text(text, encoding="utf-8")
+        print(f"{name}: {changed} episodes changed category", flush=True)
+
+
+if __name__ == "__main__":
+    main()
