@@ -3,8 +3,8 @@ nothing else in their files.
 
 A category is read off the recorded episode and its task (`react_agent.diagnosis`, each task's
 `diagnose`), not asked of the model, so a change to those rules needs no model run: this rewrites
-the `failure_category` of every line in place, byte for byte otherwise. The replay tests then hold
-every published file to today's rules.
+the `failure_category` of every line in place, and nothing else, byte for byte. The replay tests
+then hold every published file to today's rules.
 
     python -m react_agent.benchmarks.rediagnose SUITE FILE ... [--runs benchmarks/runs] [--shared DIR]
 """
@@ -19,12 +19,14 @@ from pathlib import Path
 from react_agent.bench import Run
 from react_agent.benchmarks.suite import load_suites, out_of, spec_of
 from react_agent.environment import task_id_of
+from react_agent.models.base import ModelUnavailable
 from react_agent.trajectory import EpisodeResult
 
 
-def compact(record: dict) -> str:
-    """A record as `EpisodeResult.model_dump_json` writes it (checked line by line below)."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+def category_field(category: str | None) -> str:
+    """The field as a result line holds it: one key, found by its text so nothing else is rewritten
+    (a key inside a string would have its quotes escaped)."""
+    return f'"failure_category":{json.dumps(category, ensure_ascii=False)}'
 
 
 def rediagnosed(path: Path, entry: dict, shared: Path) -> tuple[str, int]:
@@ -33,13 +35,13 @@ def rediagnosed(path: Path, entry: dict, shared: Path) -> tuple[str, int]:
     tasks = {task_id_of(task): task for task in run.setup.tasks}
     lines, changed = [], 0
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        record = json.loads(line)
-        if compact(record) != line:  # rewriting it would change more than its category
-            raise ValueError(f"{path}:{number} is not written as a result line is")
-        result = EpisodeResult.model_validate(record)
+        result = EpisodeResult.model_validate_json(line)
+        recorded = category_field(result.failure_category)
+        if line.count(recorded) != 1:
+            raise ValueError(f"{path}:{number} has no failure_category field to rewrite")
         category = run.setup.failure_category(result, tasks[result.task_id])
-        changed += category != record["failure_category"]
-        lines.append(compact(record | {"failure_category": category}))
+        changed += category != result.failure_category
+        lines.append(line.replace(recorded, category_field(category)))
     return "".join(line + "\n" for line in lines), changed
 
 
@@ -56,7 +58,10 @@ def main() -> None:
         if name not in entries:
             sys.exit(f"rediagnose: suite {args.suite} writes no {name}")
         path = args.runs / name
-        text, changed = rediagnosed(path, entries[name], args.shared)
+        try:
+            text, changed = rediagnosed(path, entries[name], args.shared)
+        except (ModelUnavailable, ValueError) as error:  # a file that is no run's, or not the suite's
+            sys.exit(f"rediagnose: {error}")
         path.write_text(text, encoding="utf-8")
         print(f"{name}: {changed} episodes changed category", flush=True)
 
