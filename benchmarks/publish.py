@@ -18,8 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from react_agent.bench import Run, bench
-from react_agent.benchmarks.rediagnose import rediagnosed
+from react_agent.bench import bench
+from react_agent.benchmarks.rediagnose import rediagnosed, replaying
 from react_agent.benchmarks.refresh_readme import refreshed
 from react_agent.benchmarks.suite import load_suites, out_of, spec_of
 from react_agent.models.base import ModelUnavailable
@@ -47,11 +47,11 @@ def publish(entry: dict[str, Any], pending: Path, runs: Path, shared: Path) -> i
         raise NotPublished(f"no {name} in {pending}")
     if (runs / name).exists():
         raise NotPublished(f"{runs / name} is already published")
-    spec = spec_of(entry, pending, shared, model=f"replay:{source}", out=None)
-    wanted = len(Run(spec).tasks) * spec.epochs
+    run = replaying(source, entry, shared)
+    wanted = len(run.tasks) * run.spec.epochs
     if (held := len(outcome(source))) != wanted:
         raise NotPublished(f"{name} holds {held} of its {wanted} episodes: resume it first")
-    text, _ = rediagnosed(source, entry, shared)
+    text, _ = rediagnosed(source, run)
     with tempfile.TemporaryDirectory() as folder:
         candidate = Path(folder) / "candidate" / name
         candidate.parent.mkdir()

@@ -29,9 +29,14 @@ def category_field(category: str | None) -> str:
     return f'"failure_category":{json.dumps(category, ensure_ascii=False)}'
 
 
-def rediagnosed(path: Path, entry: dict, shared: Path) -> tuple[str, int]:
-    """The file's text with today's categories, and how many lines changed category."""
-    run = Run(spec_of(entry, path.parent, shared, model=f"replay:{path}", out=None))
+def replaying(path: Path, entry: dict, shared: Path) -> Run:
+    """The suite entry's run, set up to replay `path` (its tasks, its rules; nothing is played)."""
+    return Run(spec_of(entry, path.parent, shared, model=f"replay:{path}", out=None))
+
+
+def rediagnosed(path: Path, run: Run) -> tuple[str, int]:
+    """The text of `path`, a results file of `run`, with today's categories, and how many lines
+    changed category."""
     tasks = {task_id_of(task): task for task in run.setup.tasks}
     lines, changed = [], 0
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -59,7 +64,7 @@ def main() -> None:
             sys.exit(f"rediagnose: suite {args.suite} writes no {name}")
         path = args.runs / name
         try:
-            text, changed = rediagnosed(path, entries[name], args.shared)
+            text, changed = rediagnosed(path, replaying(path, entries[name], args.shared))
         except (ModelUnavailable, ValueError) as error:  # a file that is no run's, or not the suite's
             sys.exit(f"rediagnose: {error}")
         path.write_text(text, encoding="utf-8")
