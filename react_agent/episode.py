@@ -37,8 +37,9 @@ The states, and what each takes (anything else is a bug in the runner, and raise
   model's outputs, so that a replay cuts the same observations at the same steps.
 - With `final_answer` set, an episode that reaches its step limit asks the model for `Finish[`
   once more and has the environment score that answer; it still ends with `max_steps`.
-- With `grammar` set, each request carries the grammar of a well-formed step over the action space
-  that came with the last observation (`StepFormat.grammar`).
+- With `grammar` set, each request is held to the action space that came with the last
+  observation (`StepFormat.held`): the text formats' by the grammar of a well-formed step, the
+  tools format's by its command tool's argument listing the commands the game accepts now.
 - With `episode_tokens` or `episode_seconds` set, an episode whose model calls have sent and
   generated that many tokens, or whose calls and actions have taken that long (the seconds the
   runner reports), ends with `limit` before its next request, its error saying what it reached.
@@ -52,8 +53,8 @@ from enum import Enum
 from typing import Any
 
 from react_agent.environment import Observation, Outcome
-from react_agent.formats import FORMATS, StepFormat, finish_with
-from react_agent.grammar import ActionSpace, Grammar, for_final_answer
+from react_agent.formats import FORMATS, StepFormat, finish_with, held_by
+from react_agent.grammar import ActionSpace, for_final_answer
 from react_agent.models.base import Completion, ContextFull, ModelError, ModelRequest
 from react_agent.settings import DEFAULT_MAX_STEPS, AgentSettings
 from react_agent.trajectory import Action, EpisodeResult, ModelOutput, Step, StopReason, ToolCall, Usage
@@ -325,24 +326,27 @@ class Episode:
     def _ask(self) -> None:
         """Compute the pending request of the state, once."""
         i = self.step_number
+        space = self._space if self.settings.grammar else None  # None: nothing holds the answer
         if self.state is State.asking:
             request = self.format.request(self._transcript, i, self.settings.budget)
-            grammar = self._grammar(reask=False)
+            if space is not None:
+                request = self.format.held(request, i, space, reask=False)
         elif self.state is State.reasking:
             assert self._current is not None and self.format.reask is not None
             request = self.format.reask.request(
                 self._transcript, i, self._current.thought, self.settings.budget
             )
-            grammar = self._grammar(reask=True)
+            if space is not None:
+                request = self.format.held(request, i, space, reask=True)
         elif self.state is State.answering:
             final = self.format.final_answer(self._transcript, i)
             assert final is not None
-            request, grammar = final, for_final_answer() if self._grammar_on() else None
+            request = final
+            if space is not None:
+                request = held_by(request, for_final_answer())
         else:
             self._request = None
             return
-        if grammar is not None:
-            request = replace(request, grammar=grammar.gbnf(), within_grammar=grammar.allows_start)
         if self.settings.temperature is not None:
             request = replace(request, temperature=self.settings.temperature)
             if self.settings.temperature > 0:  # sampled: its truncation too
@@ -350,15 +354,6 @@ class Episode:
         if self.epoch:  # a repeated trial draws apart from the others; the first keeps its fingerprints
             request = replace(request, seed=self.epoch)
         self._request = request
-
-    def _grammar_on(self) -> bool:
-        return self.settings.grammar and self._space is not None
-
-    def _grammar(self, reask: bool) -> Grammar | None:
-        if not self._grammar_on():
-            return None
-        assert self._space is not None
-        return self.format.grammar(self.step_number, self._space, reask=reask)
 
     def _limit_reached(self) -> str | None:
         """What limit the episode has reached, in words; None while it is within them. Asked between

@@ -175,6 +175,17 @@ class StepFormat(ABC):
         use the actions of `space`; None where the format writes free text (answers)."""
         return None
 
+    def held(self, request: ModelRequest, i: int, space: ActionSpace, reask: bool = False) -> ModelRequest:
+        """`request` (for step i, or its re-ask) held to the actions of `space` (`--grammar`): by
+        the grammar of a step over them."""
+        grammar = self.grammar(i, space, reask)
+        return request if grammar is None else held_by(request, grammar)
+
+
+def held_by(request: ModelRequest, grammar: Grammar) -> ModelRequest:
+    """`request` whose answer must match `grammar`."""
+    return replace(request, grammar=grammar.gbnf(), within_grammar=grammar.allows_start)
+
 
 def _ask_finish(transcript: str, i: int) -> ModelRequest:
     """`Action i: Finish[`: the model writes the answer and closes the bracket."""
@@ -449,6 +460,13 @@ class ToolCalls(StepFormat):
         return ModelRequest(
             "", max_tokens=max_tokens, messages=transcript, tools=self._tools, tool_choice="auto"
         )
+
+    def held(self, request: ModelRequest, i: int, space: ActionSpace, reask: bool = False) -> ModelRequest:
+        """The tools with a game's command argument held to the commands it accepts now; the
+        backend holds the call to the tools' schemas already (the local one by grammar)."""
+        if not space.commands or not any(spec.command for spec in self.specs):
+            return request
+        return replace(request, held_tools=tuple(spec.openai(space.commands) for spec in self.specs))
 
     def parse(self, text: str, i: int) -> ParsedOutput:
         return ParsedOutput(thought=" ".join(text.split()), action=None)

@@ -53,7 +53,8 @@ class AgentSettings(BaseModel):
     )
     grammar: bool = Field(
         False,
-        description="let the model write only well-formed steps over the task's actions (a GBNF grammar)",
+        description="let the model write only well-formed steps over the task's actions (a GBNF grammar; "
+        "with --format tools, a game's commands held to those it accepts at each step)",
     )
     shots: int | None = Field(None, ge=0, description="few-shot examples kept in each prompt (default: all)")
     sc_samples: int = Field(SC_SAMPLES, ge=1, description="CoT-SC: chains sampled per question")
@@ -92,10 +93,8 @@ class AgentSettings(BaseModel):
     def _paper_has_no_guards(self) -> AgentSettings:
         if self.paper and (self.final_answer or self.max_repeats):
             raise ValueError("the paper's rules ask for no answer at the step limit and have no loop guard")
-        if self.format == "tools" and (self.paper or self.grammar or self.final_answer):
-            raise ValueError(
-                "the tools format has no paper rules, grammar or answer at the step limit of text"
-            )
+        if self.format == "tools" and (self.paper or self.final_answer):
+            raise ValueError("the tools format has no paper rules or answer at the step limit of text")
         return self
 
     @property

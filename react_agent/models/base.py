@@ -36,6 +36,11 @@ class ModelRequest:
     messages: tuple[dict[str, Any], ...] | None = None
     tools: tuple[dict[str, Any], ...] | None = None
     tool_choice: str | None = None  # "auto": the model may answer without a call
+    # With `--grammar`: `tools` as this answer must call them, each argument that takes the
+    # environment's commands held to those it accepts now (an enum); None: `tools` as they are. A
+    # server is sent these. The local backend shows `tools` and holds the answer to these by its
+    # grammar, so the chat's prefix (whose system message lists the tools) stays the one it has seen.
+    held_tools: tuple[dict[str, Any], ...] | None = None
 
     @property
     def is_chat(self) -> bool:
@@ -43,8 +48,8 @@ class ModelRequest:
 
     def sha256(self) -> str:
         """A fingerprint of everything that shapes the answer: prompt, stops, budget, temperature,
-        grammar, top-p, seed and a chat's messages and tools (the last four only when set, so
-        requests without keep the fingerprints recorded)."""
+        grammar, top-p, seed and a chat's messages and tools (the last four, and the tools held to
+        a step's commands, only when set, so requests without keep the fingerprints recorded)."""
         fields: list = [self.prompt, list(self.stop), self.max_tokens, self.temperature]
         if self.grammar is not None:
             fields.append(self.grammar)
@@ -54,6 +59,8 @@ class ModelRequest:
             fields.append({"seed": self.seed})
         if self.messages is not None:
             fields.append({"messages": self.messages, "tools": self.tools, "tool_choice": self.tool_choice})
+        if self.held_tools is not None:
+            fields.append({"held_tools": self.held_tools})
         return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -9,7 +9,8 @@ call in its assistant message's text, each result as a user message in `<tool_re
 
 The grammar allows one line of thought (THOUGHT_CHARS at most), then exactly one call whose
 arguments match its tool's JSON schema (llama-cpp-python's converter writes that part): a local
-model calls one tool per step, as `tool_choice="required"` would have it.
+model calls one tool per step, as `tool_choice="required"` would have it. With `--grammar`, the
+request's `held_tools` (a game's commands as an enum) shape the grammar, and its `tools` the prompt.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
 # step's budget (128 tokens) to the call. A thought of unusually short tokens can still spend the
 # budget first: the answer then has no call, and the episode ends with `invalid_output`.
 THOUGHT_CHARS = 200
+GRAMMARS_KEPT = 64
 _CALLS = re.compile(re.escape(CALL_OPEN) + r"\s*(.*?)\s*(?:" + re.escape(CALL_CLOSE) + r"|$)", re.DOTALL)
 
 
@@ -39,7 +41,7 @@ class ChatTemplate:
 
         self.knows_tools = "tools" in template
         self._formatter = Jinja2ChatFormatter(template, eos_token=eos_token, bos_token=bos_token)
-        self._grammars: dict[str, str] = {}
+        self._grammars: dict[str, str] = {}  # by tools: the same tools, the same grammar
         self.thought_chars = thought_chars
         # How a template that knows no tools is told of them: read once, not at every step.
         self._tools_wording = "" if self.knows_tools else builtin_prompts("tools")["chat_tools"]
@@ -75,6 +77,8 @@ class ChatTemplate:
             call = re.sub(r"^root ::=", "call ::=", call, flags=re.M)
             opening, closing = json.dumps(CALL_OPEN + "\n"), json.dumps("\n" + CALL_CLOSE)
             thought = f'[^<\\n]{{1,{self.thought_chars}}} "\\n"' if self.thought_chars else '""'
+            if len(self._grammars) >= GRAMMARS_KEPT:  # tools held to each step's commands differ often
+                self._grammars.pop(next(iter(self._grammars)))
             self._grammars[key] = f"root ::= thought? {opening} call {closing}\nthought ::= {thought}\n{call}"
         return self._grammars[key]
 
@@ -82,6 +86,8 @@ class ChatTemplate:
         """The chat request as the text request the decoder runs."""
         assert request.messages is not None
         tools = request.tools or ()
+        # The tools held to a step's commands are enforced, not shown: the prompt (whose system
+        # message lists the tools) stays the prefix the model has seen at the steps before.
         return ModelRequest(
             self.prompt(request.messages, tools),
             stop=list(request.stop),
@@ -89,7 +95,7 @@ class ChatTemplate:
             temperature=request.temperature,
             top_p=request.top_p,
             seed=request.seed,
-            grammar=self.grammar(tools) if tools else None,
+            grammar=self.grammar(request.held_tools or tools) if tools else None,
         )
 
     @staticmethod

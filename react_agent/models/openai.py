@@ -192,9 +192,8 @@ class OpenAIModel(Model):
             common["extra_body"] = {"grammar": grammar, "structured_outputs": {"grammar": grammar}}
         if request.is_chat:  # the tools format's own chat, whatever the endpoint of text prompts
             assert request.messages is not None
-            tools = (
-                {"tools": list(request.tools), "tool_choice": request.tool_choice} if request.tools else {}
-            )
+            sent = request.held_tools or request.tools  # a step's commands as an enum, with --grammar
+            tools = {"tools": list(sent), "tool_choice": request.tool_choice} if sent else {}
             if tools and self._streams_tool_calls is False:
                 common = {k: v for k, v in common.items() if k != "stream_options"} | {"stream": False}
                 answer = client.chat.completions.create(messages=list(request.messages), **tools, **common)
