@@ -15,6 +15,7 @@ request's `held_tools` (a game's commands as an enum) shape the grammar, and its
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -28,6 +29,7 @@ CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
 # step's budget (128 tokens) to the call. A thought of unusually short tokens can still spend the
 # budget first: the answer then has no call, and the episode ends with `invalid_output`.
 THOUGHT_CHARS = 200
+# Grammars kept converted: the tools' own, and those held to the last steps' commands (`--grammar`).
 GRAMMARS_KEPT = 64
 _CALLS = re.compile(re.escape(CALL_OPEN) + r"\s*(.*?)\s*(?:" + re.escape(CALL_CLOSE) + r"|$)", re.DOTALL)
 
@@ -41,7 +43,6 @@ class ChatTemplate:
 
         self.knows_tools = "tools" in template
         self._formatter = Jinja2ChatFormatter(template, eos_token=eos_token, bos_token=bos_token)
-        self._grammars: dict[str, str] = {}  # by tools: the same tools, the same grammar
         self.thought_chars = thought_chars
         # How a template that knows no tools is told of them: read once, not at every step.
         self._tools_wording = "" if self.knows_tools else builtin_prompts("tools")["chat_tools"]
@@ -55,32 +56,7 @@ class ChatTemplate:
 
     def grammar(self, tools: tuple[dict[str, Any], ...]) -> str:
         """GBNF of an answer: a line of thought at most, then one call of one of `tools`."""
-        key = json.dumps(tools, sort_keys=True)
-        if key not in self._grammars:
-            from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-            calls = {
-                "anyOf": [
-                    {
-                        "type": "object",
-                        "properties": {
-                            "name": {"const": tool["function"]["name"]},
-                            "arguments": tool["function"].get("parameters") or {"type": "object"},
-                        },
-                        "required": ["name", "arguments"],
-                    }
-                    for tool in tools
-                ]
-            }
-            call = json_schema_to_gbnf(json.dumps(calls), prop_order=["name", "arguments"])
-            # The converter's rule `root` becomes `call`, under a root of our own.
-            call = re.sub(r"^root ::=", "call ::=", call, flags=re.M)
-            opening, closing = json.dumps(CALL_OPEN + "\n"), json.dumps("\n" + CALL_CLOSE)
-            thought = f'[^<\\n]{{1,{self.thought_chars}}} "\\n"' if self.thought_chars else '""'
-            if len(self._grammars) >= GRAMMARS_KEPT:  # tools held to each step's commands differ often
-                self._grammars.pop(next(iter(self._grammars)))
-            self._grammars[key] = f"root ::= thought? {opening} call {closing}\nthought ::= {thought}\n{call}"
-        return self._grammars[key]
+        return _answer_grammar(json.dumps(tools), self.thought_chars)
 
     def text_request(self, request: ModelRequest) -> ModelRequest:
         """The chat request as the text request the decoder runs."""
@@ -117,6 +93,32 @@ class ChatTemplate:
                 name, arguments = "", match[1]
             calls.append(ToolCall(id=f"call_{n}", name=name, arguments=arguments))
         return Completion(text=text[:start].strip(), usage=completion.usage, tool_calls=tuple(calls))
+
+
+@functools.lru_cache(maxsize=GRAMMARS_KEPT)
+def _answer_grammar(tools_json: str, thought_chars: int) -> str:
+    """`ChatTemplate.grammar` of the tools written as `tools_json`, in their order."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    calls = {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "name": {"const": tool["function"]["name"]},
+                    "arguments": tool["function"].get("parameters") or {"type": "object"},
+                },
+                "required": ["name", "arguments"],
+            }
+            for tool in json.loads(tools_json)
+        ]
+    }
+    call = json_schema_to_gbnf(json.dumps(calls), prop_order=["name", "arguments"])
+    # The converter's rule `root` becomes `call`, under a root of our own.
+    call = re.sub(r"^root ::=", "call ::=", call, flags=re.M)
+    opening, closing = json.dumps(CALL_OPEN + "\n"), json.dumps("\n" + CALL_CLOSE)
+    thought = f'[^<\\n]{{1,{thought_chars}}} "\\n"' if thought_chars else '""'
+    return f"root ::= thought? {opening} call {closing}\nthought ::= {thought}\n{call}"
 
 
 def _arguments_object(arguments: str) -> Any:
