@@ -96,8 +96,10 @@ def _label(result: EpisodeResult) -> tuple[str, str, str, str]:
 def _distinguished(
     labels: dict[str, tuple[str, str, str, str]], configs: dict[str, RunConfig | None]
 ) -> dict[str, tuple[str, str, str, str]]:
-    """Labels where no two runs look alike: a run that shares its label with another gets the
-    fields where they differ, with its values of them, added to its method."""
+    """Labels where no two runs look alike: a run that shares its label with others gets, added to
+    its method, the fields where it departs from what is usual among them (the value most of them
+    have; on a tie, unset). The usual run keeps the plain label, so a variant reads as
+    `react [grammar=True]`, not as a list of every field with its default."""
     by_label: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
     for key, label in labels.items():
         by_label[label].append(key)
@@ -112,10 +114,22 @@ def _distinguished(
         names = [
             n for n in names if not (n.endswith(".sha256") and n.removesuffix("sha256") + "source" in names)
         ]
+        names.sort(key=lambda name: "." in name)  # the run's own settings before its prompts' details
+        usual = {name: _usual([str(flat[key].get(name)) for key in keys]) for name in names}
         for key in keys:
-            shown = ", ".join(f"{name}={_short(flat[key].get(name))}" for name in names[:3])
-            out[key] = (*label[:3], f"{label[3]} [{shown}]")
+            departs = [name for name in names if str(flat[key].get(name)) != usual[name]]
+            shown = ", ".join(f"{name}={_short(flat[key].get(name))}" for name in departs[:3])
+            out[key] = (*label[:3], f"{label[3]} [{shown}]") if shown else label
     return out
+
+
+def _usual(values: list[str]) -> str:
+    """The value most runs have; on a tie, unset (`None`) if one of the tied is, else none is usual."""
+    counts = Counter(values).most_common()
+    tied = [value for value, count in counts if count == counts[0][1]]
+    if len(tied) == 1:
+        return tied[0]
+    return "None" if "None" in tied else "\0"  # no field's text is NUL: every run shows the field
 
 
 def _short(value: Any) -> str:
@@ -294,6 +308,7 @@ def describe(config: RunConfig, git_commits: Sequence[str]) -> str:
     settings += [f"loop guard at {config.max_repeats} repeats"] if config.max_repeats else []
     settings += ["each step held to a grammar of the actions"] if config.grammar else []
     settings += ["native tool calls (format tools)"] if config.format == "tools" else []
+    settings += ["the paper's requests and parsing (--paper)"] if config.paper else []
     settings += [f"episode token limit {config.episode_tokens}"] if config.episode_tokens else []
     settings += [f"episode time limit {config.episode_seconds:g} s"] if config.episode_seconds else []
     packages = ", ".join(f"{name} {version}" for name, version in config.packages.items())

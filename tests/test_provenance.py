@@ -3,7 +3,7 @@ leaderboard keeps different runs apart."""
 
 from react_agent import EpisodeResult, RunConfig, StopReason
 from react_agent.datafiles import FileDigest
-from react_agent.leaderboard import rows
+from react_agent.leaderboard import describe, rows
 from react_agent.provenance import PromptUse, differences
 
 
@@ -80,15 +80,29 @@ def test_leaderboard_keeps_runs_apart_and_names_what_differs():
     )
     table = rows(results(config(), 4, 1.0) + results(config(max_steps=3), 2, 0.0) + results(paper, 3, 1.0))
     ours = {row.method: (row.n, row.scores["em"][0]) for row in table if not row.reported}
+    # Each variant names only where it departs from the usual run, which keeps the plain label.
     assert ours == {
-        "react [max_steps=7, prompts.react.source=built-in hotpotqa:react]": (4, 100.0),
-        "react [max_steps=3, prompts.react.source=built-in hotpotqa:react]": (2, 0.0),
-        "react [max_steps=7, prompts.react.source=prompts_naive.json:webthink_simple6]": (3, 100.0),
+        "react": (4, 100.0),
+        "react [max_steps=3]": (2, 0.0),
+        "react [prompts.react.source=prompts_naive.json:webthink_simple6]": (3, 100.0),
     }
     assert {row.config for row in table if not row.reported} == {
         config().hash,
         config(max_steps=3).hash,
         paper.hash,
+    }
+
+
+def test_of_two_runs_the_one_with_an_option_unset_is_the_usual_one():
+    grammar, paper = config(grammar=True), config(paper=True, max_tokens=100)
+    table = rows(results(config(), 2, 1.0) + results(grammar, 2, 0.0))
+    assert {row.method for row in table if not row.reported} == {"react", "react [grammar=True]"}
+    # Where two runs each set something, unset is still the usual value; a field that both set, to
+    # values of their own, has no usual value and is named on both.
+    table = rows(results(grammar, 2, 1.0) + results(paper, 2, 0.0))
+    assert {row.method for row in table if not row.reported} == {
+        "react [grammar=True, max_tokens=128]",
+        "react [max_tokens=100, paper=True]",
     }
 
 
@@ -107,3 +121,11 @@ def test_fields_added_later_join_the_identity_only_when_set():
 def test_a_server_address_is_where_a_run_was_played_not_what_it_is():
     here, there = config(base_url="http://127.0.0.1:8000/v1"), config(base_url="http://10.0.0.2:9000/v1")
     assert here.hash == there.hash != config().hash
+
+
+def test_a_config_line_says_what_sets_a_run_apart():
+    plain = describe(config(), ["abc"])
+    assert "grammar" not in plain and "--paper" not in plain
+    both = describe(config(grammar=True, paper=True), ["abc"])
+    assert "each step held to a grammar of the actions" in both
+    assert "the paper's requests and parsing (--paper)" in both
