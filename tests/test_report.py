@@ -135,6 +135,16 @@ def test_the_published_runs_make_a_report_that_opens_cleanly(browser, tmp_path):
     assert f"{episodes} episodes" in process.stdout
     page, problems = open_report(browser, out)
     assert shown(page) == f"{episodes} of {episodes} episodes shown"
+    # Each leaderboard's chart names every row of its table: none of the labels is left out for
+    # want of room, however many runs there are.
+    charts, tables = page.locator("#leaderboard .wide"), page.locator("#leaderboard table.plain")
+    assert charts.count() == tables.count() == 2
+    sizes = []
+    for chart, table in zip(charts.all(), tables.all(), strict=True):
+        labels = chart.locator(".ytick text").all_text_contents()
+        sizes.append(table.locator("tr").count() - 1)  # less the header
+        assert len(labels) == len(set(labels)) == sizes[-1], (sizes, labels)
+    assert max(sizes) > 20  # enough rows to crowd a chart of fixed height
     page.set_viewport_size({"width": 1300, "height": 1000})
     page.screenshot(path=str(tmp_path / "report.png"))
     if os.environ.get("REACT_DOCS_SCREENSHOT"):  # to refresh the README's picture: docs/report.png
