@@ -123,13 +123,14 @@ def _distinguished(
     return out
 
 
-def _usual(values: list[str]) -> str:
-    """The value most runs have; on a tie, unset (`None`) if one of the tied is, else none is usual."""
+def _usual(values: list[str]) -> str | None:
+    """The value most runs have; on a tie, unset (`"None"`) if one of the tied is, else no value
+    (None): every run names the field."""
     counts = Counter(values).most_common()
     tied = [value for value, count in counts if count == counts[0][1]]
     if len(tied) == 1:
         return tied[0]
-    return "None" if "None" in tied else "\0"  # no field's text is NUL: every run shows the field
+    return "None" if "None" in tied else None
 
 
 def _short(value: Any) -> str:
