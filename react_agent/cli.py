@@ -221,7 +221,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     from react_agent.display import leaderboard_tables
     from react_agent.leaderboard import as_breakdown_tables, as_markdown, as_records, as_text_tables, rows
 
-    table = rows([result for _, results in _runs(args.runs) for result in results])
+    table = rows(*(results for _, results in _runs(args.runs)))
     if args.format == "json":
         print(json.dumps(as_records(table), indent=1))
     elif args.format == "markdown":
@@ -245,11 +245,17 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from react_agent.export import write_examples
+    from react_agent.export import one_trajectory, reads_back, write_examples
 
     results = [result for _, results in _runs(args.runs) for result in results]
     written = write_examples(results, args.out, args.format or "completion", args.only_success)
     print(f"wrote {written} examples of {len(results)} episodes to {args.out}")
+    unwritable = sum(one_trajectory(r) and not reads_back(r) for r in results)
+    if unwritable:
+        print(
+            f"left out {unwritable} episodes whose steps their format cannot write back"
+            " (an action or thought spanning lines, as the paper's parsing takes them)"
+        )
     return 0
 
 

@@ -13,7 +13,10 @@ own Thought/Action text as what to learn, and the observations as context betwee
 Each example keeps its task id, so that evaluation questions can be kept out of training data.
 `--only-success` keeps the episodes that solved their task (score 1), as FireAct does. Results of
 the voting methods (CoT-SC and the hybrids) join several episodes in one record: they are not one
-trajectory, and are left out.
+trajectory, and are left out. So is an episode whose steps its format's text cannot hold: under
+the paper's parsing (`--paper`) an action is the model's whole reply, often with the next step and
+an observation the model made up; written out, it would not read back as the steps it was, and it
+would teach a model to write past its action.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from react_agent.formats import FORMATS, StepFormat, ToolCalls
+from react_agent.formats import FORMATS, ReadStep, StepFormat, ToolCalls
 from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult
 
@@ -51,15 +54,42 @@ def one_trajectory(result: EpisodeResult) -> bool:
     return result.config is None or result.config.sc_samples is None
 
 
+def played_with_tools(result: EpisodeResult) -> bool:
+    return result.config is not None and result.config.format == "tools"
+
+
+def reads_back(result: EpisodeResult) -> bool:
+    """Whether the episode's steps, written in its step format, read back as the same steps (tool
+    calls are messages, not text to read back)."""
+    if played_with_tools(result):
+        return True
+    step_format = step_format_of(result)
+    text = "".join(step_format.block(s.index, s.thought, s.action, s.observation) for s in result.steps)
+    # The one-step answer formats write no observation: there is none to read back. An observation
+    # ends at a line break, so the line breaks that end one (the paper's `No more results.\n`) are
+    # layout, not text that reads back.
+    return step_format.read(text) == [
+        ReadStep(
+            s.thought, s.action.text, s.observation.rstrip("\n") if step_format.observed(s.index, "") else ""
+        )
+        for s in result.steps
+    ]
+
+
+def exportable(result: EpisodeResult) -> bool:
+    """Whether the episode is one trajectory, with steps, that its format can write."""
+    return one_trajectory(result) and bool(result.steps) and reads_back(result)
+
+
 def examples(
     results: Iterable[EpisodeResult], style: ExportFormat = "completion", only_success: bool = False
 ) -> Iterator[dict[str, Any]]:
     for result in results:
-        if not one_trajectory(result) or not result.steps or (only_success and not solved(result)):
+        if not exportable(result) or (only_success and not solved(result)):
             continue
         step_format = step_format_of(result)
         steps = result.steps
-        if result.config is not None and result.config.format == "tools":
+        if played_with_tools(result):
             if style != "chat":
                 raise OptionError(f"{result.task_id} was played with tool calls: export it as chat")
             chat, transcript = ToolCalls([]), ({"role": "user", "content": result.question},)
