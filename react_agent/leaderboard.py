@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import comb
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from react_agent.provenance import flatten
 from react_agent.trajectory import EpisodeResult, RunConfig, Scoring
@@ -58,6 +58,7 @@ class Row:
     method: str
     n: int  # tasks
     config: str = ""  # the run's config hash (react_agent.provenance); empty for reported rows
+    run: int | None = None  # which of the runs given to `rows` it is; None for reported rows
     score: str = ""  # the metric that is the task's score (its `Scoring`)
     scores: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # name: (mean, low, high), %
     mean_steps: float | None = None
@@ -93,33 +94,40 @@ def _label(result: EpisodeResult) -> tuple[str, str, str, str]:
     return (config.task, data, config.model, method)
 
 
+class RunKey(NamedTuple):
+    run: int  # which of the runs given
+    config: str  # its config hash
+
+
 def _distinguished(
-    labels: dict[str, tuple[str, str, str, str]], configs: dict[str, RunConfig | None]
-) -> dict[str, tuple[str, str, str, str]]:
+    labels: dict[RunKey, tuple[str, str, str, str]], fields: dict[RunKey, dict[str, Any]]
+) -> dict[RunKey, tuple[str, str, str, str]]:
     """Labels where no two runs look alike: a run that shares its label with others gets, added to
-    its method, the fields where it departs from what is usual among them (the value most of them
+    its method, the `fields` where it departs from what is usual among them (the value most of them
     have; on a tie, unset). The usual run keeps the plain label, so a variant reads as
     `react [grammar=True]`, not as a list of every field with its default."""
-    by_label: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
+    by_label: dict[tuple[str, str, str, str], list[RunKey]] = defaultdict(list)
     for key, label in labels.items():
         by_label[label].append(key)
     out = dict(labels)
     for label, keys in by_label.items():
         if len(keys) < 2:
             continue
-        flat = {key: flatten(config.identity()) if (config := configs[key]) else {} for key in keys}
-        names = sorted({name for key in keys for name in flat[key]})
-        names = [name for name in names if len({str(flat[key].get(name)) for key in keys}) > 1]
+        names = sorted({name for key in keys for name in fields[key]})
+        names = [name for name in names if len({str(fields[key].get(name)) for key in keys}) > 1]
         # A prompt of another source shows by its source, not by its hash as well.
         names = [
             n for n in names if not (n.endswith(".sha256") and n.removesuffix("sha256") + "source" in names)
         ]
         names.sort(key=lambda name: "." in name)  # the run's own settings before its prompts' details
-        usual = {name: _usual([str(flat[key].get(name)) for key in keys]) for name in names}
+        usual = {name: _usual([str(fields[key].get(name)) for key in keys]) for name in names}
         for key in keys:
-            departs = [name for name in names if str(flat[key].get(name)) != usual[name]]
-            shown = ", ".join(f"{name}={_short(flat[key].get(name))}" for name in departs[:3])
-            out[key] = (*label[:3], f"{label[3]} [{shown}]") if shown else label
+            departs = [name for name in names if str(fields[key].get(name)) != usual[name]]
+            shown = ", ".join(f"{name}={_short(fields[key].get(name))}" for name in departs[:3])
+            method = label[3]
+            if shown:  # one list of what sets the run apart: `react [grammar=True, n=410]`
+                method = f"{method[:-1]}, {shown}]" if method.endswith("]") else f"{method} [{shown}]"
+            out[key] = (*label[:3], method)
     return out
 
 
@@ -169,17 +177,30 @@ def _mean_and_ci(tasks: Sequence[list[EpisodeResult]], value: Any) -> tuple[floa
     return (sum(values) / len(values), *bootstrap_ci(values))
 
 
-def rows(results: Sequence[EpisodeResult]) -> list[Row]:
-    groups: dict[str, list[EpisodeResult]] = defaultdict(list)
-    for result in results:
-        groups[result.config.hash if result.config else "?"].append(result)
+def rows(*runs: Sequence[EpisodeResult]) -> list[Row]:
+    """A row for each run (a results file's results; each config in it, if it holds several),
+    with the paper's reported rows. Two runs of one config stay two rows: a config played on the
+    first 100 questions and on all 410 is two runs, and merged their shared questions would count
+    twice."""
+    groups: dict[RunKey, list[EpisodeResult]] = defaultdict(list)
+    for index, results in enumerate(runs):
+        for result in results:
+            groups[RunKey(index, result.config.hash if result.config else "?")].append(result)
     configs = {key: group[0].config for key, group in groups.items()}
-    labels = _distinguished({key: _label(group[0]) for key, group in groups.items()}, configs)
+    tasks_of = {key: _by_task(group) for key, group in groups.items()}
+    labels = _distinguished(
+        {key: _label(group[0]) for key, group in groups.items()},
+        {key: flatten(config.identity()) if (config := configs[key]) else {} for key in groups},
+    )
+    # Runs of one config (its first 100 questions, all 410) are told apart by how many tasks each played.
+    labels = _distinguished(labels, {key: {"n": len(tasks)} for key, tasks in tasks_of.items()})
     table = []
     for key, group in sorted(groups.items(), key=lambda item: labels[item[0]]):
         task, data, model, method = labels[key]
-        tasks = _by_task(group)
-        row = Row(task, data, model, method, n=len(tasks), config=key, run_config=configs[key])
+        tasks = tasks_of[key]
+        row = Row(
+            task, data, model, method, n=len(tasks), config=key.config, run_config=configs[key], run=key.run
+        )
         row.epochs, row.episodes = min(map(len, tasks)), len(group)
         row.git_commits = sorted({r.config.git_commit or "?" for r in group if r.config})
 

@@ -37,13 +37,13 @@ def _main_score(result: EpisodeResult) -> tuple[str, float]:
 
 def report_data(runs: Sequence[tuple[str, Sequence[EpisodeResult]]]) -> dict[str, Any]:
     """What the page shows, as JSON-ready data: `runs` are (label, that run's results)."""
-    table = rows([result for _, results in runs for result in results])
-    by_config = {row.config: row for row in table if not row.reported}
+    table = rows(*(results for _, results in runs))
+    by_run = {(row.run, row.config): row for row in table if not row.reported}
     run_records, episodes, categories_seen = [], [], set()
     for index, (label, results) in enumerate(runs):
         stops = Counter(result.stop_reason.value for result in results)
         config = results[0].config.hash if results and results[0].config else None
-        row = by_config.get(config) if config else None  # a run with no recorded setup goes by its name
+        row = by_run.get((index, config)) if config else None  # a run with no recorded setup goes by its name
         short = f"{index + 1}. {row.method if row else label}"[:40]
         run_records.append(
             {

@@ -129,3 +129,16 @@ def test_a_config_line_says_what_sets_a_run_apart():
     both = describe(config(grammar=True, paper=True), ["abc"])
     assert "each step held to a grammar of the actions" in both
     assert "the paper's requests and parsing (--paper)" in both
+
+
+def test_two_runs_of_one_config_are_two_rows_told_apart_by_their_tasks():
+    """The first 100 questions and all 410, played with one config: two runs (two results files).
+    Merged, the row would hide the 100-question one and count its shared questions twice."""
+    first, whole = results(config(), 2, 1.0), results(config(), 4, 0.0)
+    table = [row for row in rows(first, whole, results(config(grammar=True), 2, 1.0)) if not row.reported]
+    ours = {row.method: (row.run, row.n, row.episodes, row.scores["em"][0]) for row in table}
+    assert ours == {
+        "react [n=2]": (0, 2, 2, 100.0),
+        "react [n=4]": (1, 4, 4, 0.0),
+        "react [grammar=True]": (2, 2, 2, 100.0),
+    }
