@@ -245,15 +245,14 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from react_agent.export import one_trajectory, reads_back, write_examples
+    from react_agent.export import write_examples
 
     results = [result for _, results in _runs(args.runs) for result in results]
-    written = write_examples(results, args.out, args.format or "completion", args.only_success)
+    written, unreadable = write_examples(results, args.out, args.format or "completion", args.only_success)
     print(f"wrote {written} examples of {len(results)} episodes to {args.out}")
-    unwritable = sum(one_trajectory(r) and not reads_back(r) for r in results)
-    if unwritable:
+    if unreadable:
         print(
-            f"left out {unwritable} episodes whose steps their format cannot write back"
+            f"left out {unreadable} episodes whose steps their format cannot write back"
             " (an action or thought spanning lines, as the paper's parsing takes them)"
         )
     return 0

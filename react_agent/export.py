@@ -64,7 +64,7 @@ def reads_back(result: EpisodeResult) -> bool:
     if played_with_tools(result):
         return True
     step_format = step_format_of(result)
-    text = "".join(step_format.block(s.index, s.thought, s.action, s.observation) for s in result.steps)
+    text = _completion(step_format, result)
     # The one-step answer formats write no observation: there is none to read back. An observation
     # ends at a line break, so the line breaks that end one (the paper's `No more results.\n`) are
     # layout, not text that reads back.
@@ -76,16 +76,25 @@ def reads_back(result: EpisodeResult) -> bool:
     ]
 
 
-def exportable(result: EpisodeResult) -> bool:
-    """Whether the episode is one trajectory, with steps, that its format can write."""
-    return one_trajectory(result) and bool(result.steps) and reads_back(result)
+def _completion(step_format: StepFormat, result: EpisodeResult) -> str:
+    """The episode's steps as its format writes them into a transcript."""
+    return "".join(step_format.block(s.index, s.thought, s.action, s.observation) for s in result.steps)
 
 
 def examples(
-    results: Iterable[EpisodeResult], style: ExportFormat = "completion", only_success: bool = False
+    results: Iterable[EpisodeResult],
+    style: ExportFormat = "completion",
+    only_success: bool = False,
+    left_out: list[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
+    """The examples of `results`; the task ids of the episodes left out because their steps would
+    not read back are added to `left_out`, when given."""
     for result in results:
-        if not exportable(result) or (only_success and not solved(result)):
+        if not one_trajectory(result) or not result.steps or (only_success and not solved(result)):
+            continue
+        if not reads_back(result):
+            if left_out is not None:
+                left_out.append(result.task_id)
             continue
         step_format = step_format_of(result)
         steps = result.steps
@@ -102,9 +111,7 @@ def examples(
                 "task_id": result.task_id,
                 "format": step_format.name,
                 "prompt": result.question + "\n",
-                "completion": "".join(
-                    step_format.block(s.index, s.thought, s.action, s.observation) for s in steps
-                ),
+                "completion": _completion(step_format, result),
             }
             continue
         messages = [{"role": "user", "content": result.question}]
@@ -123,17 +130,18 @@ def write_examples(
     out: str | Path,
     style: ExportFormat = "completion",
     only_success: bool = False,
-) -> int:
-    """The examples of `results`, one JSON line each, in `out`; returns how many."""
-    written = 0
+) -> tuple[int, int]:
+    """The examples of `results`, one JSON line each, in `out`; returns how many, and how many
+    episodes were left out because their steps would not read back."""
+    written, left_out = 0, []
     try:
         with open(out, "w", encoding="utf-8") as file:
-            for example in examples(results, style, only_success=only_success):
+            for example in examples(results, style, only_success=only_success, left_out=left_out):
                 file.write(json.dumps(example, ensure_ascii=False) + "\n")
                 written += 1
     except OSError as error:
         raise OptionError(f"cannot write {out}: {error.strerror}") from None
-    return written
+    return written, len(left_out)
 
 
 def steps_of(example: dict[str, Any]) -> list[tuple[str, str, str]]:
