@@ -1,6 +1,7 @@
 """Run a benchmark suite of `suites.json`: each entry is the `BenchSpec` of one run (resumable), with
 the embedded model unless the entry names another; `{shared}` in it stands for the reference data
-folder. Results go to `benchmarks/runs/`.
+folder, and `{benchmarks}` for this one (its prompt files, `prompts/`). Results go to
+`benchmarks/runs/`.
 
     python -m react_agent.benchmarks.suite demo|shared|alfworld [--runs DIR] [--shared DIR]
                                           [--only FILE ...] [--workers N] [--replay DIR] [--n N]
@@ -32,9 +33,13 @@ def out_of(entry: dict[str, Any]) -> str:
     return entry["out"]
 
 
+# Where the package's benchmark files are (prompt files that `react optimize` wrote: prompts/).
+BENCHMARKS = Path(str(files("react_agent.benchmarks")))
+
+
 def _filled(value: Any, shared: Path) -> Any:
     if isinstance(value, str):
-        return value.replace("{shared}", str(shared))
+        return value.replace("{shared}", str(shared)).replace("{benchmarks}", str(BENCHMARKS))
     if isinstance(value, dict):
         return {key: _filled(item, shared) for key, item in value.items()}
     return value

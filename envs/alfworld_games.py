@@ -513,8 +513,10 @@ def generate(
     wording: str = "react",
     *,
     progress: Callable[[str], None] | None = None,
+    on_solved: Callable[[Path, list[str]], None] | None = None,
 ) -> list[Path]:
-    """Write `n` solvable games, the six task types in turn, below `out/json_2.1.1/valid_unseen/`."""
+    """Write `n` solvable games, the six task types in turn, below `out/json_2.1.1/valid_unseen/`;
+    `on_solved` is told each game file written and the commands that won it."""
     if wording not in WORDINGS:  # before any work
         raise OptionError(f"unknown `wording` {wording!r} (use one of: {', '.join(WORDINGS)})")
     if n < 1:
@@ -542,6 +544,8 @@ def generate(
                 final.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copytree(trial, final, dirs_exist_ok=True)
             written.append(final / "game.tw-pddl")
+            if on_solved:
+                on_solved(written[-1], plan)
             if progress:
                 progress(f"{final.parent.name}: solved in {len(plan)} steps")
             break

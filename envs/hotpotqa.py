@@ -100,6 +100,19 @@ def _id_from_text(question: Any) -> str:
     return "q-" + hashlib.sha256(str(question).encode()).hexdigest()[:12]
 
 
+# The shared sample of 410 dev questions (shared/data/hotpotqa/hotpot_dev_distractor_sample.jsonl),
+# by its sha256: its first 100 questions are the test set of every paired comparison we publish.
+SHARED_SAMPLE_SHA256 = "35677c008c639cf164874b1479ad95161c232789e1116de89350a7aeeab28e19"
+SHARED_SAMPLE_TEST = 100
+
+
+def identities(question: Question) -> list[str]:
+    """A question is itself by its id and by its text (as answers are compared: lower case, no
+    punctuation or articles), so that the same question under another id is still known."""
+    text = hashlib.sha256(normalize_answer(question.question).encode()).hexdigest()[:16]
+    return [f"id:{question.id}", f"question:{text}"]
+
+
 # ---------------------------------------------------------------- prompts
 
 # The ReAct paper's prompt keys in its `prompts_naive.json`, for each method of its Table 1.
@@ -340,6 +353,13 @@ def setup(options: HotpotQAOptions, roles: tuple[str, ...]) -> TaskSetup:
         else hotpotqa_prompt(role, options.prompt_file, options.prompt_key)
         for role in roles
     }
+    digest = FileDigest.of(data or DEMO_QUESTIONS)
+    if data is None:  # the demo set is the demo leaderboard's test set, whole
+        test_tasks = len(questions)
+    elif digest.sha256 == SHARED_SAMPLE_SHA256 and options.sample is None:
+        test_tasks = SHARED_SAMPLE_TEST
+    else:
+        test_tasks = 0
     return TaskSetup(
         questions,
         make_env=lambda role: HotpotQAEnv(wiki, prompt=prompts[role], paper=options.paper),
@@ -347,8 +367,11 @@ def setup(options: HotpotQAOptions, roles: tuple[str, ...]) -> TaskSetup:
         diagnose=diagnose,
         max_steps=7,
         data=Path(options.data).name if options.data is not None else "built-in",
-        data_files=[FileDigest.of(data or DEMO_QUESTIONS)],
+        data_files=[digest],
         sample=options.sample,
+        test_tasks=test_tasks,
+        identify=identities,
+        prompt_key=lambda question, role: options.prompt_key or role,
     )
 
 

@@ -26,14 +26,16 @@ from math import ceil
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from react_agent.agent import Agent, Event
+from react_agent.environment import task_id_of
 from react_agent.methods import METHODS, Method, Player, make_player
 from react_agent.models import ModelOptions, from_spec
 from react_agent.models.base import Model
 from react_agent.models.cache import CachedModel
 from react_agent.options import OptionError
+from react_agent.prompts import bootstrap_record
 from react_agent.provenance import git_commit, package_versions, prompt_use
 from react_agent.results import append_result, latest_results, read_results
 from react_agent.runner import run_many
@@ -70,7 +72,12 @@ class BenchSpec(BaseModel):
     model_options: ModelOptions = ModelOptions()
     method: str = Field("react", description=f"the method of the paper's Table 1: {', '.join(METHODS)}")
     settings: AgentSettings = AgentSettings()
-    n: int | None = Field(None, ge=1, description="play only the first N tasks")
+    range: str | None = Field(
+        None,
+        pattern=r"^[1-9][0-9]*-[1-9][0-9]*$",
+        description="play only tasks A-B of the data (1-based, inclusive, in the data's order): 101-410",
+    )
+    n: int | None = Field(None, ge=1, description="play only the first N tasks (of `range`, if given)")
     epochs: int = Field(
         1,
         ge=1,
@@ -90,6 +97,22 @@ class BenchSpec(BaseModel):
     otel: bool = Field(
         False, description="send OpenTelemetry spans over OTLP, where the OTEL_* variables say"
     )
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, value: str | None) -> str | None:
+        if value is not None:
+            first, last = map(int, value.split("-"))
+            if first > last:
+                raise ValueError(f"a range goes from its first task to its last, not {value}")
+        return value
+
+    def bounds(self) -> tuple[int, int | None]:
+        """`range` as slice bounds (0-based start, end); all tasks without one."""
+        if self.range is None:
+            return 0, None
+        first, last = map(int, self.range.split("-"))
+        return first - 1, last
 
 
 class RunInterrupted(Exception):
@@ -115,7 +138,7 @@ class RunSummary:
     budget_reached: bool = False  # it stopped at `run_tokens`, with tasks left: rerun to resume
 
 
-def _method(spec: BenchSpec, task: Task) -> Method:
+def method_of(spec: BenchSpec, task: Task) -> Method:
     method = METHODS.get(spec.method)
     if method is None:
         raise OptionError(f"unknown `method` {spec.method!r} (known: {', '.join(METHODS)})")
@@ -125,6 +148,41 @@ def _method(spec: BenchSpec, task: Task) -> Method:
             f"`method` {spec.method!r} is not available for {task.name} (it has: {', '.join(playable)})"
         )
     return method
+
+
+def set_up_task(spec: BenchSpec, task: Task, method: Method) -> TaskSetup:
+    """The spec's task set up with its options and data, for the roles of its method."""
+    options = spec.task_options | ({"data": spec.data} if spec.data is not None else {})
+    if spec.settings.paper:  # the paper's rules are the environment's too: the task must have them
+        if "paper" not in task.option_names():
+            raise OptionError(f"{task.name} has no `paper` rules")
+        options["paper"] = True
+    return task.set_up(options, method.roles)
+
+
+def chosen_tasks(spec: BenchSpec, setup: TaskSetup) -> list[Any]:
+    """The tasks the spec plays: those of its `range`, then the first `n` of them."""
+    start, end = spec.bounds()
+    if spec.range is not None and end is not None and end > len(setup.tasks):
+        raise OptionError(f"`range` {spec.range} goes past the data's last task ({len(setup.tasks)})")
+    return setup.tasks[start:end][: spec.n]
+
+
+def refuse_training_tasks(spec: BenchSpec, setup: TaskSetup, tasks: list[Any]) -> None:
+    """A prompt file that `react optimize` bootstrapped from training tasks cannot score them:
+    its examples are their episodes."""
+    prompt_file = spec.task_options.get("prompt_file")
+    record = bootstrap_record(prompt_file) if prompt_file is not None else None
+    if record is None:
+        return
+    trained = set(record.training)
+    overlap = [task for task in tasks if setup.identities(task) & trained]
+    if overlap:
+        raise OptionError(
+            f"{len(overlap)} of the tasks to play trained the examples of {prompt_file} (the first: "
+            f"{task_id_of(overlap[0])}; it was bootstrapped from {record.data} {record.range}): "
+            "score tasks it did not train on"
+        )
 
 
 class Run:
@@ -139,7 +197,7 @@ class Run:
             except OSError as error:
                 raise OptionError(f"cannot write results file {spec.out}: {error.strerror}") from None
         task = task_named(spec.task)
-        self.method = _method(spec, task)
+        self.method = method_of(spec, task)
         # First the model: a bad model file is said at once, before any index is built.
         local = spec.executor == "local"
         model = from_spec(
@@ -154,15 +212,11 @@ class Run:
                 raise OptionError("a replay asks no model: it takes no `cache`")
             self.cache = CachedModel(model, spec.model_options.cache, seed=spec.model_options.seed)
         self.model: Model = self.cache or model
-        options = spec.task_options | ({"data": spec.data} if spec.data is not None else {})
-        if spec.settings.paper:  # the paper's rules are the environment's too: the task must have them
-            if "paper" not in task.option_names():
-                raise OptionError(f"{task.name} has no `paper` rules")
-            options["paper"] = True
-        self.setup: TaskSetup = task.set_up(options, self.method.roles)
+        self.setup: TaskSetup = set_up_task(spec, task, self.method)
         limit = spec.settings.max_steps or self.method.max_steps or self.setup.max_steps
         self.settings = spec.settings.but(max_steps=limit)
-        self.tasks = self.setup.tasks[: spec.n]
+        self.tasks = chosen_tasks(spec, self.setup)
+        refuse_training_tasks(spec, self.setup, self.tasks)
 
     def player(self, tracer: Any = None) -> Player:
         """The method's player, whose results say why each episode ended (`failure_category`)."""

@@ -14,6 +14,8 @@ import logging
 import shlex
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, NoReturn, Union, get_args, get_origin
@@ -100,6 +102,21 @@ def _play_options(parser: argparse.ArgumentParser, bench: bool) -> None:
         parser.add_argument("--quiet", action="store_true", help="show only the summary")
 
 
+def _optimize_options(parser: argparse.ArgumentParser) -> None:
+    """`react bench`'s options for the training run, whose results file is `--train-out`; `--out`
+    is the prompt file to write."""
+    from react_agent.optimize import OptimizeSpec
+
+    _play_options(parser, True)
+    parser._option_string_actions["--out"].help = "the prompt file to write"
+    parser.add_argument(
+        "--train-out", type=Path, help="the training episodes' results file (default: OUT.train.jsonl)"
+    )
+    fields = OptimizeSpec.model_fields
+    parser.add_argument("--from", dest="from_run", type=Path, help=fields["from_run"].description)
+    _add_fields(parser, {name: fields[name] for name in ("exclude", "k", "select")})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="react", description="ReAct agents on local or remote language models.")
     parser.add_argument("--version", action="version", version=f"react-agent {__version__}")
@@ -127,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="replay recorded trajectories step by step")
     show.add_argument("run", type=Path, help="results file")
     show.add_argument("--id", help="only this task")
+    optimize = commands.add_parser(
+        "optimize", help="few-shot examples bootstrapped from the model's own successes on training tasks"
+    )
+    _optimize_options(optimize)
     data = commands.add_parser("data", help="the real data sets, fetched into the cache folder")
     data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
     get = data_commands.add_parser("get", help="download a data set (resumable), check it, record it")
@@ -181,30 +202,65 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def bench_command(args: argparse.Namespace) -> int:
-    from react_agent.bench import RunInterrupted, bench
-    from react_agent.display import BenchProgress, summary_table
+def _resume_command() -> str:
+    """The command line that was run, the way to resume it (secrets redacted)."""
     from react_agent.results import redacted_arguments
 
-    spec, progress = spec_of(args), BenchProgress(Console(stderr=True))
+    return shlex.join(["react", *redacted_arguments(sys.argv[1:])])
+
+
+def _with_progress(play: Any, kept: Callable[[int], str]) -> Any:
+    """`play(on_start=..., on_result=...)` with a progress bar; SIGINT or SIGTERM end the command,
+    saying what was kept (`kept(written)`) and how to resume (exit 128 + the signal)."""
+    from react_agent.bench import RunInterrupted
+    from react_agent.display import BenchProgress
+
+    progress = BenchProgress(Console(stderr=True))
     try:
-        summary = bench(spec, on_start=progress.on_start, on_result=progress.on_result)
+        return play(on_start=progress.on_start, on_result=progress.on_result)
     except RunInterrupted as stopped:
-        resume = shlex.join(["react", *redacted_arguments(sys.argv[1:])])
-        where = f"{stopped.written} episodes in {spec.out}"
+        where, resume = kept(stopped.written), _resume_command()
         print(f"react: {stopped.name}: stopped with {where}; resume with: {resume}", file=sys.stderr)
-        return 128 + stopped.signal
+        raise SystemExit(128 + stopped.signal) from None
     finally:
         progress.stop()
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    from react_agent.bench import bench
+    from react_agent.display import summary_table
+
+    spec = spec_of(args)
+    summary = _with_progress(partial(bench, spec), lambda written: f"{written} episodes in {spec.out}")
     print(f"{summary.played} episodes played, {summary.already} already in {spec.out}")
     if summary.budget_reached:
-        resume = shlex.join(["react", *redacted_arguments(sys.argv[1:])])
         budget = f"--run-tokens {spec.run_tokens:,} ({summary.tokens:,} tokens)"
-        print(f"stopped at {budget}; resume with: {resume}")
+        print(f"stopped at {budget}; resume with: {_resume_command()}")
     if summary.cache_hits is not None:
         calls, cache = summary.cache_hits + (summary.cache_misses or 0), spec.model_options.cache
         print(f"{summary.cache_hits} of {calls} model calls answered from the cache in {cache}")
     Console().print(summary_table(summary.results, summary.seconds))
+    return 0
+
+
+def optimize_command(args: argparse.Namespace) -> int:
+    from react_agent.optimize import OptimizeSpec, optimize
+
+    prompt_file, args.out = args.out, args.train_out
+    given = {name: getattr(args, name) for name in ("from_run", "exclude", "k", "select")}
+    spec = OptimizeSpec(
+        train=spec_of(args), out=prompt_file, **{k: v for k, v in given.items() if v is not None}
+    )
+    summary = _with_progress(partial(optimize, spec), lambda written: f"{written} training episodes")
+    record = summary.record
+    for key, ids in record.examples.items():
+        print(f"{key}: {len(ids)} examples ({summary.example_chars[key]:,} characters) from {', '.join(ids)}")
+    episodes = spec.train.out or prompt_file.with_suffix(".train.jsonl")
+    where = "" if spec.from_run else f"; its episodes in {episodes}"
+    print(
+        f"wrote {prompt_file}: {record.successes} of {record.training_tasks} training tasks "
+        f"({record.data} {record.range}) succeeded, {summary.played} played now{where}"
+    )
     return 0
 
 

@@ -89,8 +89,10 @@ def _label(result: EpisodeResult) -> tuple[str, str, str, str]:
         return ("?", "?", "?", "?")
     name = Path(config.data).name if config.data != "built-in" else config.data
     data = f"{name}, {config.sample}" if config.sample else name
-    samples = config.sc_samples
-    method = f"{config.method} ({samples} samples)" if samples else config.method
+    notes = [f"{config.sc_samples} samples"] if config.sc_samples else []
+    if any(use.bootstrapped for use in config.prompts.values()):
+        notes.append("bootstrapped examples")
+    method = f"{config.method} ({', '.join(notes)})" if notes else config.method
     return (config.task, data, config.model, method)
 
 

@@ -35,6 +35,7 @@ def prompt_use(
         sha256=digest,
         temperature=temperature,
         sampling=sampling,
+        bootstrapped=any(prompt.bootstrapped for prompt in ordered),
     )
 
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from react_agent.datafiles import FileDigest
 from react_agent.diagnosis import Diagnose, by_score
-from react_agent.environment import Environment
+from react_agent.environment import Environment, task_id_of
 from react_agent.options import OptionError, as_option_error
 from react_agent.trajectory import EpisodeResult, Scoring
 
@@ -70,9 +70,25 @@ class TaskSetup:
     sample: str | None = None  # the sample of the data that was taken, by name
     # Why an episode ended as it did (react_agent.diagnosis); None: the shared rules and the score.
     diagnose: Diagnose | None = None
+    # The first `test_tasks` tasks of this data are a test set (published comparisons score them):
+    # nothing that learns from runs (react_agent.optimize) may train on them.
+    test_tasks: int = 0
+    # What makes a task the task it is, whatever its id in a given file (a question's text, a game's
+    # initial state and goal): tasks sharing one are the same task, so that training and test are
+    # kept apart by content. None: the task's id.
+    identify: Callable[[Any], list[str]] | None = None
+    # The prompt file's key under which a task's examples go for a role (ALFWorld: one per task
+    # type). None: the role's own name.
+    prompt_key: Callable[[Any, str], str] | None = None
 
     def failure_category(self, result: EpisodeResult, task: Any) -> str:
         return (self.diagnose or by_score(self.scoring.score))(result, task)
+
+    def identities(self, task: Any) -> set[str]:
+        return set(self.identify(task)) if self.identify is not None else {f"id:{task_id_of(task)}"}
+
+    def key_of(self, task: Any, role: str) -> str:
+        return self.prompt_key(task, role) if self.prompt_key is not None else role
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ class PromptUse(BaseModel):
     temperature: float | None  # None: the model's own, recorded as the model's
     # Every sampling parameter the model applied, where it sampled (None: greedy, or not recorded).
     sampling: dict[str, float] | None = None
+    bootstrapped: bool = False  # its examples are the model's own episodes (`react optimize`)
 
 
 class Scoring(BaseModel):
@@ -198,8 +199,9 @@ class RunConfig(BaseModel):
             if identity[name] == default:
                 del identity[name]
         for use in identity["prompts"].values():
-            if use["sampling"] is None:  # as runs recorded before it was
-                del use["sampling"]
+            for name, unset in (("sampling", None), ("bootstrapped", False)):
+                if use[name] == unset:  # as runs recorded before it was
+                    del use[name]
         identity["data"] = Path(self.data).name
         if self.base_url is not None:  # a server's address is where a run was played, not what it is
             identity["base_url"] = "a server"

@@ -4,6 +4,10 @@ Two layouts load: ours (`{"key": {"instruction": ..., "examples": ..., "format":
 ReAct paper's (`{"key": "examples text"}`, as in its `prompts_naive.json` and
 `alfworld_3prompts.json`), whose examples take the rest of their prompt (instruction, step format)
 from our prompt of the method they are used with.
+
+A file that `react optimize` wrote holds, beside its prompts, where their examples came from
+(`Bootstrapped`, under the key `bootstrapped`): the model's own successful episodes on training
+tasks, which a run with the file must not score.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from react_agent.datafiles import FileDigest
 from react_agent.formats import FORMATS
 from react_agent.options import OptionError
 
@@ -26,6 +33,9 @@ if TYPE_CHECKING:
 
 class PromptFileError(OptionError):
     """A prompt file that cannot be read, or lacks the key asked for."""
+
+
+BOOTSTRAPPED = "bootstrapped"  # the key of a prompt file's provenance record: not a prompt
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,8 @@ class Prompt:
     example_start: str = "Question:"  # each example begins on a line that starts with this
     source: str = field(default="", compare=False)  # where it came from, for a run's provenance
     tools_instruction: str = ""  # the system message of a chat with tools; empty: the instruction
+    # Its examples are the model's own episodes (`react optimize`), not written by hand.
+    bootstrapped: bool = field(default=False, compare=False)
 
     def example_list(self) -> list[str]:
         """The examples one by one, split where a line begins with `example_start`; joined again
@@ -92,6 +104,11 @@ def builtin_prompt(task: str, key: str) -> Prompt:
     return prompt_from(builtin_prompts(task), key, f"built-in {task}")
 
 
+def prompt_keys(data: dict[str, Any]) -> list[str]:
+    """The prompts of a prompt file, by key (its provenance record is none)."""
+    return sorted(key for key in data if key != BOOTSTRAPPED)
+
+
 def choose_key(data: dict[str, Any], candidates: Sequence[str], source: str, purpose: str) -> str:
     """The first of `candidates` that `data` holds; otherwise an error listing what it has."""
     for key in candidates:
@@ -99,8 +116,43 @@ def choose_key(data: dict[str, Any], candidates: Sequence[str], source: str, pur
             return key
     raise PromptFileError(
         f"{source} has no prompt for {purpose} (looked for {', '.join(map(repr, candidates))}; "
-        f"it has: {', '.join(sorted(data))}); choose one with `prompt_key`"
+        f"it has: {', '.join(prompt_keys(data))}); choose one with `prompt_key`"
     )
+
+
+class Bootstrapped(BaseModel):
+    """Where the examples of a prompt file that `react optimize` wrote came from: the run that
+    played the training tasks (its model, method, data and config hash), how examples were
+    chosen, the tasks each prompt's examples came from, and every training task by what makes it
+    that task (`TaskSetup.identities`), so that a run with the file refuses to score them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: str
+    method: str
+    model: str
+    model_sha256: str | None
+    run: str  # the config hash of the run that played the training tasks
+    data: str  # the training data, by name
+    data_files: list[FileDigest]  # and its bytes' sha256
+    range: str  # which of its tasks trained: "101-410" (1-based, inclusive, in the data's order)
+    selection: str  # the rule that chose among the successes (react_agent.optimize.SELECTIONS)
+    training_tasks: int  # how many tasks were played
+    successes: int  # how many of them succeeded on their own and could be an example
+    examples: dict[str, list[str]]  # each prompt's key: the ids of the tasks its examples came from
+    training: list[str]  # every training task's identities
+
+
+def bootstrap_record(path: str | Path) -> Bootstrapped | None:
+    """The provenance of a prompt file's examples, when `react optimize` wrote it."""
+    record = read_prompt_file(path).get(BOOTSTRAPPED)
+    if record is None:
+        return None
+    try:
+        return Bootstrapped.model_validate(record)
+    except ValidationError as error:
+        problem = error.errors()[0]["msg"]
+        raise PromptFileError(f"{path}: its `{BOOTSTRAPPED}` record is not one: {problem}") from None
 
 
 def read_prompt_file(path: str | Path) -> dict[str, Any]:
@@ -117,8 +169,8 @@ def read_prompt_file(path: str | Path) -> dict[str, Any]:
 
 
 def prompt_from(data: dict[str, Any], key: str, source: str, default: Prompt | None = None) -> Prompt:
-    if key not in data:
-        raise PromptFileError(f"{source} has no prompt {key!r}; it has: {', '.join(sorted(data))}")
+    if key not in data or key == BOOTSTRAPPED:
+        raise PromptFileError(f"{source} has no prompt {key!r}; it has: {', '.join(prompt_keys(data))}")
     entry = data[key]
     where = f"{Path(source).name}:{key}"  # no folder: the same file read from elsewhere is the same prompt
     if isinstance(entry, str) and default is not None:
@@ -133,7 +185,7 @@ def prompt_from(data: dict[str, Any], key: str, source: str, default: Prompt | N
             fields["examples_intro"] = ("", "", "")
         if "instruction" in entry and "tools_instruction" not in entry:
             fields["tools_instruction"] = ""  # nor is ours told in its place to a chat with tools
-        prompt = replace(base, **fields, source=where)
+        prompt = replace(base, **fields, source=where, bootstrapped=BOOTSTRAPPED in data)
         if prompt.format not in FORMATS:
             raise PromptFileError(f"{source}: prompt {key!r} has unknown format {prompt.format!r}")
         return prompt
