@@ -205,21 +205,21 @@ def diagnose(result: EpisodeResult, question: Question) -> str:
     why = shared_rules(result, "em", refused)
     if why is not None:
         return RIGHT if why == SOLVED else why
-    read = [step for step in result.steps if _opened_a_page(step)]
+    read = [step for step in result.steps if opened_a_page(step)]
     if not read:
         return FROM_MEMORY
     if not question.supporting_facts:
         return WRONG
-    return REASONING if any(_supports(step, question) for step in read) else SEARCH
+    return REASONING if any(supports(step, question) for step in read) else SEARCH
 
 
-def _opened_a_page(step: Step) -> bool:
+def opened_a_page(step: Step) -> bool:
     if step.action.name not in ("search", "lookup") or step.action.argument is None:
         return False
     return not step.observation.startswith(("Could not find", "No more results", "Invalid"))
 
 
-def _supports(step: Step, question: Question) -> bool:
+def supports(step: Step, question: Question) -> bool:
     """Whether a step showed a supporting page: a Search of its title, or any of its sentences
     (as the question's context has them) in what the step showed."""
     titles = {title for title, _ in question.supporting_facts}

@@ -198,6 +198,27 @@ def _recorded_run(path: Path, spec: BenchSpec, setup: TaskSetup, step_format: st
     return results
 
 
+def _candidates(
+    results: list[EpisodeResult], tasks: list[Any], setup: TaskSetup, role: str, step_format: StepFormat
+) -> tuple[int, dict[str, list[tuple[EpisodeResult, str]]]]:
+    """How many training tasks succeeded (a task once, whatever its trials), and for each prompt
+    key its candidate examples, in the data's order, each with its text."""
+    by_id = {task_id_of(t): t for t in tasks}
+    order = {task_id: n for n, task_id in enumerate(by_id)}
+    candidates: dict[str, list[tuple[EpisodeResult, str]]] = {}
+    solved: set[str] = set()
+    trained = sorted((r for r in results if r.task_id in by_id), key=lambda r: (order[r.task_id], r.epoch))
+    for result in trained:
+        if not succeeded(result, setup.scoring.score) or result.task_id in solved:
+            continue
+        solved.add(result.task_id)
+        # A success in one step (an answer from memory) shows no use of the tools.
+        if len(result.steps) > 1 and written_as_is(result, step_format):
+            key = setup.key_of(by_id[result.task_id], role)
+            candidates.setdefault(key, []).append((result, example_of(result, step_format)))
+    return len(solved), candidates
+
+
 def optimize(
     spec: OptimizeSpec,
     *,
@@ -236,28 +257,14 @@ def optimize(
     else:
         summary = bench(train, on_start=on_start, on_result=on_result)
         played, results = summary.played, read_run(train.out)
-    by_id = {task_id_of(t): t for t in tasks}
-    order = {task_id: n for n, task_id in enumerate(by_id)}
-    results = sorted((r for r in results if r.task_id in by_id), key=lambda r: (order[r.task_id], r.epoch))
-    candidates: dict[str, list[tuple[EpisodeResult, str]]] = {key: [] for key in prompts}
-    successes = 0
-    seen: set[str] = set()
-    for result in results:
-        if not succeeded(result, setup.scoring.score) or result.task_id in seen:
-            continue
-        seen.add(result.task_id)
-        successes += 1
-        # A success in one step (an answer from memory) shows no use of the tools.
-        if len(result.steps) > 1 and written_as_is(result, step_format):
-            key = setup.key_of(by_id[result.task_id], role)
-            candidates[key].append((result, example_of(result, step_format)))
+    successes, candidates = _candidates(results, tasks, setup, role, step_format)
     chosen: dict[str, list[tuple[EpisodeResult, str]]] = {}
     for key, prompt in prompts.items():
         k = spec.k or train.settings.shots or len(prompt.example_list())
-        chosen[key] = SELECTIONS[spec.select](candidates[key])[:k]
+        chosen[key] = SELECTIONS[spec.select](candidates.get(key, []))[:k]
         if len(chosen[key]) < k:
             raise TooFewSuccesses(
-                f"{successes} of {len(tasks)} training episodes succeeded, {len(candidates[key])} of them "
+                f"{successes} of {len(tasks)} training episodes succeeded, {len(chosen[key])} of them "
                 f"usable as examples for {key!r}, which needs {k}: no prompt file written "
                 f"(train on more tasks, with a stronger model, or ask for fewer with `k`)"
             )

@@ -137,6 +137,7 @@ def test_each_line_records_the_run_setup(server, tmp_path):
             "sha256": hotpotqa_prompt("react").sha256(),
             "temperature": 0.0,
             "sampling": None,  # greedy
+            "bootstrapped": False,  # examples written by hand, not `react optimize`'s
         }
     }
     assert config["paper"] is False and config["max_tokens"] == 128

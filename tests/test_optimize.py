@@ -201,6 +201,7 @@ def test_optimize_plays_training_questions_and_bench_plays_with_its_examples(hot
     hotpotqa_server.requests.clear()
     process = react("bench", *common, "--range", "1-2", "--prompt-file", out, "--out", run)
     assert process.returncode == 0, process.stderr
+    assert [r["task_id"] for r in lines_of(run)] == [q.id for q in questions[:2]]  # --range 1-2
     first_prompt = hotpotqa_server.requests[0]["prompt"]
     assert data_text["react"]["examples"] in first_prompt
     assert lines_of(run)[0]["config"]["prompts"]["react"]["bootstrapped"] is True
@@ -314,3 +315,14 @@ def test_alfworld_examples_come_from_won_generated_games_and_keep_their_games_ou
         # The built-in games themselves are never training games.
         process = react("optimize", "--task", "alfworld", *model, "--out", tmp_path / "no.json")
         assert process.returncode == 2 and "test set" in process.stderr
+
+
+@pytest.mark.parametrize(
+    "bad, says", [("5-3", "from its first task to its last"), ("20-30", "past the data's last task (22)"),
+                  ("0-3", "range")]
+)  # fmt: skip
+def test_a_range_out_of_order_or_past_the_data_is_one_line(bad, says, tmp_path):
+    process = react("bench", "--task", "hotpotqa", "--range", bad, "--out", tmp_path / "run.jsonl",
+                    "--model", "openai:m", "--base-url", "http://127.0.0.1:9/v1")  # fmt: skip
+    assert process.returncode == 2 and says in process.stderr, process.stderr
+    assert len(error_lines(process)) == 1 and "Traceback" not in process.stderr
