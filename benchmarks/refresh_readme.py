@@ -19,8 +19,11 @@ STEP_FORMATS = ("<!-- step formats -->\n", "<!-- end of step formats -->\n")
 
 
 def leaderboard_block(runs: Path) -> str:
-    results = [list(latest_results(read_results(path))) for path in results_files([runs])]
-    block = as_markdown(rows(*results), breakdown=True).rstrip("\n") + "\n"
+    files = results_files([runs])
+    results = [list(latest_results(read_results(path))) for path in files]
+    block = (
+        as_markdown(rows(*results, names=[path.stem for path in files]), breakdown=True).rstrip("\n") + "\n"
+    )
     if missing := not_run_yet(runs):
         listed = ", ".join(f"`{out}` (suite `{suite}`)" for suite, out in missing)
         block += f"\nIn `suites.json` but not run yet (no file in `runs/`): {listed}.\n"

@@ -277,7 +277,8 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     from react_agent.display import leaderboard_tables
     from react_agent.leaderboard import as_breakdown_tables, as_markdown, as_records, as_text_tables, rows
 
-    table = rows(*(results for _, results in _runs(args.runs)))
+    runs = _runs(args.runs)
+    table = rows(*(results for _, results in runs), names=[path.stem for path, _ in runs])
     if args.format == "json":
         print(json.dumps(as_records(table), indent=1))
     elif args.format == "markdown":

@@ -179,11 +179,11 @@ def _mean_and_ci(tasks: Sequence[list[EpisodeResult]], value: Any) -> tuple[floa
     return (sum(values) / len(values), *bootstrap_ci(values))
 
 
-def rows(*runs: Sequence[EpisodeResult]) -> list[Row]:
+def rows(*runs: Sequence[EpisodeResult], names: Sequence[str] = ()) -> list[Row]:
     """A row for each run (a results file's results; each config in it, if it holds several),
     with the paper's reported rows. Two runs of one config stay two rows: a config played on the
     first 100 questions and on all 410 is two runs, and merged their shared questions would count
-    twice."""
+    twice. `names` (a results file's stem, say) tell apart what nothing else does."""
     groups: dict[RunKey, list[EpisodeResult]] = defaultdict(list)
     for index, results in enumerate(runs):
         for result in results:
@@ -196,6 +196,10 @@ def rows(*runs: Sequence[EpisodeResult]) -> list[Row]:
     )
     # Runs of one config (its first 100 questions, all 410) are told apart by how many tasks each played.
     labels = _distinguished(labels, {key: {"n": len(tasks)} for key, tasks in tasks_of.items()})
+    # Runs of one config on as many tasks (questions 1-100, 101-200: `--range` is no part of a
+    # config) are told apart by their names.
+    if names:
+        labels = _distinguished(labels, {key: {"run": names[key.run]} for key in groups})
     table = []
     for key, group in sorted(groups.items(), key=lambda item: labels[item[0]]):
         task, data, model, method = labels[key]

@@ -37,7 +37,7 @@ def _main_score(result: EpisodeResult) -> tuple[str, float]:
 
 def report_data(runs: Sequence[tuple[str, Sequence[EpisodeResult]]]) -> dict[str, Any]:
     """What the page shows, as JSON-ready data: `runs` are (label, that run's results)."""
-    table = rows(*(results for _, results in runs))
+    table = rows(*(results for _, results in runs), names=[label for label, _ in runs])
     by_run = {(row.run, row.config): row for row in table if not row.reported}
     run_records, episodes, categories_seen = [], [], set()
     for index, (label, results) in enumerate(runs):

@@ -142,3 +142,20 @@ def test_two_runs_of_one_config_are_two_rows_told_apart_by_their_tasks():
         "react [n=4]": (1, 4, 4, 0.0),
         "react [grammar=True]": (2, 2, 2, 100.0),
     }
+
+
+def test_runs_of_one_config_on_as_many_tasks_are_told_apart_by_their_names():
+    """Questions 1-100 and 101-200 with one config (`--range` is no part of it): alike but for the
+    run's name, which only they show."""
+    first, second, grammar = (
+        results(config(), 2, 1.0),
+        results(config(), 2, 0.0),
+        results(config(grammar=True), 2, 1.0),
+    )
+    table = rows(first, second, grammar, names=["sample1-2", "sample3-4", "grammar"])
+    ours = {row.method: row.scores["em"][0] for row in table if not row.reported}
+    assert ours == {
+        "react [run=sample1-2]": 100.0,
+        "react [run=sample3-4]": 0.0,
+        "react [grammar=True]": 100.0,
+    }
