@@ -18,6 +18,9 @@ from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, load_questions
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = SHARED_DATA / "hotpotqa" / "hotpot_dev_distractor_sample.jsonl"
 RUNS = REPO / "benchmarks" / "runs"
+TRAINING = (
+    REPO / "benchmarks" / "training"
+)  # training runs no published row scores: ALFWorld's generated games
 PROMPTS = REPO / "benchmarks" / "prompts"
 
 
@@ -79,14 +82,18 @@ def test_published_prompt_files_rebuild_byte_for_byte_from_their_training_runs()
         record = json.loads(prompt_file.read_text())["bootstrapped"]
         [run] = [
             path
-            for path in sorted(RUNS.glob("*.jsonl"))
+            for path in sorted([*RUNS.glob("*.jsonl"), *TRAINING.glob("*.jsonl")])
             if json.loads(path.read_text().split("\n", 1)[0])["config"]["hash"] == record["run"]
-            and "sample410" in path.name  # the 100-question run of the same config has no task past 100
+            and "sample100-"
+            not in path.name  # the 100-question run of a 410-question config has no task past 100
         ]
         assert check_rebuilt(prompt_file, lines_of(run)) == sum(map(len, record["examples"].values()))
-        assert record["range"] == "201-410"  # 101-200 chose the selection rule, 1-100 are the test
-        if SAMPLE.exists():
-            assert not set(record["training"]) & {f"id:{q.id}" for q in load_questions(SAMPLE)[:200]}
+        if record["task"] == "hotpotqa":
+            assert record["range"] == "201-410"  # 101-200 chose the selection rule, 1-100 are the test
+            if SAMPLE.exists():
+                assert not set(record["training"]) & {f"id:{q.id}" for q in load_questions(SAMPLE)[:200]}
+        else:  # ALFWorld: generated games, none of them a built-in (test) game
+            assert record["data"] != "built-in" and run.parent == TRAINING
 
 
 def test_from_a_published_run_writes_its_successes_with_provenance(tmp_path):
