@@ -603,7 +603,11 @@ def setup(options: AlfWorldOptions, roles: tuple[str, ...]) -> TaskSetup:
         identify=identities,
         prompt_key=lambda game, role: f"{options.prompt_key or role}_{TASK_TYPES[game.task_type]}",
         scoring=Scoring(
-            score="success", by_category=True, category="task type", failures=list(FAILURE_CATEGORIES)
+            score="success",
+            success="success",  # the game itself says it is won
+            by_category=True,
+            category="task type",
+            failures=list(FAILURE_CATEGORIES),
         ),
         diagnose=diagnose,
         max_steps=PAPER_MAX_STEPS if options.paper else MAX_STEPS,
@@ -612,4 +616,4 @@ def setup(options: AlfWorldOptions, roles: tuple[str, ...]) -> TaskSetup:
     )
 
 
-TASK = Task("alfworld", AlfWorldOptions, setup, roles=ROLES)
+TASK = Task("alfworld", AlfWorldOptions, setup, roles=ROLES, answers=False)  # a game is won, not answered

@@ -40,7 +40,7 @@ from react_agent.provenance import git_commit, package_versions, prompt_use
 from react_agent.results import append_result, latest_results, read_results
 from react_agent.runner import run_many
 from react_agent.settings import AgentSettings
-from react_agent.tasks import VOTES, Task, TaskSetup, task_named
+from react_agent.tasks import Task, TaskSetup, task_named
 from react_agent.trajectory import EpisodeResult, RunConfig
 
 
@@ -142,8 +142,8 @@ def method_of(spec: BenchSpec, task: Task) -> Method:
     method = METHODS.get(spec.method)
     if method is None:
         raise OptionError(f"unknown `method` {spec.method!r} (known: {', '.join(METHODS)})")
-    if not set(method.roles) <= set(task.roles):
-        playable = [m.name for m in METHODS.values() if set(m.roles) <= set(task.roles)]
+    if not method.plays(task):
+        playable = [m.name for m in METHODS.values() if m.plays(task)]
         raise OptionError(
             f"`method` {spec.method!r} is not available for {task.name} (it has: {', '.join(playable)})"
         )
@@ -203,7 +203,8 @@ class Run:
         model = from_spec(
             spec.model,
             spec.model_options,
-            sequences=spec.workers if here and local else 1,  # a sequence per worker, decoded together
+            # A sequence per request in flight (a worker's, or each of its task's samples), decoded together.
+            sequences=(spec.workers if here and local else 1) * self.method.sequences(spec.settings),
             n_threads=None if here else max(1, int(spec.ray.num_cpus)),
         )
         self.cache: CachedModel | None = None  # the response cache, when asked: it counts its hits
@@ -259,9 +260,9 @@ class Run:
         )
 
     def _temperature(self, role: str) -> float | None:
-        """What a role's requests are sampled at: the votes' own, else the settings', else the
+        """What a role's requests are sampled at: the samples' own, else the settings', else the
         model's (None: unknown, as for a replay)."""
-        if role == VOTES:
+        if role in self.method.sampled:
             return self.settings.sc_temperature
         return self.model.temperature if self.settings.temperature is None else self.settings.temperature
 

@@ -7,6 +7,10 @@
 - CoT-SC -> ReAct: when the majority answer of CoT-SC wins fewer than half of the samples, the
   vote is weak: fall back to ReAct.
 
+Since the paper:
+- ReAct-SC: several sampled ReAct episodes of the task, played at once, vote on the answer, as
+  CoT-SC's chains do (self-consistency, Wang et al., 2022, over whole trajectories).
+
 A method plays with prompts of one or two roles: its own (named after it; `react` for the hybrids)
 and `votes`, the CoT prompt that CoT-SC samples. A task gives an environment for each role it has.
 Every player is built from one `AgentSettings`, and has `arun(task)`, like `Agent`: it gives one
@@ -28,7 +32,7 @@ from react_agent.formats import FINISH
 from react_agent.models.base import Model
 from react_agent.options import OptionError
 from react_agent.settings import AgentSettings
-from react_agent.tasks import VOTES
+from react_agent.tasks import VOTES, Task
 from react_agent.trajectory import Action, EpisodeResult, StopReason, Usage
 
 
@@ -50,10 +54,21 @@ class Method:
     roles: tuple[str, ...]
     build: Callable[[Model, EnvironmentFor, AgentSettings, Any], Player]
     max_steps: int | None = None  # its own step limit (1: it answers at once); None: the task's
+    sampled: tuple[str, ...] = ()  # its roles whose `sc_samples` requests are sampled at `sc_temperature`
+    at_once: bool = False  # whether a task's samples are played at once (each needs a sequence of its own)
+    votes_on_answers: bool = False  # it counts the answers its episodes end with: for tasks that have them
+
+    def plays(self, task: Task) -> bool:
+        """Whether it can play the task: the task has its prompt roles (and answers, to vote on)."""
+        return set(self.roles) <= set(task.roles) and (task.answers or not self.votes_on_answers)
 
     def describe(self, settings: AgentSettings) -> dict[str, Any]:
         """What a run's record (`RunConfig`) says of the method."""
-        return {"method": self.name, "sc_samples": settings.sc_samples if VOTES in self.roles else None}
+        return {"method": self.name, "sc_samples": settings.sc_samples if self.sampled else None}
+
+    def sequences(self, settings: AgentSettings) -> int:
+        """How many requests one task can have in flight at once."""
+        return settings.sc_samples if self.at_once else 1
 
 
 def _agent(role: str) -> Callable[[Model, EnvironmentFor, AgentSettings, Any], Player]:
@@ -71,16 +86,27 @@ METHODS: dict[str, Method] = {
             "cot-sc",
             (VOTES,),
             lambda model, env, settings, tracer: SelfConsistency(model, env(VOTES), settings, tracer),
+            sampled=(VOTES,),
         ),
         Method(
             "react-then-cot-sc",
             ("react", VOTES),
             lambda model, env, settings, tracer: ReactThenSelfConsistency(model, env, settings, tracer),
+            sampled=(VOTES,),
         ),
         Method(
             "cot-sc-then-react",
             ("react", VOTES),
             lambda model, env, settings, tracer: SelfConsistencyThenReact(model, env, settings, tracer),
+            sampled=(VOTES,),
+        ),
+        Method(
+            "react-sc",
+            ("react",),
+            lambda model, env, settings, tracer: TrajectoryVote(model, env, settings, tracer),
+            sampled=("react",),
+            at_once=True,
+            votes_on_answers=True,
         ),
     )
 }
@@ -220,3 +246,46 @@ class SelfConsistencyThenReact:
         agent = Agent(model, self.react_env, settings=self.settings, tracer=self.tracer)
         react = await agent.arun(task, epoch)
         return _combined([voted, react])
+
+
+class TrajectoryVote:
+    """ReAct-SC: `settings.sc_samples` ReAct episodes of the task sampled at `settings.sc_temperature`,
+    played at once (they share their prompt, which the model evaluates once), each in an
+    environment of its own. The episodes that ended with an answer vote, answers counting as one
+    when the environment's `answer_key` says so; those without one abstain (none voting: no
+    answer). A tie goes to the answer reached in fewer steps (then the first in order of keys, so
+    that the outcome does not hang on which sample finished first). The winner is scored as the
+    episode that reached it in the fewest steps scored it. Every episode is kept: their steps in
+    sample order, each model output marked with its sample, for a replay to give back."""
+
+    def __init__(self, model: Model, env: EnvironmentFor, settings: AgentSettings, tracer: Any = None):
+        self.model, self.tracer = model, tracer
+        self.envs = [env("react") for _ in range(settings.sc_samples)]
+        self.settings = settings.but(temperature=settings.sc_temperature)
+
+    async def arun(self, task: Any, epoch: int = 0) -> EpisodeResult:
+        model = self.model.for_task(task_id_of(task), epoch)
+        agents = [
+            Agent(model.for_sample(sample), env, settings=self.settings, tracer=self.tracer)
+            for sample, env in enumerate(self.envs)
+        ]
+        played = await asyncio.gather(*(agent.arun(task, epoch) for agent in agents))
+        runs = [
+            run.model_copy(
+                update={"model_outputs": [o.model_copy(update={"sample": k}) for o in run.model_outputs]}
+            )
+            for k, run in enumerate(played)
+        ]
+        voters = [run for run in runs if run.answer and run.answer.strip()]
+        if not voters:
+            return _combined(runs).model_copy(
+                update={"stop_reason": StopReason.invalid_output, "answer": None, "votes": {}}
+            )
+        key = self.envs[0].answer_key
+        tally = Counter(key(run.answer) for run in voters)
+        fewest = {k: min(len(run.steps) for run in voters if key(run.answer) == k) for k in tally}
+        winner = min(tally, key=lambda k: (-tally[k], fewest[k], k))
+        scored = min(
+            (run for run in voters if key(run.answer) == winner), key=lambda run: (len(run.steps), run.answer)
+        )
+        return _combined(runs, scored.model_copy(update={"votes": dict(tally)}))

@@ -57,8 +57,12 @@ class AgentSettings(BaseModel):
         "with --format tools, a game's commands held to those it accepts at each step)",
     )
     shots: int | None = Field(None, ge=0, description="few-shot examples kept in each prompt (default: all)")
-    sc_samples: int = Field(SC_SAMPLES, ge=1, description="CoT-SC: chains sampled per question")
-    sc_temperature: float = Field(SC_TEMPERATURE, ge=0, description="CoT-SC: the chains' temperature")
+    sc_samples: int = Field(
+        SC_SAMPLES, ge=1, description="CoT-SC and ReAct-SC: chains or episodes sampled per task, to vote"
+    )
+    sc_temperature: float = Field(
+        SC_TEMPERATURE, ge=0, description="CoT-SC and ReAct-SC: the samples' temperature"
+    )
     top_p: float | None = Field(
         None,
         gt=0,

@@ -100,6 +100,7 @@ class Task:
     options: type[TaskOptions]
     setup: Callable[[Any, tuple[str, ...]], TaskSetup]
     roles: tuple[str, ...] = ("react",)
+    answers: bool = True  # whether its episodes end with an answer (which ReAct-SC's samples vote on)
 
     def option_names(self) -> list[str]:
         return list(self.options.model_fields)

@@ -71,6 +71,9 @@ class ModelOutput(BaseModel):
     step: int
     context_full: bool = False  # the model refused the request as too long (the text says how)
     tool_calls: list[ToolCall] | None = None  # what a chat model called with it (`--format tools`)
+    # Which of a task's episodes played at once asked for it (ReAct-SC's samples), so that a replay
+    # gives each its own outputs; None where one episode at a time asks.
+    sample: int | None = None
 
 
 class Step(BaseModel):
@@ -125,6 +128,10 @@ class Scoring(BaseModel):
     results file need no knowledge of the task."""
 
     score: str  # the metric a leaderboard ranks by (`em`, `success`)
+    # The metric, if any, that says whether an episode succeeded as the environment itself judges
+    # it (ALFWorld's `success`: the game is won), not by a gold answer (HotpotQA's EM): what a
+    # method that tries again after a failure may read. None: the task has no such signal.
+    success: str | None = None
     by_category: bool = False  # a leaderboard column of the score per category (ALFWorld's task types)
     category: str = "category"  # what a category is, for headings: "question type", "task type"
     # The task's failure categories (react_agent.diagnosis), in the order breakdowns show them.

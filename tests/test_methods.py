@@ -99,6 +99,9 @@ def test_every_method_plays_by_every_setting(method, settings, demo_wiki, demo_q
     prompts = {role: hotpotqa_prompt("cot" if role == "votes" else role) for role in METHODS[method].roles}
     model = ByPrompt(loop.question)
     player = make_player(method, model, lambda role: HotpotQAEnv(demo_wiki, prompt=prompts[role]), settings)
+    # ReAct-SC samples whole episodes: each step of each of them, at the samples' temperature.
+    episodes = settings.sc_samples if "react" in METHODS[method].sampled else 1
+    step_temperature = settings.sc_temperature if episodes > 1 else settings.temperature
     results = {}
     for question in (loop, walk):
         before = len(model.requests)
@@ -113,7 +116,9 @@ def test_every_method_plays_by_every_setting(method, settings, demo_wiki, demo_q
             assert first in request.prompt and second not in request.prompt, "shots: 1"
             assert request.max_tokens == (48 if what == "final" else 64), "max_tokens"
             assert request.stop == {"final": ["]", "\n"], "standard": ["\n"]}.get(what, request.stop)
-            assert request.temperature == (0.9 if what == "vote" else 0.3), "temperature, sc_temperature"
+            assert request.temperature == (0.9 if what == "vote" else step_temperature), (
+                "temperature, sc_temperature"
+            )
             assert request.top_p == 0.8, "top_p"
             assert (request.grammar is not None) == (what in ("step", "final")), "grammar"
 
@@ -121,16 +126,19 @@ def test_every_method_plays_by_every_setting(method, settings, demo_wiki, demo_q
         assert votes in (0, SETTINGS.sc_samples), "sc_samples"
         steps = kinds.count("step")
         if question is loop and steps:
-            assert steps == (4 if settings.paper else 2), "max_repeats: the second same step ends the episode"
+            assert steps == episodes * (4 if settings.paper else 2), (
+                "max_repeats: the second same step ends it"
+            )
             assert "final" not in kinds
         if question is walk and steps:
-            finals = 0 if settings.paper else 1
-            assert steps == settings.max_steps and kinds.count("final") == finals, "max_steps, final_answer"
+            finals = 0 if settings.paper else episodes
+            assert steps == episodes * settings.max_steps, "max_steps"
+            assert kinds.count("final") == finals, "final_answer"
 
     if method in ("react", "act"):
         loop_end = StopReason.max_steps if settings.paper else StopReason.repeated_action
         assert results[loop.id].stop_reason is loop_end
         assert results[walk.id].stop_reason is StopReason.max_steps
         assert results[walk.id].answer == (None if settings.paper else "Seine")
-    if method in ("react-then-cot-sc", "cot-sc-then-react", "cot-sc"):
+    if method in ("react-then-cot-sc", "cot-sc-then-react", "cot-sc", "react-sc"):
         assert all(result.votes is not None for result in results.values())

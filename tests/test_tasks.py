@@ -102,6 +102,7 @@ def test_an_installed_plugin_task_is_played_benched_and_scored(plugin, tmp_path)
     assert records[0]["config"]["task"] == "sums"
     assert records[0]["config"]["scoring"] == {
         "score": "exact",
+        "success": None,  # it declares no success of the environment's own judging
         "by_category": False,
         "category": "category",
         "failures": [],
@@ -140,7 +141,7 @@ def test_a_plugin_tasks_leaderboard_and_report_follow_its_own_rules(plugin, tmp_
 
 def test_the_plugin_refuses_what_it_cannot_play_in_one_line(plugin, tmp_path):
     process = react(plugin, "bench", "--task", "sums", "--method", "cot", "--out", tmp_path / "r.jsonl")
-    expected = "react: error: --method 'cot' is not available for sums (it has: react)"
+    expected = "react: error: --method 'cot' is not available for sums (it has: react, react-sc)"
     assert process.returncode == 2 and process.stderr.strip() == expected
     process = react(plugin, "bench", "--task", "sums", "--wiki", "live", "--out", tmp_path / "r.jsonl")
     expected = "react: error: sums takes no --wiki (its options: --data)"

@@ -99,6 +99,11 @@ class Model(Protocol):
         """The model that answers the requests of task `task_id`'s episode (its `epoch`-th trial)."""
         return self
 
+    def for_sample(self, sample: int) -> Model:
+        """The model that answers the requests of the `sample`-th of a task's episodes played at
+        once (ReAct-SC's): the same model, but for a replay, which gives each its own outputs."""
+        return self
+
     def sampling(self, temperature: float, top_p: float | None) -> dict[str, float]:
         """The sampling parameters it applies to a request at `temperature` (above 0) and `top_p`
         (None: its own), as a run records them."""

@@ -58,14 +58,21 @@ class RecordedEpisode(Model):
 
     provider = "replay"
 
-    def __init__(self, name: str, task_id: str, outputs: list[ModelOutput]):
+    def __init__(self, name: str, task_id: str, outputs: list[ModelOutput], sample: int | None = None):
         self.name = name
         self.task_id = task_id
+        self.sample = sample
         self._outputs = outputs
         self._next = 0
 
+    def for_sample(self, sample: int) -> RecordedEpisode:
+        outputs = [output for output in self._outputs if output.sample == sample]
+        return RecordedEpisode(self.name, self.task_id, outputs, sample)
+
     def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
-        where = f"{self.name}: task {self.task_id!r}"
+        where = f"{self.name}: task {self.task_id!r}" + (
+            f", sample {self.sample}" if self.sample is not None else ""
+        )
         if self._next >= len(self._outputs):
             raise ReplayMismatch(f"{where} asks the model more often than the recorded run did")
         recorded = self._outputs[self._next]
