@@ -37,11 +37,12 @@ from react_agent.models.cache import CachedModel
 from react_agent.options import OptionError
 from react_agent.prompts import bootstrap_record
 from react_agent.provenance import git_commit, package_versions, prompt_use
-from react_agent.results import append_result, latest_results, read_results
+from react_agent.reflexion import REFLECT, ReflectionPrompt, refusal
+from react_agent.results import Checkpoints, append_result, latest_results, read_results
 from react_agent.runner import run_many
 from react_agent.settings import AgentSettings
 from react_agent.tasks import Task, TaskSetup, task_named
-from react_agent.trajectory import EpisodeResult, RunConfig
+from react_agent.trajectory import EpisodeResult, PromptUse, RunConfig
 
 
 class RayOptions(BaseModel):
@@ -214,17 +215,44 @@ class Run:
             self.cache = CachedModel(model, spec.model_options.cache, seed=spec.model_options.seed)
         self.model: Model = self.cache or model
         self.setup: TaskSetup = set_up_task(spec, task, self.method)
+        self._check_feedback(task)
+        self.here = here
         limit = spec.settings.max_steps or self.method.max_steps or self.setup.max_steps
         self.settings = spec.settings.but(max_steps=limit)
         self.tasks = chosen_tasks(spec, self.setup)
         refuse_training_tasks(spec, self.setup, self.tasks)
+
+    def _check_feedback(self, task: Task) -> None:
+        """Reflexion needs a success the environment judges, or the run's word that the gold answer
+        may judge it (`oracle_feedback`), which no other method or task takes."""
+        success, oracle = self.setup.scoring.success, self.spec.settings.oracle_feedback
+        if self.method.tries_again and success is None and not oracle:
+            raise OptionError(refusal(self.setup.scoring))
+        if oracle and not self.method.tries_again:
+            raise OptionError(
+                "`oracle_feedback` judges Reflexion's attempts: it goes with `method` reflexion"
+            )
+        if oracle and success is not None:
+            raise OptionError(
+                f"{task.name} judges success itself ({success}): Reflexion reads that, no `oracle_feedback`"
+            )
 
     def player(self, tracer: Any = None) -> Player:
         """The method's player, whose results say why each episode ended (`failure_category`)."""
         return Diagnosed(self.method_player(tracer), self.setup)
 
     def method_player(self, tracer: Any = None) -> Player:
-        return make_player(self.method.name, self.model, self.setup.make_env, self.settings, tracer=tracer)
+        # A task's finished attempts go to the results file, written here (not by a Ray actor).
+        keeps = self.method.tries_again and self.here and self.spec.out is not None
+        return make_player(
+            self.method.name,
+            self.model,
+            self.setup.make_env,
+            self.settings,
+            tracer=tracer,
+            scoring=self.setup.scoring,
+            checkpoints=Checkpoints(self.spec.out, self.config) if keeps and self.spec.out else None,
+        )
 
     @cached_property
     def config(self) -> RunConfig:
@@ -244,6 +272,16 @@ class Run:
             )
             for role, env in envs.items()
         }
+        if self.method.tries_again:  # its reflection requests, at the temperature of its attempts
+            reflection = ReflectionPrompt.builtin()
+            temperature = self._temperature("react")
+            prompts[REFLECT] = PromptUse(
+                source=reflection.source,
+                format="reflection",
+                sha256=reflection.sha256(),
+                temperature=temperature,
+                sampling=self.model.sampling(temperature, self.settings.nucleus) if temperature else None,
+            )
         return RunConfig(
             task=self.spec.task,
             **self.method.describe(self.settings),

@@ -34,6 +34,9 @@ class Comparison:
     p_value: float  # McNemar's exact test, two-sided
     only_in_a: int = 0  # tasks one run played and the other did not (left out)
     only_in_b: int = 0
+    # Which runs judged Reflexion's attempts by the gold answer (`oracle_feedback`): no test scores.
+    oracle_a: bool = False
+    oracle_b: bool = False
 
     def as_record(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -90,7 +93,13 @@ def compare(a: Sequence[EpisodeResult], b: Sequence[EpisodeResult]) -> Compariso
         p_value=mcnemar_exact(only_a, only_b),
         only_in_a=len(by_task_a) - len(shared),
         only_in_b=len(by_task_b) - len(shared),
+        oracle_a=_oracle(a),
+        oracle_b=_oracle(b),
     )
+
+
+def _oracle(run: Sequence[EpisodeResult]) -> bool:
+    return any(r.config is not None and r.config.oracle_feedback for r in run)
 
 
 def as_lines(comparison: Comparison, name_a: str, name_b: str) -> list[str]:
@@ -106,4 +115,10 @@ def as_lines(comparison: Comparison, name_a: str, name_b: str) -> list[str]:
     ]
     if c.only_in_a or c.only_in_b:
         lines.append(f"left out: {c.only_in_a} tasks only A played, {c.only_in_b} only B played")
+    for run, oracle in (("A", c.oracle_a), ("B", c.oracle_b)):
+        if oracle:
+            lines.append(
+                f"oracle feedback: {run}'s attempts were judged by the gold answer (Reflexion's HotpotQA "
+                f"setup), so {run}'s score is no test score"
+            )
     return lines

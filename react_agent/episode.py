@@ -80,6 +80,18 @@ class IllegalMove(RuntimeError):
     """A runner fed the episode something its state does not take (see the module's table)."""
 
 
+def as_sent(request: ModelRequest, settings: AgentSettings, epoch: int) -> ModelRequest:
+    """A request as an episode with these settings sends it in its `epoch`-th trial: at the
+    settings' temperature (sampled: with their nucleus too), seeded apart in a repeated trial."""
+    if settings.temperature is not None:
+        request = replace(request, temperature=settings.temperature)
+        if settings.temperature > 0:  # sampled: its truncation too
+            request = replace(request, top_p=settings.nucleus)
+    if epoch:  # a repeated trial draws apart from the others; the first keeps its fingerprints
+        request = replace(request, seed=epoch)
+    return request
+
+
 def _shown(step: Step) -> str:
     """The observation as the prompt shows it: whole, or its start once the context was full."""
     if not step.shortened or len(step.observation) <= SHORT_OBSERVATION:
@@ -347,13 +359,7 @@ class Episode:
         else:
             self._request = None
             return
-        if self.settings.temperature is not None:
-            request = replace(request, temperature=self.settings.temperature)
-            if self.settings.temperature > 0:  # sampled: its truncation too
-                request = replace(request, top_p=self.settings.nucleus)
-        if self.epoch:  # a repeated trial draws apart from the others; the first keeps its fingerprints
-            request = replace(request, seed=self.epoch)
-        self._request = request
+        self._request = as_sent(request, self.settings, self.epoch)
 
     def _limit_reached(self) -> str | None:
         """What limit the episode has reached, in words; None while it is within them. Asked between

@@ -50,8 +50,8 @@ def solved(result: EpisodeResult) -> bool:
 
 def one_trajectory(result: EpisodeResult) -> bool:
     """Whether a result is one episode's trajectory: not that of a run whose method samples votes
-    (its config records how many), which joins several episodes in one record."""
-    return result.config is None or result.config.sc_samples is None
+    (its config records how many), nor Reflexion's attempts, which join several episodes in one."""
+    return result.attempts is None and (result.config is None or result.config.sc_samples is None)
 
 
 def played_with_tools(result: EpisodeResult) -> bool:

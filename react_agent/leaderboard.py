@@ -15,6 +15,9 @@ from react_agent.provenance import flatten
 from react_agent.trajectory import EpisodeResult, RunConfig, Scoring
 
 BOOTSTRAP_SAMPLES = 2000
+# The label of runs whose Reflexion attempts were judged by the gold answer (`oracle_feedback`):
+# they get a table of their own, apart from runs scored as tests.
+ORACLE = "oracle feedback"
 
 # Yao et al., 2022 (Table 1 and Table 3, PaLM-540B), and the paper's code README (GPT-3).
 REPORTED_DATA = {"hotpotqa": "HotpotQA dev, react500", "alfworld": "ALFWorld unseen (134)"}
@@ -90,6 +93,8 @@ def _label(result: EpisodeResult) -> tuple[str, str, str, str]:
     name = Path(config.data).name if config.data != "built-in" else config.data
     data = f"{name}, {config.sample}" if config.sample else name
     notes = [f"{config.sc_samples} samples"] if config.sc_samples else []
+    notes += [f"{config.attempts} attempts"] if config.attempts else []
+    notes += [ORACLE] if config.oracle_feedback else []
     if any(use.bootstrapped for use in config.prompts.values()):
         notes.append("bootstrapped examples")
     method = f"{config.method} ({', '.join(notes)})" if notes else config.method
@@ -331,6 +336,10 @@ def describe(config: RunConfig, git_commits: Sequence[str]) -> str:
     settings += [f"n_ctx {config.n_ctx}"] if config.n_ctx else []
     settings += [f"llama.cpp build: {config.build}"] if config.build else []
     settings += [f"{config.sc_samples} samples"] if config.sc_samples else []
+    settings += [f"up to {config.attempts} attempts, each after a reflection"] if config.attempts else []
+    settings += (
+        [f"{ORACLE}: attempts judged by the gold answer, no test score"] if config.oracle_feedback else []
+    )
     settings += ["an answer asked for at the step limit"] if config.final_answer else []
     settings += [f"{config.shots} shots"] if config.shots is not None else []
     settings += [f"loop guard at {config.max_repeats} repeats"] if config.max_repeats else []
@@ -356,8 +365,7 @@ def describe(config: RunConfig, git_commits: Sequence[str]) -> str:
 def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list[str]]]]:
     """Per task: the column names and the cells, for rich or markdown output."""
     out: dict[str, tuple[list[str], list[list[str]]]] = {}
-    for task in sorted({row.task for row in table}):
-        task_rows = [row for row in table if row.task == task]
+    for title, task_rows in boards(table):
         score_names = list(dict.fromkeys(name for row in task_rows for name in row.scores))
         header = [
             "data",
@@ -389,8 +397,22 @@ def as_text_tables(table: Sequence[Row]) -> dict[str, tuple[list[str], list[list
                     _optional(row.seconds_per_episode, ".1f"),
                 ]
             )
-        out[task] = (header, cells)
+        out[title] = (header, cells)
     return out
+
+
+def boards(table: Sequence[Row]) -> list[tuple[str, list[Row]]]:
+    """The rows of each task's leaderboard, under its title; the runs that judged Reflexion's
+    attempts by the gold answer (`oracle_feedback`) get one of their own: theirs are no test scores."""
+    out = []
+    for task, oracle in sorted({(row.task, _judged_by_gold(row)) for row in table}):
+        title = f"{task} ({ORACLE}: no test scores)" if oracle else task
+        out.append((title, [row for row in table if row.task == task and _judged_by_gold(row) == oracle]))
+    return out
+
+
+def _judged_by_gold(row: Row) -> bool:
+    return row.run_config is not None and row.run_config.oracle_feedback
 
 
 def markdown_table(header: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:

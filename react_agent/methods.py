@@ -31,9 +31,11 @@ from react_agent.environment import Environment, task_id_of
 from react_agent.formats import FINISH
 from react_agent.models.base import Model
 from react_agent.options import OptionError
+from react_agent.reflexion import Reflexion
+from react_agent.results import Checkpoints
 from react_agent.settings import AgentSettings
 from react_agent.tasks import VOTES, Task
-from react_agent.trajectory import Action, EpisodeResult, StopReason, Usage
+from react_agent.trajectory import Action, EpisodeResult, Scoring, StopReason, combined
 
 
 class Player(Protocol):
@@ -47,16 +49,31 @@ EnvironmentFor = Callable[[str], Environment]
 
 
 @dataclass(frozen=True)
+class Context:
+    """What a player may need beside its model, environments and settings: an OpenTelemetry
+    tracer, how the task is scored (Reflexion judges attempts by it), and where a task's
+    finished parts are kept while it is played (Reflexion's attempts, resumed from there)."""
+
+    tracer: Any = None
+    scoring: Scoring | None = None
+    checkpoints: Checkpoints | None = None
+
+
+Build = Callable[[Model, EnvironmentFor, AgentSettings, Context], "Player"]
+
+
+@dataclass(frozen=True)
 class Method:
     """A row of the paper's Table 1: the prompt roles it plays with, and how it plays them."""
 
     name: str
     roles: tuple[str, ...]
-    build: Callable[[Model, EnvironmentFor, AgentSettings, Any], Player]
+    build: Build
     max_steps: int | None = None  # its own step limit (1: it answers at once); None: the task's
     sampled: tuple[str, ...] = ()  # its roles whose `sc_samples` requests are sampled at `sc_temperature`
     at_once: bool = False  # whether a task's samples are played at once (each needs a sequence of its own)
     votes_on_answers: bool = False  # it counts the answers its episodes end with: for tasks that have them
+    tries_again: bool = False  # it plays a task again after a failure it is told of (Reflexion)
 
     def plays(self, task: Task) -> bool:
         """Whether it can play the task: the task has its prompt roles (and answers, to vote on)."""
@@ -64,15 +81,31 @@ class Method:
 
     def describe(self, settings: AgentSettings) -> dict[str, Any]:
         """What a run's record (`RunConfig`) says of the method."""
-        return {"method": self.name, "sc_samples": settings.sc_samples if self.sampled else None}
+        described: dict[str, Any] = {
+            "method": self.name,
+            "sc_samples": settings.sc_samples if self.sampled else None,
+        }
+        if self.tries_again:
+            described |= {"attempts": settings.attempts, "oracle_feedback": settings.oracle_feedback}
+        return described
 
     def sequences(self, settings: AgentSettings) -> int:
         """How many requests one task can have in flight at once."""
         return settings.sc_samples if self.at_once else 1
 
 
-def _agent(role: str) -> Callable[[Model, EnvironmentFor, AgentSettings, Any], Player]:
-    return lambda model, env, settings, tracer: Agent(model, env(role), settings=settings, tracer=tracer)
+def _agent(role: str) -> Build:
+    return lambda model, env, settings, context: Agent(
+        model, env(role), settings=settings, tracer=context.tracer
+    )
+
+
+def _reflexion(model: Model, env: EnvironmentFor, settings: AgentSettings, context: Context) -> Player:
+    if context.scoring is None:
+        raise OptionError("reflexion judges attempts by the task's scoring, which it was not given")
+    return Reflexion(
+        model, env("react"), settings, context.scoring, tracer=context.tracer, checkpoints=context.checkpoints
+    )
 
 
 METHODS: dict[str, Method] = {
@@ -85,29 +118,36 @@ METHODS: dict[str, Method] = {
         Method(
             "cot-sc",
             (VOTES,),
-            lambda model, env, settings, tracer: SelfConsistency(model, env(VOTES), settings, tracer),
+            lambda model, env, settings, context: SelfConsistency(
+                model, env(VOTES), settings, context.tracer
+            ),
             sampled=(VOTES,),
         ),
         Method(
             "react-then-cot-sc",
             ("react", VOTES),
-            lambda model, env, settings, tracer: ReactThenSelfConsistency(model, env, settings, tracer),
+            lambda model, env, settings, context: ReactThenSelfConsistency(
+                model, env, settings, context.tracer
+            ),
             sampled=(VOTES,),
         ),
         Method(
             "cot-sc-then-react",
             ("react", VOTES),
-            lambda model, env, settings, tracer: SelfConsistencyThenReact(model, env, settings, tracer),
+            lambda model, env, settings, context: SelfConsistencyThenReact(
+                model, env, settings, context.tracer
+            ),
             sampled=(VOTES,),
         ),
         Method(
             "react-sc",
             ("react",),
-            lambda model, env, settings, tracer: TrajectoryVote(model, env, settings, tracer),
+            lambda model, env, settings, context: TrajectoryVote(model, env, settings, context.tracer),
             sampled=("react",),
             at_once=True,
             votes_on_answers=True,
         ),
+        Method("reflexion", ("react",), _reflexion, tries_again=True),
     )
 }
 
@@ -125,43 +165,21 @@ def make_player(
     settings: AgentSettings | None = None,
     *,
     tracer: Any = None,
+    scoring: Scoring | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> Player:
     """What plays `method` with this model: `env(role)` gives an environment whose prompt is that
     role's (`react`, `act`, `cot`, `standard`, or `votes`, the CoT prompt that voting methods
-    sample)."""
+    sample). Reflexion needs the task's `scoring`; `checkpoints` let it resume mid-task."""
     settings = settings or AgentSettings()
     if settings.format == "tools" and method not in TOOL_METHODS:
         raise OptionError(
             f"format tools is for the methods that act ({', '.join(TOOL_METHODS)}), not {method}"
         )
-    return method_named(method).build(model, env, settings, tracer)
+    return method_named(method).build(model, env, settings, Context(tracer, scoring, checkpoints))
 
 
 TOOL_METHODS = ("react", "act")  # whose steps are actions, which a chat model can make as tool calls
-
-
-def _combined(results: list[EpisodeResult], scored: EpisodeResult | None = None) -> EpisodeResult:
-    """One result for episodes run in turn: their steps (and the steps their model outputs were
-    asked for) numbered on from one episode to the next, their costs summed, with the answer and
-    metrics of the last (or of `scored`), and the tally of the votes among them."""
-    final = scored or results[-1]
-    steps, outputs, usage = [], [], Usage()
-    for result in results:
-        before = len(steps)
-        steps += [step.model_copy(update={"index": before + step.index}) for step in result.steps]
-        outputs += [
-            output.model_copy(update={"step": before + output.step}) for output in result.model_outputs
-        ]
-        usage += result.usage
-    return final.model_copy(
-        update={
-            "steps": steps,
-            "usage": usage,
-            "seconds": sum(result.seconds for result in results),
-            "model_outputs": outputs,
-            "votes": next((r.votes for r in [final, *results] if r.votes is not None), None),
-        }
-    )
 
 
 class SelfConsistency:
@@ -182,7 +200,7 @@ class SelfConsistency:
         runs = [await agent.arun(task, epoch) for _ in range(self.samples)]
         answers = [run.answer.strip() for run in runs if run.answer and run.answer.strip()]
         if not answers:
-            return _combined(runs).model_copy(
+            return combined(runs).model_copy(
                 update={"stop_reason": StopReason.invalid_output, "answer": None, "votes": {}}
             )
         tally = Counter(self.env.answer_key(answer) for answer in answers)
@@ -198,7 +216,7 @@ class SelfConsistency:
                 "votes": dict(tally),
             }
         )
-        return _combined(runs, voted)
+        return combined(runs, voted)
 
     def _score(self, task: Any, answer: str) -> Any:
         """The voted answer, scored the way the environment scores any answer: as its Finish."""
@@ -228,7 +246,7 @@ class ReactThenSelfConsistency:
         react = await agent.arun(task, epoch)
         if react.stop_reason is StopReason.finished:
             return react
-        return _combined([react, await self.fallback.arun(task, epoch, model)])
+        return combined([react, await self.fallback.arun(task, epoch, model)])
 
 
 class SelfConsistencyThenReact:
@@ -245,7 +263,7 @@ class SelfConsistencyThenReact:
             return voted
         agent = Agent(model, self.react_env, settings=self.settings, tracer=self.tracer)
         react = await agent.arun(task, epoch)
-        return _combined([voted, react])
+        return combined([voted, react])
 
 
 class TrajectoryVote:
@@ -278,7 +296,7 @@ class TrajectoryVote:
         ]
         voters = [run for run in runs if run.answer and run.answer.strip()]
         if not voters:
-            return _combined(runs).model_copy(
+            return combined(runs).model_copy(
                 update={"stop_reason": StopReason.invalid_output, "answer": None, "votes": {}}
             )
         key = self.envs[0].answer_key
@@ -288,4 +306,4 @@ class TrajectoryVote:
         scored = min(
             (run for run in voters if key(run.answer) == winner), key=lambda run: (len(run.steps), run.answer)
         )
-        return _combined(runs, scored.model_copy(update={"votes": dict(tally)}))
+        return combined(runs, scored.model_copy(update={"votes": dict(tally)}))

@@ -21,7 +21,15 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from react_agent.leaderboard import UNKNOWN, Row, bootstrap_ci, failure_counts, rows, scoring_of
+from react_agent.leaderboard import (
+    UNKNOWN,
+    Row,
+    boards,
+    bootstrap_ci,
+    failure_counts,
+    rows,
+    scoring_of,
+)
 from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult, StopReason
 
@@ -118,9 +126,8 @@ def _episode(run: int, result: EpisodeResult, name: str, value: float) -> dict[s
 
 
 def _leaderboards(table: Sequence[Row]) -> list[dict[str, Any]]:
-    boards = []
-    for task in sorted({row.task for row in table}):
-        task_rows = [row for row in table if row.task == task]
+    out = []
+    for title, task_rows in boards(table):
         score = task_rows[0].score or "score"
         records = []
         for row in task_rows:
@@ -143,8 +150,8 @@ def _leaderboards(table: Sequence[Row]) -> list[dict[str, Any]]:
                     "seconds": None if row.seconds_per_episode is None else round(row.seconds_per_episode, 1),
                 }
             )
-        boards.append({"task": task, "score": score, "rows": records})
-    return boards
+        out.append({"task": title, "score": score, "rows": records})
+    return out
 
 
 def _category_tables(

@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from react_agent.options import OptionError
-from react_agent.trajectory import EpisodeResult
+from react_agent.trajectory import EpisodeResult, RunConfig, StopReason
 
 log = logging.getLogger("react_agent")
 
@@ -164,3 +164,26 @@ def results_files(paths: Iterable[str | Path]) -> list[Path]:
     for path in map(Path, paths):
         files += sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     return files
+
+
+class Checkpoints:
+    """Where a player that plays a task in parts (Reflexion's attempts) keeps the parts it has
+    finished, so that a killed run resumes in the middle of a task: lines of the run's results
+    file, each the task's result so far, ending in `error` (unfinished), which a resumed run plays
+    again (see `runner.py`) from where the line left it. The file is read once, when first asked:
+    the trials a run plays are its alone, and each is played once."""
+
+    def __init__(self, path: Path, config: RunConfig):
+        self.path, self.config = path, config
+        self._earlier: dict[tuple[str, int], EpisodeResult] | None = None
+
+    def earlier(self, trial: tuple[str, int]) -> EpisodeResult | None:
+        """The parts of a trial an earlier run finished (a result with `attempts`), if its last line
+        is one."""
+        if self._earlier is None:
+            found = latest_results(read_results(self.path)) if self.path.exists() else []
+            self._earlier = {r.trial: r for r in found if r.stop_reason is StopReason.error and r.attempts}
+        return self._earlier.get(trial)
+
+    def keep(self, unfinished: EpisodeResult) -> None:
+        append_result(self.path, unfinished.model_copy(update={"config": self.config}))

@@ -63,6 +63,17 @@ class AgentSettings(BaseModel):
     sc_temperature: float = Field(
         SC_TEMPERATURE, ge=0, description="CoT-SC and ReAct-SC: the samples' temperature"
     )
+    attempts: int = Field(
+        3,
+        ge=1,
+        description="Reflexion: attempts at a task, each after a failed one and the model's reflection on "
+        "it; the first success ends the task",
+    )
+    oracle_feedback: bool = Field(
+        False,
+        description="Reflexion on a task whose environment judges no success (HotpotQA): judge attempts by "
+        "the gold answer, as the Reflexion paper did; such a run's score is no test score",
+    )
     top_p: float | None = Field(
         None,
         gt=0,

@@ -149,6 +149,8 @@ _ADDED_LATER: dict[str, Any] = {
     "episode_tokens": None,
     "episode_seconds": None,
     "format": "text",
+    "attempts": None,
+    "oracle_feedback": False,
 }
 
 
@@ -176,6 +178,10 @@ class RunConfig(BaseModel):
     wiki: list[FileDigest] | str | None = None  # the index's build inputs, or "live"
     prompts: dict[str, PromptUse]
     sc_samples: int | None = None
+    attempts: int | None = None  # Reflexion's attempts at a task (react_agent.reflexion)
+    # Reflexion's attempts judged by the gold answer (the task's score), not by the environment:
+    # the Reflexion paper's HotpotQA setup, whose scores are no test scores.
+    oracle_feedback: bool = False
     model: str
     model_sha256: str | None = None
     base_url: str | None = None
@@ -224,6 +230,23 @@ class RunConfig(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+class Attempt(BaseModel):
+    """One attempt at a task by a method that tries again after a failure (Reflexion): how it
+    ended, and the reflection the model wrote on it when another attempt followed. Its steps and
+    model outputs are its result's, in order, attempt after attempt: `steps` and `outputs` say how
+    many are its own (its reflection's output counted among them)."""
+
+    steps: int
+    outputs: int
+    stop_reason: StopReason
+    answer: str | None = None
+    metrics: dict[str, float] = {}
+    success: bool  # as the method judged it (the environment's success, or the gold answer's)
+    reflection: str | None = None  # what the model wrote after it, which later attempts read
+    usage: Usage = Usage()  # its episode's and its reflection's
+    seconds: float = 0.0
+
+
 class EpisodeResult(BaseModel):
     """How one episode went; one JSON line of a results file."""
 
@@ -246,6 +269,8 @@ class EpisodeResult(BaseModel):
     # CoT-SC's tally: each answer its samples gave (lower-cased), and how many gave it. Set on the
     # results of the voting methods that sampled; None for one episode.
     votes: dict[str, int] | None = None
+    # Reflexion's attempts, in order (the last is the one scored); None for the other methods.
+    attempts: list[Attempt] | None = None
     output: Any = None  # the typed answer (Agent's `output_type`): the object here, its fields in a file
     # Why it ended as it did, by its task's rules (react_agent.diagnosis): set by the bench runners.
     failure_category: str | None = None
@@ -263,3 +288,27 @@ class EpisodeResult(BaseModel):
     @property
     def f1(self) -> float | None:
         return self.metrics.get("f1")
+
+
+def combined(results: list[EpisodeResult], scored: EpisodeResult | None = None) -> EpisodeResult:
+    """One result for episodes run in turn: their steps (and the steps their model outputs were
+    asked for) numbered on from one episode to the next, their costs summed, with the answer and
+    metrics of the last (or of `scored`), and the tally of the votes among them."""
+    final = scored or results[-1]
+    steps, outputs, usage = [], [], Usage()
+    for result in results:
+        before = len(steps)
+        steps += [step.model_copy(update={"index": before + step.index}) for step in result.steps]
+        outputs += [
+            output.model_copy(update={"step": before + output.step}) for output in result.model_outputs
+        ]
+        usage += result.usage
+    return final.model_copy(
+        update={
+            "steps": steps,
+            "usage": usage,
+            "seconds": sum(result.seconds for result in results),
+            "model_outputs": outputs,
+            "votes": next((r.votes for r in [final, *results] if r.votes is not None), None),
+        }
+    )

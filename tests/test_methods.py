@@ -10,8 +10,13 @@ from react_agent import AgentSettings, StopReason, make_player
 from react_agent.envs.hotpotqa import HotpotQAEnv, hotpotqa_prompt
 from react_agent.methods import METHODS
 from react_agent.models import Completion, Model, ModelRequest
+from react_agent.reflexion import ReflectionPrompt
 from react_agent.settings import AgentSettings as Defaults
-from react_agent.trajectory import Usage
+from react_agent.trajectory import Scoring, Usage
+
+REFLECTION = ReflectionPrompt.builtin()
+REFLECTION_CUE = REFLECTION.cue
+SCORING = Scoring(score="em")
 
 SETTINGS = AgentSettings(
     max_steps=4,
@@ -23,6 +28,8 @@ SETTINGS = AgentSettings(
     shots=1,
     sc_samples=3,
     sc_temperature=0.9,
+    attempts=2,
+    oracle_feedback=True,  # Reflexion on HotpotQA: its attempts judged by the gold answer
     top_p=0.8,
     # Limits no episode here reaches: every method must keep them (test_limits.py reaches them).
     episode_tokens=10**9,
@@ -63,6 +70,8 @@ class ByPrompt(Model):
         prompt = request.prompt
         if prompt.endswith("Finish["):
             text = "Seine]"
+        elif prompt.endswith(REFLECTION_CUE):
+            text = " I searched the same page again. Next time I will search another."
         elif prompt.endswith("Thought:"):  # a CoT sample
             self.samples += 1
             text = f" It is one of three rivers.\nAnswer: {['Seine', 'Loire', 'Rhine'][self.samples % 3]}"
@@ -83,6 +92,8 @@ class ByPrompt(Model):
 
 def kind(request: ModelRequest) -> str:
     prompt = request.prompt
+    if prompt.endswith(REFLECTION_CUE):
+        return "reflection"
     if prompt.endswith("Finish["):
         return "final"
     if prompt.endswith("Thought:"):
@@ -98,10 +109,14 @@ def test_every_method_plays_by_every_setting(method, settings, demo_wiki, demo_q
     loop, walk = demo_questions[:2]
     prompts = {role: hotpotqa_prompt("cot" if role == "votes" else role) for role in METHODS[method].roles}
     model = ByPrompt(loop.question)
-    player = make_player(method, model, lambda role: HotpotQAEnv(demo_wiki, prompt=prompts[role]), settings)
+    player = make_player(
+        method, model, lambda role: HotpotQAEnv(demo_wiki, prompt=prompts[role]), settings, scoring=SCORING
+    )
     # ReAct-SC samples whole episodes: each step of each of them, at the samples' temperature.
     episodes = settings.sc_samples if "react" in METHODS[method].sampled else 1
     step_temperature = settings.sc_temperature if episodes > 1 else settings.temperature
+    # Reflexion plays every attempt: no answer here is the gold one.
+    episodes *= settings.attempts if METHODS[method].tries_again else 1
     results = {}
     for question in (loop, walk):
         before = len(model.requests)
@@ -110,11 +125,14 @@ def test_every_method_plays_by_every_setting(method, settings, demo_wiki, demo_q
         kinds = [kind(request) for request in asked]
 
         for request, what in zip(asked, kinds, strict=True):
-            role = {"vote": "votes", "step": None, "final": None}.get(what, what)
+            role = {"vote": "votes", "step": None, "final": None, "reflection": None}.get(what, what)
             prompt = prompts[role or next(r for r in prompts if r != "votes")]
             first, second = prompt.example_list()[:2]
-            assert first in request.prompt and second not in request.prompt, "shots: 1"
-            assert request.max_tokens == (48 if what == "final" else 64), "max_tokens"
+            if what == "reflection":  # on an attempt, without the examples, in the budget of its prompt file
+                assert first not in request.prompt and request.max_tokens == REFLECTION.max_tokens
+            else:
+                assert first in request.prompt and second not in request.prompt, "shots: 1"
+                assert request.max_tokens == (48 if what == "final" else 64), "max_tokens"
             assert request.stop == {"final": ["]", "\n"], "standard": ["\n"]}.get(what, request.stop)
             assert request.temperature == (0.9 if what == "vote" else step_temperature), (
                 "temperature, sc_temperature"
@@ -122,6 +140,7 @@ def test_every_method_plays_by_every_setting(method, settings, demo_wiki, demo_q
             assert request.top_p == 0.8, "top_p"
             assert (request.grammar is not None) == (what in ("step", "final")), "grammar"
 
+        assert kinds.count("reflection") == (episodes - 1 if METHODS[method].tries_again else 0), "attempts"
         votes = kinds.count("vote")
         assert votes in (0, SETTINGS.sc_samples), "sc_samples"
         steps = kinds.count("step")

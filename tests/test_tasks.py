@@ -141,7 +141,7 @@ def test_a_plugin_tasks_leaderboard_and_report_follow_its_own_rules(plugin, tmp_
 
 def test_the_plugin_refuses_what_it_cannot_play_in_one_line(plugin, tmp_path):
     process = react(plugin, "bench", "--task", "sums", "--method", "cot", "--out", tmp_path / "r.jsonl")
-    expected = "react: error: --method 'cot' is not available for sums (it has: react, react-sc)"
+    expected = "react: error: --method 'cot' is not available for sums (it has: react, react-sc, reflexion)"
     assert process.returncode == 2 and process.stderr.strip() == expected
     process = react(plugin, "bench", "--task", "sums", "--wiki", "live", "--out", tmp_path / "r.jsonl")
     expected = "react: error: sums takes no --wiki (its options: --data)"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from react_agent.trajectory import ToolCall, Usage
+from react_agent.trajectory import ModelOutput, ToolCall, Usage
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,12 @@ class Model(Protocol):
     def for_sample(self, sample: int) -> Model:
         """The model that answers the requests of the `sample`-th of a task's episodes played at
         once (ReAct-SC's): the same model, but for a replay, which gives each its own outputs."""
+        return self
+
+    def after(self, outputs: list[ModelOutput]) -> Model:
+        """The model of a task's episode that goes on after these outputs, which an interrupted
+        run recorded (Reflexion's finished attempts): the same model, but for a replay, which
+        checks that they are its next recorded outputs and gives back those that follow."""
         return self
 
     def sampling(self, temperature: float, top_p: float | None) -> dict[str, float]:

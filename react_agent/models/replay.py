@@ -69,6 +69,16 @@ class RecordedEpisode(Model):
         outputs = [output for output in self._outputs if output.sample == sample]
         return RecordedEpisode(self.name, self.task_id, outputs, sample)
 
+    def after(self, outputs: list[ModelOutput]) -> RecordedEpisode:
+        ahead = self._outputs[self._next : self._next + len(outputs)]
+        if [(o.request_sha256, o.text) for o in ahead] != [(o.request_sha256, o.text) for o in outputs]:
+            raise ReplayMismatch(
+                f"{self.name}: task {self.task_id!r} resumes after outputs that its recorded run did not give"
+            )
+        resumed = RecordedEpisode(self.name, self.task_id, self._outputs, self.sample)
+        resumed._next = self._next + len(outputs)
+        return resumed
+
     def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
         where = f"{self.name}: task {self.task_id!r}" + (
             f", sample {self.sample}" if self.sample is not None else ""
