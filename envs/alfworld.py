@@ -327,6 +327,9 @@ class AlfWorldEnv(Environment):
     `alfworld_3prompts.json` has both. An entry `<key>_<type>` of our own layout (instruction,
     examples, task header: `paper_prompts.json`'s `react_put`...) is the whole prompt.
 
+    With `state=True` (`--format state`), our examples of the `react` role written in state lines
+    (`state/<wording>/<type>`: see react_agent.formats.StateLines).
+
     With `paper=True`, the paper's `alfworld_run` rules: the command is sent as the model wrote it
     (stripped: an empty one, or one after a `>`, too), only a lowercase `think:` is answered `OK.`,
     and observations keep what the engine wrote around them.
@@ -339,6 +342,7 @@ class AlfWorldEnv(Environment):
         prompt_file: str | Path | None = None,
         prompt_key: str | None = None,
         paper: bool = False,
+        state: bool = False,
     ):
         if role not in ROLES:
             raise ValueError(f"ALFWorld has no role {role!r} (it has: {', '.join(ROLES)})")
@@ -351,6 +355,7 @@ class AlfWorldEnv(Environment):
             ) from None
         self.role = role
         self.paper = paper
+        self.state = state
         self._prompt_file = prompt_file
         self._prompt_key = prompt_key or role
         self._prompts = read_prompt_file(prompt_file) if prompt_file is not None else None
@@ -362,7 +367,9 @@ class AlfWorldEnv(Environment):
         self._facts: Any = []
 
     def prompt(self, game: AlfWorldGame) -> Prompt:
-        ours = builtin_prompt("alfworld", f"{self.role}/{game.wording}/{game.task_type}")
+        ours = builtin_prompt(
+            "alfworld", f"{'state' if self.state else self.role}/{game.wording}/{game.task_type}"
+        )
         if self._prompts is None:
             return ours
         source = str(self._prompt_file)
@@ -527,6 +534,7 @@ class AlfWorldOptions(PromptFileOptions):
     (default: `$ALFWORLD_DATA`'s unseen split, else the built-in set), and the prompt file."""
 
     paper: bool = False  # the paper's rules in the environment too (given with AgentSettings.paper)
+    state: bool = False  # our examples in state lines (given with AgentSettings.format "state")
     force: bool = Field(
         False, description="play a prompt file's examples on games of the other wording all the same"
     )
@@ -535,9 +543,9 @@ class AlfWorldOptions(PromptFileOptions):
 def wording_of(examples: str) -> str | None:
     """The wording a prompt's examples use (react: put X in/on Y; current: move X to Y), if they
     put anything anywhere."""
-    if re.search(r"^> put .+ in/on ", examples, re.M):
+    if re.search(r"^(> |Action: )put .+ in/on ", examples, re.M):
         return "react"
-    if re.search(r"^> move .+ to ", examples, re.M):
+    if re.search(r"^(> |Action: )move .+ to ", examples, re.M):
         return "current"
     return None
 
@@ -581,7 +589,15 @@ def setup(options: AlfWorldOptions, roles: tuple[str, ...]) -> TaskSetup:
 
     def make_env(role: str) -> AlfWorldEnv:
         file, key = options.prompt_file, options.prompt_key
-        return AlfWorldEnv(role=role, prompt_file=file, prompt_key=key, paper=options.paper)
+        return AlfWorldEnv(
+            role=role, prompt_file=file, prompt_key=key, paper=options.paper, state=options.state
+        )
+
+    if options.state and set(roles) - {"react"}:
+        raise OptionError(
+            "state lines come before a ReAct step's action: `format` state plays the react prompt "
+            "(methods react, react-sc, reflexion)"
+        )
 
     for role in roles:
         make_env(role)  # first: it says clearly when alfworld is missing, or the prompt file is wrong

@@ -158,6 +158,8 @@ def set_up_task(spec: BenchSpec, task: Task, method: Method) -> TaskSetup:
         if "paper" not in task.option_names():
             raise OptionError(f"{task.name} has no `paper` rules")
         options["paper"] = True
+    if spec.settings.format == "state" and "state" in task.option_names():  # its own prompts in state lines
+        options["state"] = True
     return task.set_up(options, method.roles)
 
 
@@ -216,6 +218,7 @@ class Run:
         self.model: Model = self.cache or model
         self.setup: TaskSetup = set_up_task(spec, task, self.method)
         self._check_feedback(task)
+        self._check_format(task)
         self.here = here
         limit = spec.settings.max_steps or self.method.max_steps or self.setup.max_steps
         self.settings = spec.settings.but(max_steps=limit)
@@ -236,6 +239,18 @@ class Run:
             raise OptionError(
                 f"{task.name} judges success itself ({success}): Reflexion reads that, no `oracle_feedback`"
             )
+
+    def _check_format(self, task: Task) -> None:
+        """`format` state plays prompts written in state lines: the task's own, or a prompt file's."""
+        if self.spec.settings.format != "state" or not self.setup.tasks:
+            return
+        for role in self.method.roles:
+            found = self.setup.make_env(role).prompt(self.setup.tasks[0]).format
+            if found != "state":
+                raise OptionError(
+                    f"`format` state needs prompts written in state lines, and {task.name}'s {role} "
+                    f"prompt is in {found} steps: give a `prompt_file` whose prompts' format is state"
+                )
 
     def player(self, tracer: Any = None) -> Player:
         """The method's player, whose results say why each episode ended (`failure_category`)."""

@@ -70,8 +70,8 @@ def _add_fields(
 
 
 def _task_options() -> dict[str, Any]:
-    """The fields of the installed tasks' options (react_agent.tasks), by name; `paper` is the
-    settings' (bench() gives it to the task)."""
+    """The fields of the installed tasks' options (react_agent.tasks), by name; `paper` and
+    `state` are the settings' (bench() gives them to the task: `--paper`, `--format state`)."""
     from react_agent import tasks
 
     fields: dict[str, Any] = {}
@@ -80,7 +80,7 @@ def _task_options() -> dict[str, Any]:
             fields |= tasks.task_named(name).options.model_fields
         except tasks.TaskError:
             continue  # a task that cannot be loaded says so when it is asked for
-    return {name: info for name, info in fields.items() if name not in ("data", "paper")}
+    return {name: info for name, info in fields.items() if name not in ("data", "paper", "state")}
 
 
 def _play_options(parser: argparse.ArgumentParser, bench: bool) -> None:

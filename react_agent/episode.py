@@ -112,6 +112,7 @@ class _StepInProgress:
     model_seconds: float
     action: Action | None = None
     tool_calls: tuple[ToolCall, ...] = ()
+    state: dict[str, str] | None = None
 
 
 class Episode:
@@ -207,6 +208,7 @@ class Episode:
                 model_seconds=seconds,
                 action=parsed.action,
                 tool_calls=parsed.tool_calls,
+                state=parsed.state,
             )
             if parsed.action is not None:
                 self._go(State.acting)
@@ -268,6 +270,7 @@ class Episode:
             model_seconds=current.model_seconds,
             env_seconds=seconds,
             tool_calls=list(current.tool_calls) or None,
+            state=current.state,
         )
         self.steps.append(step)
         self._current = None

@@ -70,7 +70,10 @@ def reads_back(result: EpisodeResult) -> bool:
     # layout, not text that reads back.
     return step_format.read(text) == [
         ReadStep(
-            s.thought, s.action.text, s.observation.rstrip("\n") if step_format.observed(s.index, "") else ""
+            s.thought,
+            s.action.text,
+            s.observation.rstrip("\n") if step_format.observed(s.index, "") else "",
+            s.state,
         )
         for s in result.steps
     ]
@@ -78,7 +81,9 @@ def reads_back(result: EpisodeResult) -> bool:
 
 def _completion(step_format: StepFormat, result: EpisodeResult) -> str:
     """The episode's steps as its format writes them into a transcript."""
-    return "".join(step_format.block(s.index, s.thought, s.action, s.observation) for s in result.steps)
+    return "".join(
+        step_format.block(s.index, s.thought, s.action, s.observation, s.state) for s in result.steps
+    )
 
 
 def examples(
@@ -117,7 +122,10 @@ def examples(
         messages = [{"role": "user", "content": result.question}]
         for s in steps:
             messages.append(
-                {"role": "assistant", "content": step_format.turn(s.index, s.thought, s.action).rstrip("\n")}
+                {
+                    "role": "assistant",
+                    "content": step_format.turn(s.index, s.thought, s.action, s.state).rstrip("\n"),
+                }
             )
             messages.append(
                 {"role": "user", "content": step_format.observed(s.index, s.observation).rstrip("\n")}

@@ -32,7 +32,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from typing import Any
 
-from react_agent.grammar import ActionSpace, Grammar, Lit, Seq, Text, action
+from react_agent.grammar import ActionSpace, Alt, Grammar, Lit, Seq, Text, action
 from react_agent.models.base import Completion, ModelRequest
 from react_agent.parsing import (
     ParsedOutput,
@@ -95,6 +95,7 @@ class ReadStep:
     thought: str
     action: str
     observation: str
+    state: dict[str, str] | None = None  # the state lines written before the action (`state`)
 
 
 class StepFormat(ABC):
@@ -120,7 +121,7 @@ class StepFormat(ABC):
 
     def add_step(self, transcript: Any, step: Step, observation: str) -> Any:
         """The transcript with a finished step added, its observation shown as `observation`."""
-        return transcript + self.block(step.index, step.thought, step.action, observation)
+        return transcript + self.block(step.index, step.thought, step.action, observation, step.state)
 
     @abstractmethod
     def request(self, transcript: Any, i: int, max_tokens: int) -> ModelRequest:
@@ -149,17 +150,20 @@ class StepFormat(ABC):
         return text if self.paper_rules else " ".join(text.split())
 
     @abstractmethod
-    def turn(self, i: int, thought: str, action: Action) -> str:
-        """What the model wrote of step i, as the transcript shows it (ending in a line break)."""
+    def turn(self, i: int, thought: str, action: Action, state: dict[str, str] | None = None) -> str:
+        """What the model wrote of step i, as the transcript shows it (ending in a line break);
+        `state`: its state lines, in the format that writes them."""
 
     def observed(self, i: int, observation: str) -> str:
         """What the environment's answer adds after the model's turn (nothing, for the formats
         that answer in one step)."""
         return ""
 
-    def block(self, i: int, thought: str, action: Action, observation: str) -> str:
+    def block(
+        self, i: int, thought: str, action: Action, observation: str, state: dict[str, str] | None = None
+    ) -> str:
         """Step i as it is added to the transcript."""
-        return self.turn(i, thought, action) + self.observed(i, observation)
+        return self.turn(i, thought, action, state) + self.observed(i, observation)
 
     @abstractmethod
     def read(self, text: str) -> list[ReadStep]:
@@ -221,7 +225,7 @@ class NumberedSteps(StepFormat):
     def whole(self, text: str) -> bool:
         return action_is_complete(text)
 
-    def turn(self, i: int, thought: str, action: Action) -> str:
+    def turn(self, i: int, thought: str, action: Action, state: dict[str, str] | None = None) -> str:
         return f"Thought {i}: {thought}\nAction {i}: {action.text}\n"
 
     def observed(self, i: int, observation: str) -> str:
@@ -270,7 +274,7 @@ class CommandLines(StepFormat):
     def whole(self, text: str) -> bool:
         return "\n" in text.lstrip("\n")
 
-    def turn(self, i: int, thought: str, action: Action) -> str:
+    def turn(self, i: int, thought: str, action: Action, state: dict[str, str] | None = None) -> str:
         return f"> {action.text}\n"
 
     def observed(self, i: int, observation: str) -> str:
@@ -284,6 +288,68 @@ class CommandLines(StepFormat):
 
     def grammar(self, i: int, space: ActionSpace, reask: bool = False) -> Grammar | None:
         return Grammar(Seq((Lit(" "), action(space), Lit("\n")))) if _any_action(space) else None
+
+
+STATE_LINES = ("goal", "location", "inventory")  # what `state` steps say before their action
+
+
+class StateLines(StepFormat):
+    """ReAct with state lines (after StateAct, Rozanov and Rei, 2024): before each action the model
+    writes where it stands, one line each (`Goal:`, `Location:`, `Inventory:`), then an optional
+    `Thought:` line, then `Action:` and one command; the environment's answer follows on an
+    `Observation:` line. The request ends in `Goal:`; decoding stops at the observation's label, or
+    once the action's line is whole. A step records its state lines (`Step.state`, by lower-cased
+    label) apart from its thought; a step with no action line is invalid (no re-ask)."""
+
+    name = "state"
+    _LABELS = {"goal": "Goal", "location": "Location", "inventory": "Inventory"}
+    _LINE = re.compile(r"^(Goal|Location|Inventory|Thought|Action):[ \t]*(.*?)\s*$")
+    _READ = re.compile(
+        r"Goal: (.*)\nLocation: (.*)\nInventory: (.*)\n(?:Thought: (.*)\n)?Action: (.*)\nObservation: (.*)\n"
+    )
+
+    def request(self, transcript: str, i: int, max_tokens: int) -> ModelRequest:
+        return ModelRequest(f"{transcript}Goal:", stop=["\nObservation:"], max_tokens=max_tokens)
+
+    def parse(self, text: str, i: int) -> ParsedOutput:
+        found: dict[str, str] = {}
+        for n, line in enumerate(text.splitlines()):  # an Observation line is none of them: passed over
+            match = self._LINE.match(line if n else f"Goal:{line}")  # the request wrote `Goal:`
+            if match and match[1].lower() not in found:
+                found[match[1].lower()] = match[2]
+            if "action" in found:
+                break
+        state = {key: found[key] for key in STATE_LINES if key in found}
+        action = parse_action(found["action"]) if found.get("action") else None
+        return ParsedOutput(thought=found.get("thought", ""), action=action, state=state or None)
+
+    def whole(self, text: str) -> bool:
+        return re.search(r"(^|\n)Action:[^\n]*\S[^\n]*\n", text) is not None
+
+    def turn(self, i: int, thought: str, action: Action, state: dict[str, str] | None = None) -> str:
+        state = state or {}
+        lines = [f"{label}: {state.get(key, '')}".rstrip() for key, label in self._LABELS.items()]
+        lines += [f"Thought: {thought}"] if thought else []
+        return "\n".join([*lines, f"Action: {action.text}"]) + "\n"
+
+    def observed(self, i: int, observation: str) -> str:
+        return f"Observation: {observation}\n"
+
+    def read(self, text: str) -> list[ReadStep]:
+        return [
+            ReadStep(
+                thought, action, observation, dict(zip(STATE_LINES, (goal, location, inventory), strict=True))
+            )
+            for goal, location, inventory, thought, action, observation in self._READ.findall(text)
+        ]
+
+    def grammar(self, i: int, space: ActionSpace, reask: bool = False) -> Grammar | None:
+        commands = replace(space, think=False)  # the thought has its own line
+        if not _any_action(commands):
+            return None
+        state = [Lit(" "), Text(), Lit("\nLocation: "), Text(), Lit("\nInventory: "), Text()]
+        thought = Alt((Seq((Lit("\nThought: "), Text())), Lit("")))
+        return Grammar(Seq((*state, thought, Lit("\nAction: "), action(commands), Lit("\n"))))
 
 
 class ActionsOnly(StepFormat):
@@ -306,7 +372,7 @@ class ActionsOnly(StepFormat):
     def whole(self, text: str) -> bool:
         return "\n" in text.lstrip() or text.rstrip().endswith("]")
 
-    def turn(self, i: int, thought: str, action: Action) -> str:
+    def turn(self, i: int, thought: str, action: Action, state: dict[str, str] | None = None) -> str:
         return f"Action {i}: {action.text}\n"
 
     def observed(self, i: int, observation: str) -> str:
@@ -337,7 +403,7 @@ class DirectAnswer(StepFormat):
     def whole(self, text: str) -> bool:
         return "\n" in text.lstrip()
 
-    def turn(self, i: int, thought: str, action: Action) -> str:
+    def turn(self, i: int, thought: str, action: Action, state: dict[str, str] | None = None) -> str:
         return f"Answer: {action.argument}\n"
 
     def read(self, text: str) -> list[ReadStep]:
@@ -365,7 +431,7 @@ class ReasonedAnswer(StepFormat):
         _, found, rest = text.partition("Answer:")
         return bool(found) and "\n" in rest.lstrip()
 
-    def turn(self, i: int, thought: str, action: Action) -> str:
+    def turn(self, i: int, thought: str, action: Action, state: dict[str, str] | None = None) -> str:
         return f"Thought: {thought}\nAnswer: {action.argument}\n"
 
     def read(self, text: str) -> list[ReadStep]:
@@ -483,7 +549,7 @@ class ToolCalls(StepFormat):
     def whole(self, text: str) -> bool:
         return False  # a chat reply ends where the model ends it
 
-    def turn(self, i: int, thought: str, action: Action) -> str:
+    def turn(self, i: int, thought: str, action: Action, state: dict[str, str] | None = None) -> str:
         return f"{thought}\n{action.text}\n" if thought else f"{action.text}\n"
 
     def read(self, text: str) -> list[ReadStep]:
@@ -491,5 +557,6 @@ class ToolCalls(StepFormat):
 
 
 FORMATS: dict[str, StepFormat] = {
-    f.name: f for f in (NumberedSteps(), CommandLines(), ActionsOnly(), DirectAnswer(), ReasonedAnswer())
+    f.name: f
+    for f in (NumberedSteps(), CommandLines(), StateLines(), ActionsOnly(), DirectAnswer(), ReasonedAnswer())
 }

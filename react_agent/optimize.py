@@ -104,7 +104,7 @@ def written_as_is(result: EpisodeResult, step_format: StepFormat) -> bool:
         if len(step.model_outputs) != 1 or step.shortened or step.tool_calls:
             return False
         wrote = label + step.model_outputs[0].rstrip("\n") + "\n"
-        if wrote != step_format.turn(step.index, step.thought, step.action):
+        if wrote != step_format.turn(step.index, step.thought, step.action, step.state):
             return False
     return True
 
@@ -117,9 +117,9 @@ def example_of(result: EpisodeResult, step_format: StepFormat) -> str:
     for step in result.steps:
         last_answer = step is result.steps[-1] and step.action.name == FINISH
         if last_answer:
-            text += step_format.turn(step.index, step.thought, step.action)
+            text += step_format.turn(step.index, step.thought, step.action, step.state)
         else:
-            text += step_format.block(step.index, step.thought, step.action, step.observation)
+            text += step_format.block(step.index, step.thought, step.action, step.observation, step.state)
     return text
 
 
@@ -233,7 +233,7 @@ def optimize(
     method = method_of(train, task)
     if method.name not in METHODS:
         raise OptionError(f"`method` {method.name} plays no actions to learn from: optimize react or act")
-    if train.settings.format != "text" or train.settings.paper:
+    if train.settings.format == "tools" or train.settings.paper:
         raise OptionError("bootstrapped examples are text in our step formats: no `format` tools, no `paper`")
     setup = set_up_task(train, task, method)
     train = training_range(train, setup)

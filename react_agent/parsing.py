@@ -29,6 +29,7 @@ class ParsedOutput:
     thought: str
     action: Action | None
     tool_calls: tuple[ToolCall, ...] = ()  # a chat model's calls, the first of which is the action
+    state: dict[str, str] | None = None  # the state lines written before the action (`--format state`)
 
 
 def cut_observation(text: str) -> str:

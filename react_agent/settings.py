@@ -93,10 +93,11 @@ class AgentSettings(BaseModel):
         description="end an episode once its model calls and actions have taken this many seconds (a "
         "call in flight is not cut: remote calls have their own timeout)",
     )
-    format: Literal["text", "tools"] = Field(
+    format: Literal["text", "tools", "state"] = Field(
         "text",
-        description="how the model writes a step: text (the prompt's own layout, as in the paper) or tools "
-        "(a chat model's native tool calls)",
+        description="how the model writes a step: text (the prompt's own layout, as in the paper), tools "
+        "(a chat model's native tool calls) or state (goal, location and inventory lines before each "
+        "thought and action: a prompt in state lines, ALFWorld's our own)",
     )
     paper: bool = Field(
         False,
@@ -110,6 +111,8 @@ class AgentSettings(BaseModel):
             raise ValueError("the paper's rules ask for no answer at the step limit and have no loop guard")
         if self.format == "tools" and (self.paper or self.final_answer):
             raise ValueError("the tools format has no paper rules or answer at the step limit of text")
+        if self.format == "state" and self.paper:
+            raise ValueError("the paper's rules are its own step formats', not state lines")
         return self
 
     @property

@@ -91,6 +91,9 @@ class Step(BaseModel):
     env_seconds: float = 0.0
     shortened: bool = False  # the prompt came to show only the start of the observation (context full)
     tool_calls: list[ToolCall] | None = None  # the model's calls whose first is the action (tools format)
+    # The state lines the model wrote before its action (`--format state`), by lower-cased label:
+    # goal, location, inventory.
+    state: dict[str, str] | None = None
 
 
 class EpisodeStart(BaseModel):

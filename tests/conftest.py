@@ -90,3 +90,15 @@ def llama_server(smollm2_path, tmp_path_factory):
         except RuntimeError as error:
             pytest.fail(str(error))
         yield LlamaServer(url, log)
+
+
+@pytest.fixture(scope="session")
+def planned_game(tmp_path_factory):
+    """A generated ALFWorld game (seed 5, react wording: put a cd on a shelf), and the generator's
+    plan that wins it, for scripted models to play."""
+    from react_agent.envs.alfworld_games import generate
+
+    out = tmp_path_factory.mktemp("planned-game")
+    plans = []
+    generate(out, 1, seed=5, wording="react", on_solved=lambda path, plan: plans.append(plan))
+    return out, plans[0]

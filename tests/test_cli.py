@@ -241,7 +241,8 @@ def test_cot_prompt_key_for_a_method_that_does_not_vote(tmp_path):
 
 def test_alfworld_has_no_cot():
     process = react("bench", "--task", "alfworld", "--method", "cot", "--out", "/dev/null")
-    assert_one_line_error(process, "method 'cot' is not available for alfworld (it has: react, act, reflexion)")
+    expected = "method 'cot' is not available for alfworld (it has: react, act, reflexion)"
+    assert_one_line_error(process, expected)
 
 
 def test_a_model_file_cut_in_half(tmp_path, smollm2_path):

@@ -20,7 +20,7 @@ from react_agent.grammar import (
     for_final_answer,
 )
 
-STEP_FORMATS = ["numbered", "actions", "commands"]
+STEP_FORMATS = ["numbered", "actions", "commands", "state"]
 names = st.lists(st.from_regex(r"[A-Z][a-z]{1,9}", fullmatch=True), min_size=1, max_size=4, unique=True)
 commands = st.lists(
     st.from_regex(r"[a-z]+( [a-z0-9/]+){0,4}", fullmatch=True), min_size=1, max_size=6, unique=True
@@ -76,7 +76,10 @@ def test_every_start_of_what_the_grammar_allows_and_nothing_else_is_a_start(step
     cut = data.draw(st.integers(0, len(text)))
     assert grammar.allows_start(text[:cut]), (text, cut)
     assert not grammar.allows_start(text + "\n#"), text  # past its end
-    stray = " x\nAction 3: #" if step_format == "numbered" else " #"  # no action starts with #
+    stray = {  # no action starts with #
+        "numbered": " x\nAction 3: #",
+        "state": " x\nLocation: y\nInventory: z\nAction: #",
+    }.get(step_format, " #")
     assert not grammar.allows_start(stray)
     final = for_final_answer()
     assert final.allows_start("") and final.allows_start("Paris") and final.allows_start("Paris]")
@@ -96,6 +99,11 @@ def test_every_well_formed_step_is_in_the_grammar(space, thought, argument, data
     lines = FORMATS["commands"].grammar(1, ActionSpace(commands=space.commands, think=True))
     assert re.fullmatch(lines.regex(), f" {command}\n")
     assert re.fullmatch(lines.regex(), f" think: {thought}\n")
+    state = FORMATS["state"].grammar(1, ActionSpace(commands=space.commands, think=True))
+    stated = f" {thought}\nLocation: {argument}\nInventory: {argument}"
+    assert re.fullmatch(state.regex(), f"{stated}\nThought: {thought}\nAction: {command}\n")
+    assert re.fullmatch(state.regex(), f"{stated}\nAction: {command}\n")  # the thought is optional
+    assert not re.fullmatch(state.regex(), f"{stated}\nAction: think: {thought}\n")  # it has its line
     assert re.fullmatch(for_final_answer().regex(), f"{argument}]")
 
 

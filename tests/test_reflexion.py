@@ -13,8 +13,6 @@ import threading
 import time
 from importlib.resources import files
 
-import pytest
-
 from servers import scripted_openai_server, url_of
 
 NOTE = "I only looked around. Next time I will go to desk 1 and take the cd."
@@ -37,17 +35,6 @@ def live(path):
     for record in lines_of(path):
         records[record["task_id"], record["epoch"]] = record
     return list(records.values())
-
-
-@pytest.fixture(scope="module")
-def game(tmp_path_factory):
-    """A generated game, and the generator's plan that wins it."""
-    from react_agent.envs.alfworld_games import generate
-
-    out = tmp_path_factory.mktemp("game")
-    plans = []
-    generate(out, 1, seed=5, wording="react", on_solved=lambda path, plan: plans.append(plan))
-    return out, plans[0]
 
 
 class Player:
@@ -77,8 +64,8 @@ def played(record):
     return [(step["index"], step["action"]["text"], step["observation"]) for step in record["steps"]]
 
 
-def test_a_failed_attempt_is_reflected_on_and_the_next_reads_the_note(game, tmp_path):
-    games, plan = game
+def test_a_failed_attempt_is_reflected_on_and_the_next_reads_the_note(planned_game, tmp_path):
+    games, plan = planned_game
     out = tmp_path / "run.jsonl"
     with scripted_openai_server(answer_for=Player(plan)) as server:
         process = bench(server, "--data", games, "--max-steps", 6, "--max-repeats", 0, "--out", out)
@@ -143,8 +130,8 @@ def test_a_failed_attempt_is_reflected_on_and_the_next_reads_the_note(game, tmp_
     assert "success at 1st attempt (95% CI)" in board.stdout
 
 
-def test_no_success_within_the_attempts_keeps_the_last_and_reads_the_last_notes(game, tmp_path):
-    games, plan = game
+def test_no_success_within_the_attempts_keeps_the_last_and_reads_the_last_notes(planned_game, tmp_path):
+    games, plan = planned_game
     out = tmp_path / "run.jsonl"
     with scripted_openai_server(answer_for=Player(plan, fail_attempts=9)) as server:
         process = bench(server, "--data", games, "--max-steps", 2, "--attempts", 5, "--out", out)
@@ -161,8 +148,8 @@ def test_no_success_within_the_attempts_keeps_the_last_and_reads_the_last_notes(
     assert record["metrics"]["success"] == 0.0 and record["config"]["attempts"] == 5
 
 
-def test_a_killed_run_resumes_at_the_next_attempt(game, tmp_path):
-    games, plan = game
+def test_a_killed_run_resumes_at_the_next_attempt(planned_game, tmp_path):
+    games, plan = planned_game
     out = tmp_path / "run.jsonl"
     common = ["--data", games, "--max-steps", len(plan), "--max-repeats", 0, "--out", out]
     reached = threading.Event()

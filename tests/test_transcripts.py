@@ -253,6 +253,56 @@ def test_act_on_alfworld_has_no_think_lines(first_game):
     check_golden("commands-act.txt", render(prompt, requests))
 
 
+def in_state_lines(command: str, location: str, inventory: str, thought: str = "") -> str:
+    thought_line = f"Thought: {thought}\n" if thought else ""
+    return (
+        f" put some cd in cabinet.\nLocation: {location}\nInventory: {inventory}\n{thought_line}"
+        f"Action: {command}\nObservation: what the model imagines"
+    )
+
+
+STATE_RUN = [
+    in_state_lines("go to drawer 3", "middle of the room", "nothing", "A cd may be in a drawer."),
+    " I lost my way and wrote no action.\nLocation: nowhere\nInventory: nothing\nAction: fly to the moon",
+    in_state_lines("open drawer 3", "drawer 3", "nothing"),
+    in_state_lines("take cd 1 from drawer 3", "drawer 3", "nothing", "Now I take the cd."),
+    in_state_lines("go to cabinet 1", "drawer 3", "cd 1"),
+    in_state_lines("open cabinet 1", "cabinet 1", "cd 1"),
+    in_state_lines("put cd 1 in/on cabinet 1", "cabinet 1", "cd 1"),
+]
+
+
+def test_state_lines(first_game):
+    """Each step is the state lines, an optional thought and the action, each recorded apart; the
+    next request is the last one with the step written back as the format writes it."""
+    from react_agent.envs.alfworld import AlfWorldEnv
+
+    env = AlfWorldEnv(state=True)
+    prompt = env.prompt(first_game)
+    assert prompt.format == "state" and prompt.source == "built-in alfworld:state/react/pick_and_place_simple"
+    result, requests = play_game(env, first_game, STATE_RUN)
+    assert (result.stop_reason, result.metrics) == (StopReason.finished, {"success": 1.0, "progress": 1.0})
+    first, lost = result.steps[:2]
+    assert (first.thought, first.action.text, first.observation) == (
+        "A cd may be in a drawer.", "go to drawer 3", "The drawer 3 is closed."
+    )  # fmt: skip
+    goal = "put some cd in cabinet."
+    assert first.state == {"goal": goal, "location": "middle of the room", "inventory": "nothing"}
+    assert (lost.state, lost.thought, lost.observation) == (
+        {"goal": "I lost my way and wrote no action.", "location": "nowhere", "inventory": "nothing"},
+        "",
+        "Nothing happens.",
+    )
+    for before, after, step, output in zip(requests, requests[1:], result.steps, STATE_RUN, strict=False):
+        written = "Goal:" + output.split("\nObservation:")[0] + "\n"
+        assert (
+            after.prompt
+            == f"{before.prompt.removesuffix('Goal:')}{written}Observation: {step.observation}\nGoal:"
+        )
+        assert before.stop == ["\nObservation:"]
+    check_golden("state.txt", render(prompt, requests))
+
+
 def paper_alfworld_run(prompt: str, first_observation: str, outputs: list[str], observations: list[str]):
     """The prompts that the paper's `alfworld_run` (alfworld.ipynb) sends, as (prompt, stop)."""
     sent: list[tuple[str, list[str]]] = []
@@ -320,7 +370,10 @@ def test_every_prompt_splits_into_its_examples():
         from react_agent.envs.alfworld import AlfWorldGame
 
         game = AlfWorldGame(id="x", task_type=task_type, game_file=Path("x"), wording=wording)
-        assert len(AlfWorldEnv(role=method).prompt(game).example_list()) == 2
+        env = (
+            AlfWorldEnv(state=True) if method == "state" else AlfWorldEnv(role=method)
+        )  # ReAct in state lines
+        assert len(env.prompt(game).example_list()) == 2
     need_shared(PAPER_PROMPTS, PAPER_ALFWORLD_PROMPTS)
     paper = json.loads(PAPER_PROMPTS.read_text())
     for key, count in [
