@@ -9,7 +9,7 @@ backends are in `react_agent.models`.
 """
 
 from react_agent.agent import Agent
-from react_agent.bench import BenchSpec, RunSummary, bench
+from react_agent.bench import BenchSpec, RunSummary, abench, bench
 from react_agent.environment import Environment, Observation, Outcome, ToolError
 from react_agent.episode import Episode
 from react_agent.mcp_tools import McpTools
@@ -65,6 +65,7 @@ __all__ = [
     "ToolError",
     "Usage",
     "__version__",
+    "abench",
     "bench",
     "make_player",
     "read_results",

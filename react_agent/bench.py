@@ -1,6 +1,7 @@
 """The run: a `BenchSpec` in, episodes played, results and a summary out.
 
-`bench(spec)` is what `react bench` does, for Python callers too: it builds the model
+`bench(spec)` is what `react bench` does, for Python callers too (from any thread, in a notebook
+too; `await abench(spec)` in async code): it builds the model
 (`models.from_spec`), sets the task up (`react_agent.tasks`), builds each worker's player from the
 method and one `AgentSettings`, records how the run was made (`RunConfig`, from what the model,
 the environments and the method say of themselves), and plays the tasks `workers` at a time, here
@@ -18,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from math import ceil
@@ -384,9 +387,42 @@ def bench(
 ) -> RunSummary:
     """Play the spec's tasks that `spec.out` does not already hold finished, `spec.workers` at a
     time, appending each result to `spec.out` as it ends. `on_start(already, total)` is told how
-    many trials were done before; `on_result` gets each result. SIGINT or SIGTERM stop the run, keeping
-    what finished: `RunInterrupted`."""
-    run = prepare(spec)
+    many trials were done before; `on_result` gets each result.
+
+    From the main thread, SIGINT or SIGTERM stop the run, keeping what finished: `RunInterrupted`.
+    From another thread it plays the same, with no signal handling (signals reach the main thread
+    only); inside a running event loop (a notebook's cell, an async service) it plays in a thread
+    of its own, with a loop of its own, and returns when the run is over (`abench` is the coroutine
+    to await instead)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop runs here: the run gets this thread
+        main = threading.current_thread() is threading.main_thread()
+        return asyncio.run(_bench(spec, on_start, on_result, signals=main))
+    with ThreadPoolExecutor(1, thread_name_prefix="bench") as pool:
+        return pool.submit(asyncio.run, _bench(spec, on_start, on_result, signals=False)).result()
+
+
+async def abench(
+    spec: BenchSpec,
+    *,
+    on_start: Callable[[int, int], None] | None = None,
+    on_result: Callable[[EpisodeResult], None] | None = None,
+) -> RunSummary:
+    """`bench()` as a coroutine, played on the running event loop (the model is loaded in a worker
+    thread, so the loop is not held up). It handles no signal: the loop's owner does. Cancelled, it
+    stops the episodes in flight; what finished is in `spec.out`."""
+    return await _bench(spec, on_start, on_result, signals=False)
+
+
+async def _bench(
+    spec: BenchSpec,
+    on_start: Callable[[int, int], None] | None,
+    on_result: Callable[[EpisodeResult], None] | None,
+    *,
+    signals: bool,
+) -> RunSummary:
+    run = await asyncio.to_thread(prepare, spec)  # loading a model takes seconds: not on the loop
     config = run.config
     provider, tracer = _tracing(spec.otel)
     started = time.perf_counter()
@@ -416,7 +452,7 @@ def bench(
         until=None if spec.run_tokens is None else lambda: counts["tokens"] >= spec.run_tokens,
     )
     try:
-        played = asyncio.run(_until_signalled(work, spec.out))
+        played = await (_until_signalled(work, spec.out) if signals else work)
     finally:
         if provider is not None:
             provider.shutdown()  # sends the last spans
