@@ -56,6 +56,9 @@ class Recorder(Model):
         self.calls.append(Recorded(self.episode, request, stop_when, answer.text))
         return answer
 
+    async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        return self.complete(request, stop_when)
+
 
 def draft_from(context: list[int], ngram: int, most: int) -> list[int]:
     """The tokens that followed the latest earlier occurrence of the context's last `ngram`

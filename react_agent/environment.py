@@ -15,9 +15,10 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -71,26 +72,26 @@ class Outcome:
     output: Any = None  # a typed answer, validated (ToolEnvironment's `output_type`)
 
 
-@runtime_checkable
-class Environment(Protocol):
-    """Subclass it (the defaults below come with it), or write all ten methods."""
+class Environment(ABC):
+    """Subclass it: `prompt`, `reset`, `step` and `outcome` are yours to write (a subclass missing
+    one cannot be made: a `TypeError` names it), the other methods have defaults."""
 
+    @abstractmethod
     def prompt(self, task: Any) -> Prompt:
         """The instruction and few-shot examples that suit this task."""
-        ...
 
+    @abstractmethod
     def reset(self, task: Any) -> str:
         """Start the task; return the first observation (for HotpotQA, the question)."""
-        ...
 
+    @abstractmethod
     def step(self, action: Action) -> Observation:
         """Carry out one action. Bad actions are observations (`Invalid action: ...`), not errors;
         an action that fails as actions can (a timeout) raises `ToolError`."""
-        ...
 
+    @abstractmethod
     def outcome(self) -> Outcome:
         """The answer given, the gold one, and the task's metrics, whether or not it finished."""
-        ...
 
     async def astep(self, action: Action) -> Observation:
         """`step` for async runners; by default `step` in a worker thread, off the event loop."""
@@ -112,7 +113,7 @@ class Environment(Protocol):
         specs = [FunctionSpec.of_text(name) for name in space.names]
         return specs + [act_spec()] if space.commands else specs
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a default that does nothing, not a method to write
         """Called at the end of every episode: let go of what the task held (a game engine)."""
 
     def answer_key(self, answer: str) -> str:

@@ -228,6 +228,30 @@ def test_an_agent_refuses_what_is_no_model_or_environment(demo_wiki):
         Agent(Bare(), HotpotQAEnv(demo_wiki))
 
 
+def test_a_model_or_environment_missing_a_method_it_must_write_cannot_be_made():
+    from react_agent import Environment, Model
+
+    class SyncOnly(Model):  # forgot acomplete: async runners would have got None from it
+        name = "sync-only"
+
+        def complete(self, request, stop_when=None):
+            return None
+
+    class NoStep(Environment):
+        def prompt(self, task): ...
+        def reset(self, task): ...
+        def outcome(self): ...
+
+    with pytest.raises(TypeError, match="abstract method acomplete"):
+        SyncOnly()
+    with pytest.raises(TypeError, match="abstract method step"):
+        NoStep()
+    # A duck-typed object with every method is no subclass: an Agent refuses it all the same.
+    ducks = type("Duck", (), {name: lambda *args: None for name in ("prompt", "reset", "step", "outcome")})
+    with pytest.raises(TypeError, match="Duck is no Environment"):
+        Agent(ScriptedModel([]), ducks())
+
+
 def test_every_episode_closes_its_environment(demo_wiki, eiffel):
     closed = []
 

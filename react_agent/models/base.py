@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from react_agent.trajectory import ModelOutput, ToolCall, Usage
 
@@ -77,12 +78,12 @@ class Completion:
 StopWhen = Callable[[str], bool]
 
 
-@runtime_checkable
-class Model(Protocol):
+class Model(ABC):
     """A backend decodes `request.prompt` and stops at a stop sequence, the token budget, or as soon
     as `stop_when(text_so_far)` holds, whichever comes first.
 
-    Subclass it for the defaults below, or write every member. `for_task` is how runners get the
+    Subclass it: `complete` and `acomplete` are yours to write (a subclass missing one cannot be
+    made: a `TypeError` names it), the rest have defaults. `for_task` is how runners get the
     model that answers one task's requests: the model itself, for every backend but a replay
     (`models.replay`), which answers each task with what was recorded for it."""
 
@@ -91,9 +92,13 @@ class Model(Protocol):
     provider: str = "unknown"  # the gen_ai.provider.name of its spans (react_agent.tracing)
     operation: str = "text_completion"  # the gen_ai.operation.name of its calls: or "chat"
 
-    def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion: ...
+    @abstractmethod
+    def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        """The model's answer to the request."""
 
-    async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion: ...
+    @abstractmethod
+    async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
+        """The same, for async runners (which play episodes at once): never holding up the loop."""
 
     def for_task(self, task_id: str, epoch: int = 0) -> Model:
         """The model that answers the requests of task `task_id`'s episode (its `epoch`-th trial)."""
