@@ -93,7 +93,6 @@ def _play_options(parser: argparse.ArgumentParser, bench: bool) -> None:
     for fields in (BenchSpec.model_fields, AgentSettings.model_fields, ModelOptions.model_fields):
         _add_fields(parser, fields, skip=here_only)
     _add_fields(parser, _task_options())
-    parser._option_string_actions["--max-repeats"].help += "; here 3, unless --paper"
     if bench:
         _add_fields(parser, RayOptions.model_fields, prefix="ray_")
         parser._option_string_actions["--out"].required = True  # bench writes a results file
@@ -171,8 +170,6 @@ def spec_of(args: argparse.Namespace) -> Any:
     from react_agent.settings import AgentSettings
 
     given = {name: value for name, value in vars(args).items() if value is not None}
-    if not given.get("paper"):  # the command line's loop guard is on by default; the paper has none
-        given.setdefault("max_repeats", 3)
 
     def fields(names: Any, prefix: str = "") -> dict[str, Any]:
         return {name: given[prefix + name] for name in names if prefix + name in given}

@@ -280,7 +280,7 @@ class Episode:
         elif self._repeating():
             self._stop(
                 StopReason.repeated_action,
-                f"{step.action.text} gave the same observation {self.settings.max_repeats} times",
+                f"{step.action.text} gave the same observation {self.settings.loop_guard} times",
             )
         elif len(self.steps) >= self.max_steps:
             self._stop(StopReason.max_steps)
@@ -377,7 +377,7 @@ class Episode:
         return None
 
     def _repeating(self) -> bool:
-        n = self.settings.max_repeats
+        n = self.settings.loop_guard
         last = self.steps[-n:] if n else []
         return len(last) == n > 0 and len({(s.action.text, s.observation) for s in last}) == 1
 

@@ -17,6 +17,7 @@ DEFAULT_MAX_TOKENS = 128  # our budget of a model call: a step's thought and act
 PAPER_MAX_TOKENS = 100  # the paper's code asks for at most 100 tokens, a step or a re-ask
 SC_SAMPLES = 21  # the paper's number of sampled CoT chains
 SC_TEMPERATURE = 0.7  # and their temperature
+LOOP_GUARD = 3  # repeats of an action and its observation that end an episode, unless told otherwise
 # What a run's record keeps of the settings (see `AgentSettings.recorded`).
 _RECORDED = {"max_steps", "final_answer", "shots", "max_repeats", "grammar", "paper", "episode_tokens"}
 _RECORDED |= {"episode_seconds"}
@@ -45,11 +46,11 @@ class AgentSettings(BaseModel):
         False,
         description="at the step limit, ask once more for Finish[ and score that answer (off in the paper)",
     )
-    max_repeats: int = Field(
-        0,
+    max_repeats: int | None = Field(
+        None,
         ge=0,
         description="end an episode when the same action gives the same observation this many times in a "
-        "row (0: never, as in the paper)",
+        f"row (default: {LOOP_GUARD}; 0: never, as in the paper, whose rules have it off)",
     )
     grammar: bool = Field(
         False,
@@ -121,6 +122,13 @@ class AgentSettings(BaseModel):
         return self.top_p if self.top_p is not None else 1.0 if self.paper else None
 
     @property
+    def loop_guard(self) -> int:
+        """The repeats that end an episode (`max_repeats`, resolved): 0 under the paper's rules."""
+        if self.max_repeats is not None:
+            return self.max_repeats
+        return 0 if self.paper else LOOP_GUARD
+
+    @property
     def budget(self) -> int:
         """The token budget of a model call (`max_tokens`, resolved)."""
         return self.max_tokens or (PAPER_MAX_TOKENS if self.paper else DEFAULT_MAX_TOKENS)
@@ -133,5 +141,6 @@ class AgentSettings(BaseModel):
         """The fields a run's record (`RunConfig`) keeps of them; the temperatures are recorded
         with each prompt role, the samples with the method that draws them."""
         recorded = self.model_dump(include=_RECORDED) | {"max_tokens": self.budget}
+        recorded["max_repeats"] = self.loop_guard
         # Only where it is not text, so that the runs recorded before it keep their configs.
         return recorded | ({"format": self.format} if self.format != "text" else {})

@@ -43,7 +43,8 @@ def test_prompt_grows_by_one_step_and_stops_at_the_next_observation(demo_wiki, e
 
 
 def test_episode_stops_at_max_steps_without_answer(demo_wiki, eiffel):
-    model = ScriptedModel([f" again\nAction {i}: Search[Paris]" for i in range(1, 8)])
+    pages = ["Paris", "France", "Seine"]  # three searches apart: no loop for the guard to end
+    model = ScriptedModel([f" again\nAction {i}: Search[{page}]" for i, page in enumerate(pages, start=1)])
     result = Agent(model, HotpotQAEnv(demo_wiki), max_steps=3).run(eiffel)
     assert result.stop_reason is StopReason.max_steps
     assert len(result.steps) == 3

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from conftest import free_port
+from react_agent.trajectory import RunConfig
 from servers import scripted_openai_server, url_of
 
 
@@ -297,3 +298,17 @@ def test_a_named_model_missing_from_the_cache_says_what_to_get(tmp_path):
     assert_one_line_error(process, f"qwen2.5-coder-1.5b is not in {tmp_path / 'models'}")
     assert "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf, sha256 cc324af070c2ecbf" in process.stderr
     assert "get-qwen2.5-coder-1.5b" in process.stderr
+
+
+def test_the_command_line_and_the_library_play_with_the_same_defaults(tmp_path):
+    """One set of defaults: `react bench` given nothing but the task makes the run that
+    `bench(BenchSpec(task=...))` makes (the loop guard on in both), config hash and all."""
+    from react_agent import BenchSpec, bench
+
+    process = react("bench", "--task", "hotpotqa", "--n", "1", "--out", tmp_path / "cli.jsonl")
+    assert process.returncode == 0, process.stderr
+    summary = bench(BenchSpec(task="hotpotqa", n=1, out=tmp_path / "python.jsonl"))
+    [line] = (tmp_path / "cli.jsonl").read_text().splitlines()
+    config = json.loads(line)["config"]
+    assert config["hash"] == summary.config.hash and config["max_repeats"] == 3
+    assert summary.config.identity() == RunConfig.model_validate(config).identity()
