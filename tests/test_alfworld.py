@@ -303,7 +303,10 @@ def test_games_played_at_once_in_worker_threads_all_start(tmp_path):
 
     games = find_games(builtin_games_folder(tmp_path / "games"))[:4]
     results = run_all(
-        games, lambda: Agent(ScriptedModel([" look"] * 3), AlfWorldEnv(), max_steps=3), workers=4
+        # Looking three times: to the step limit, with no loop guard to end it first.
+        games,
+        lambda: Agent(ScriptedModel([" look"] * 3), AlfWorldEnv(), max_steps=3, max_repeats=0),
+        workers=4,
     )
     assert [r.error for r in results] == [None] * 4
     assert all(len(r.steps) == 3 for r in results)
