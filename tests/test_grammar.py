@@ -206,7 +206,7 @@ def test_alfworld_under_the_grammar_takes_only_admissible_commands(smollm2, tmp_
 
     env.step = step
     chat = {"format": "tools", "max_tokens": 128} if step_format == "tools" else {"max_tokens": 48}
-    result = Agent(smollm2, env, max_steps=6, grammar=True, **chat).run(game)
+    result = Agent(smollm2, env, max_steps=6, grammar=True, max_repeats=0, **chat).run(game)  # all six steps
     env.close()
     assert result.error is None, result.error
     assert len(taken) == len(result.steps) >= 4
