@@ -13,6 +13,8 @@ import threading
 import time
 from importlib.resources import files
 
+import pytest
+
 from servers import scripted_openai_server, url_of
 
 NOTE = "I only looked around. Next time I will go to desk 1 and take the cd."
@@ -130,6 +132,7 @@ def test_a_failed_attempt_is_reflected_on_and_the_next_reads_the_note(planned_ga
     assert "success at 1st attempt (95% CI)" in board.stdout
 
 
+@pytest.mark.slow  # several runs of the command line on a game: .ci/run plays it after the quick set
 def test_no_success_within_the_attempts_keeps_the_last_and_reads_the_last_notes(planned_game, tmp_path):
     games, plan = planned_game
     out = tmp_path / "run.jsonl"
@@ -148,6 +151,7 @@ def test_no_success_within_the_attempts_keeps_the_last_and_reads_the_last_notes(
     assert record["metrics"]["success"] == 0.0 and record["config"]["attempts"] == 5
 
 
+@pytest.mark.slow  # several runs of the command line on a game: .ci/run plays it after the quick set
 def test_a_killed_run_resumes_at_the_next_attempt(planned_game, tmp_path):
     games, plan = planned_game
     out = tmp_path / "run.jsonl"
