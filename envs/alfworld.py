@@ -36,13 +36,12 @@ from react_agent.grammar import ActionSpace
 from react_agent.options import OptionError
 from react_agent.prompts import Prompt, builtin_prompt, prompt_from, read_prompt_file
 from react_agent.provenance import package_versions
+from react_agent.rules import OURS, PAPER, Rules
 from react_agent.tasks import PromptFileOptions, Task, TaskSetup
 from react_agent.trajectory import Action, EpisodeResult, Scoring, Step, StopReason
 
 log = logging.getLogger("react_agent")
 
-MAX_STEPS = 50
-PAPER_MAX_STEPS = 49  # the paper's loop: `for i in range(1, 50)`, one model call each
 WORDINGS = ("react", "current")  # put X in/on Y (the paper's time), move X to Y (alfworld 0.4)
 EVAL_SPLIT = "valid_unseen"  # the paper's 134 games: eval_out_of_distribution
 # Importing alfworld writes a default $ALFWORLD_DATA of its own into the environment; what the
@@ -330,9 +329,9 @@ class AlfWorldEnv(Environment):
     With `state=True` (`--format state`), our examples of the `react` role written in state lines
     (`state/<wording>/<type>`: see react_agent.formats.StateLines).
 
-    With `paper=True`, the paper's `alfworld_run` rules: the command is sent as the model wrote it
-    (stripped: an empty one, or one after a `>`, too), only a lowercase `think:` is answered `OK.`,
-    and observations keep what the engine wrote around them.
+    `rules` (`react_agent.rules`; the paper's: its `alfworld_run`'s) say whether the command is sent
+    as the model wrote it (stripped: an empty one, or one after a `>`, too), only a lowercase
+    `think:` is answered `OK.`, and observations keep what the engine wrote around them.
     """
 
     def __init__(
@@ -341,7 +340,7 @@ class AlfWorldEnv(Environment):
         role: str = "react",
         prompt_file: str | Path | None = None,
         prompt_key: str | None = None,
-        paper: bool = False,
+        rules: Rules = OURS,
         state: bool = False,
     ):
         if role not in ROLES:
@@ -354,7 +353,7 @@ class AlfWorldEnv(Environment):
                 "ALFWorld needs the alfworld package: pip install 'react-agent[alfworld]'"
             ) from None
         self.role = role
-        self.paper = paper
+        self.rules = rules
         self.state = state
         self._prompt_file = prompt_file
         self._prompt_key = prompt_key or role
@@ -396,7 +395,7 @@ class AlfWorldEnv(Environment):
         self._goal = goal_parts(json.loads(game.game_file.read_text())["pddl_problem"])
         self._facts = state["facts"]
         first = strip_banner(state["feedback"])
-        return first if self.paper else first.strip()
+        return first if self.rules.commands_as_written else first.strip()
 
     def action_space(self) -> ActionSpace:
         """This step's admissible commands (the engine's list, which changes as the game goes), and
@@ -407,7 +406,7 @@ class AlfWorldEnv(Environment):
         command = action.text.strip()
         # The paper answers only a lowercase `think:` so (after stepping the engine with it, which
         # changes nothing: a thought is no command it knows); its other spellings go to the engine.
-        if (command if self.paper else command.lower()).startswith("think:"):
+        if (command if self.rules.commands_as_written else command.lower()).startswith("think:"):
             return Observation("OK.")
         if self._engine is None:
             raise RuntimeError("step() before reset()")
@@ -417,7 +416,8 @@ class AlfWorldEnv(Environment):
         self.admissible_commands = list(state["admissible_commands"])
         self._facts = state["facts"]
         feedback = strip_arrival(state["feedback"])
-        return Observation(feedback if self.paper else feedback.strip(), done=self.won or done)
+        shown = feedback if self.rules.commands_as_written else feedback.strip()
+        return Observation(shown, done=self.won or done)
 
     def outcome(self) -> Outcome:
         """Success (the engine's `won`) and progress: the share of the goal's conditions met at the
@@ -533,7 +533,6 @@ class AlfWorldOptions(PromptFileOptions):
     """What `react run --task alfworld` takes: `data`, a folder of games in the official layout
     (default: `$ALFWORLD_DATA`'s unseen split, else the built-in set), and the prompt file."""
 
-    paper: bool = False  # the paper's rules in the environment too (given with AgentSettings.paper)
     state: bool = False  # our examples in state lines (given with AgentSettings.format "state")
     force: bool = Field(
         False, description="play a prompt file's examples on games of the other wording all the same"
@@ -581,7 +580,7 @@ def _user_alfworld_data() -> str | None:
     return os.environ.get("ALFWORLD_DATA")
 
 
-def setup(options: AlfWorldOptions, roles: tuple[str, ...]) -> TaskSetup:
+def setup(options: AlfWorldOptions, roles: tuple[str, ...], rules: Rules = OURS) -> TaskSetup:
     """ALFWorld as `react run --task alfworld` plays it: the games below `options.data`, else
     `$ALFWORLD_DATA`'s unseen split, else the built-in set."""
     options.check_prompt_key()
@@ -589,9 +588,7 @@ def setup(options: AlfWorldOptions, roles: tuple[str, ...]) -> TaskSetup:
 
     def make_env(role: str) -> AlfWorldEnv:
         file, key = options.prompt_file, options.prompt_key
-        return AlfWorldEnv(
-            role=role, prompt_file=file, prompt_key=key, paper=options.paper, state=options.state
-        )
+        return AlfWorldEnv(role=role, prompt_file=file, prompt_key=key, rules=rules, state=options.state)
 
     if options.state and set(roles) - {"react"}:
         raise OptionError(
@@ -626,10 +623,11 @@ def setup(options: AlfWorldOptions, roles: tuple[str, ...]) -> TaskSetup:
             failures=list(FAILURE_CATEGORIES),
         ),
         diagnose=diagnose,
-        max_steps=PAPER_MAX_STEPS if options.paper else MAX_STEPS,
+        max_steps=rules.game_steps,
         data=Path(options.data or user_data).name if options.data or user_data else "built-in",
         data_files=[FileDigest.of_folder(folder, [game.game_file for game in games])],
     )
 
 
-TASK = Task("alfworld", AlfWorldOptions, setup, roles=ROLES, answers=False)  # a game is won, not answered
+# A game is won, not answered.
+TASK = Task("alfworld", AlfWorldOptions, setup, roles=ROLES, answers=False, rules=(OURS, PAPER))

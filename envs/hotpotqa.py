@@ -30,6 +30,7 @@ from react_agent.environment import Observation, Outcome
 from react_agent.options import OptionError
 from react_agent.parsing import paper_form
 from react_agent.prompts import Prompt, builtin_prompt, choose_key, prompt_from, read_prompt_file
+from react_agent.rules import OURS, PAPER, Rules
 from react_agent.tasks import VOTES, PromptFileOptions, Task, TaskSetup
 from react_agent.toolbox import Tool, ToolEnvironment, tools_prompt
 from react_agent.tools.wikipedia import Wiki, WikiBrowser, wiki_tools
@@ -248,15 +249,15 @@ class HotpotQAEnv(ToolEnvironment):
     `prompt` is the method's prompt (default: our ReAct prompt); see `hotpotqa_prompt`.
     """
 
-    def __init__(self, wiki: Wiki, *, prompt: Prompt | None = None, paper: bool = False):
+    def __init__(self, wiki: Wiki, *, prompt: Prompt | None = None, rules: Rules = OURS):
         super().__init__(observation_chars=None)  # the paper's observations are shown whole
         self.wiki = wiki
         self._prompt = prompt or hotpotqa_prompt("react")
-        self.paper = paper  # the paper's rules: its pages' sentences, its invalid actions' wording
+        self.rules = rules  # its pages' sentences, its invalid actions' wording (react_agent.rules)
         self.question: Question | None = None
 
     def tools_for(self, task: Question) -> list[Tool]:
-        return wiki_tools(WikiBrowser(self.wiki, paper=self.paper))
+        return wiki_tools(WikiBrowser(self.wiki, rules=self.rules))
 
     def prompt(self, task: Question) -> Prompt:
         return self._prompt
@@ -276,7 +277,8 @@ class HotpotQAEnv(ToolEnvironment):
 
     def invalid_action(self, action: Action) -> str:
         # The paper's code names the action as it handed it over: first letter lowered, stripped.
-        return f"Invalid action: {paper_form(action.text) if self.paper else action.text}"
+        handed = paper_form(action.text) if self.rules.invalid_action_as_handed else action.text
+        return f"Invalid action: {handed}"
 
     def describe(self) -> dict[str, Any]:
         return {"wiki": self.wiki.describe()}
@@ -314,10 +316,9 @@ class HotpotQAOptions(PromptFileOptions):
     cot_prompt_key: str | None = Field(
         None, description="the CoT prompt of the prompt file that cot-sc and the hybrids vote with"
     )
-    paper: bool = False  # the paper's rules in the environment too (given with AgentSettings.paper)
 
 
-def setup(options: HotpotQAOptions, roles: tuple[str, ...]) -> TaskSetup:
+def setup(options: HotpotQAOptions, roles: tuple[str, ...], rules: Rules = OURS) -> TaskSetup:
     """HotpotQA as `react run --task hotpotqa` plays it: `options.data`'s questions (default: the
     demo set), over `options.wiki` (files, or `live`; default: the demo wiki, or the question
     file's own context paragraphs), with the prompt of each role."""
@@ -362,7 +363,7 @@ def setup(options: HotpotQAOptions, roles: tuple[str, ...]) -> TaskSetup:
         test_tasks = 0
     return TaskSetup(
         questions,
-        make_env=lambda role: HotpotQAEnv(wiki, prompt=prompts[role], paper=options.paper),
+        make_env=lambda role: HotpotQAEnv(wiki, prompt=prompts[role], rules=rules),
         scoring=Scoring(score="em", category="question type", failures=list(FAILURE_CATEGORIES)),
         diagnose=diagnose,
         max_steps=7,
@@ -375,4 +376,6 @@ def setup(options: HotpotQAOptions, roles: tuple[str, ...]) -> TaskSetup:
     )
 
 
-TASK = Task("hotpotqa", HotpotQAOptions, setup, roles=("react", "act", "cot", "standard", VOTES))
+TASK = Task(
+    "hotpotqa", HotpotQAOptions, setup, roles=("react", "act", "cot", "standard", VOTES), rules=(OURS, PAPER)
+)

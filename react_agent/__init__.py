@@ -19,9 +19,10 @@ from react_agent.methods import (
     SelfConsistencyThenReact,
     make_player,
 )
-from react_agent.models.base import Model
+from react_agent.models.base import Model, ModelSource
 from react_agent.prompts import Prompt
 from react_agent.results import read_results
+from react_agent.rules import OURS, PAPER, Rules
 from react_agent.runner import run_all, run_many
 from react_agent.settings import AgentSettings
 from react_agent.toolbox import Tool, ToolEnvironment, tool
@@ -50,10 +51,14 @@ __all__ = [
     "McpTools",
     "Model",
     "ModelOutput",
+    "ModelSource",
+    "OURS",
     "Observation",
     "Outcome",
+    "PAPER",
     "Prompt",
     "ReactThenSelfConsistency",
+    "Rules",
     "RunConfig",
     "RunSummary",
     "SelfConsistency",

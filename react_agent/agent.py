@@ -17,11 +17,12 @@ from typing import Any
 
 from react_agent.environment import Environment, Observation, Outcome, ToolError, task_id_of
 from react_agent.episode import Episode
-from react_agent.formats import FORMATS, ToolCalls
+from react_agent.formats import chosen_format
 from react_agent.models import from_spec
-from react_agent.models.base import Model, ModelError, ModelRequest, StopWhen
+from react_agent.models.base import Model, ModelError, ModelRequest, ModelSource, StopWhen
 from react_agent.models.cache import CachedModel
 from react_agent.prompts import Prompt
+from react_agent.rules import mismatch
 from react_agent.settings import AgentSettings
 from react_agent.tracing import EpisodeTrace
 from react_agent.trajectory import EpisodeResult, EpisodeStart, Step
@@ -68,7 +69,7 @@ class Agent:
 
     def __init__(
         self,
-        model: Model | str,
+        model: ModelSource | str,
         env: Environment | None = None,
         *,
         tools: Iterable[Any] | None = None,
@@ -93,17 +94,20 @@ class Agent:
             raise TypeError("output_type goes with tools=[...]: an environment checks its own answers")
         if isinstance(model, str):  # what --model takes: a GGUF path, a known name, openai:NAME
             model = from_spec(model)
-        if cache is not None:  # answers kept by request in this folder (react_agent.models.cache)
-            model = CachedModel(model, cache)
-        for thing, protocol in ((model, Model), (env, Environment)):
+        for thing, protocol, name in ((model, ModelSource, "Model"), (env, Environment, "Environment")):
             if not isinstance(thing, protocol):
-                name = protocol.__name__
                 raise TypeError(f"{type(thing).__name__} is no {name}: subclass react_agent.{name}")
+        if cache is not None:  # answers kept by request in this folder (react_agent.models.cache)
+            if not isinstance(model, Model):
+                raise TypeError(f"{model.name} answers no request itself: it takes no cache")
+            model = CachedModel(model, cache)
         self.model = model
         self.env = env
         self.prompt = prompt
         settings = settings or AgentSettings()
         self.settings = settings.but(**changes) if changes else settings
+        if refusal := mismatch(self.settings.rules, env.rules):
+            raise ValueError(refusal)
         if self.settings.grammar and env.action_space() is None:
             raise TypeError(
                 f"grammar=True needs an environment with an action space; {type(env).__name__} has none"
@@ -165,11 +169,7 @@ class Agent:
             episode, outcome = Episode.failed_to_start(task_id, traceback.format_exc()), Outcome()
         else:
             outcome = None
-            step_format = (
-                ToolCalls(env.tool_specs(), prompt.format)
-                if settings.format == "tools"
-                else FORMATS[prompt.format]
-            )
+            step_format = chosen_format(settings.format).playing(prompt.format, env.tool_specs)
             episode = Episode(
                 task_id,
                 step_format.begin(prompt, first_observation),

@@ -33,9 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from react_agent.agent import Agent, Event
 from react_agent.environment import task_id_of
+from react_agent.formats import chosen_format
 from react_agent.methods import METHODS, Method, Player, make_player
 from react_agent.models import ModelOptions, from_spec
-from react_agent.models.base import Model
+from react_agent.models.base import Model, ModelSource
 from react_agent.models.cache import CachedModel
 from react_agent.options import OptionError
 from react_agent.prompts import bootstrap_record
@@ -157,13 +158,10 @@ def method_of(spec: BenchSpec, task: Task) -> Method:
 def set_up_task(spec: BenchSpec, task: Task, method: Method) -> TaskSetup:
     """The spec's task set up with its options and data, for the roles of its method."""
     options = spec.task_options | ({"data": spec.data} if spec.data is not None else {})
-    if spec.settings.paper:  # the paper's rules are the environment's too: the task must have them
-        if "paper" not in task.option_names():
-            raise OptionError(f"{task.name} has no `paper` rules")
-        options["paper"] = True
-    if spec.settings.format == "state" and "state" in task.option_names():  # its own prompts in state lines
-        options["state"] = True
-    return task.set_up(options, method.roles)
+    option = chosen_format(spec.settings.format).task_option  # a task's own prompts in the format
+    if option is not None and option in task.option_names():
+        options[option] = True
+    return task.set_up(options, method.roles, spec.settings.rules)
 
 
 def chosen_tasks(spec: BenchSpec, setup: TaskSetup) -> list[Any]:
@@ -215,10 +213,10 @@ class Run:
         )
         self.cache: CachedModel | None = None  # the response cache, when asked: it counts its hits
         if spec.model_options.cache is not None:
-            if spec.model and spec.model.startswith("replay:"):
-                raise OptionError("a replay asks no model: it takes no `cache`")
+            if not isinstance(model, Model):  # a source of models per task: a replay's
+                raise OptionError(f"{model.name} asks no model: it takes no `cache`")
             self.cache = CachedModel(model, spec.model_options.cache, seed=spec.model_options.seed)
-        self.model: Model = self.cache or model
+        self.model: ModelSource = self.cache or model
         self.setup: TaskSetup = set_up_task(spec, task, self.method)
         self._check_feedback(task)
         self._check_format(task)
@@ -244,15 +242,17 @@ class Run:
             )
 
     def _check_format(self, task: Task) -> None:
-        """`format` state plays prompts written in state lines: the task's own, or a prompt file's."""
-        if self.spec.settings.format != "state" or not self.setup.tasks:
+        """The settings' `format` plays the prompts it can: a format of steps of its own (state lines)
+        needs prompts written in it, the task's own or a prompt file's."""
+        chosen = chosen_format(self.spec.settings.format)
+        if not self.setup.tasks:
             return
         for role in self.method.roles:
             found = self.setup.make_env(role).prompt(self.setup.tasks[0]).format
-            if found != "state":
+            if not chosen.plays_prompt(found):
                 raise OptionError(
-                    f"`format` state needs prompts written in state lines, and {task.name}'s {role} "
-                    f"prompt is in {found} steps: give a `prompt_file` whose prompts' format is state"
+                    f"`format` {chosen.name} cannot play {task.name}'s {role} prompt, in {found} steps: "
+                    f"give a `prompt_file` whose prompts' format is {chosen.name}"
                 )
 
     def player(self, tracer: Any = None) -> Player:

@@ -6,7 +6,8 @@ an environment that subclasses `Environment` gets them and the runners can alway
 `astep` (an async `step`), `action_space` (what a grammar may allow; none by default),
 `tool_specs` (the actions as a chat model's tools, made from the action space by default), `close`
 (called at the end of every episode), `answer_key` (which answers count as the same, for votes) and
-`describe` (what a run's record says of it).
+`describe` (what a run's record says of it). `rules` are those it plays by (`react_agent.rules`):
+ours, unless it was made with the paper's (an agent of other rules refuses to play with it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import BaseModel
 
 from react_agent.grammar import ActionSpace
 from react_agent.prompts import Prompt
+from react_agent.rules import OURS, Rules
 from react_agent.tool_schema import FunctionSpec, act_spec
 from react_agent.trajectory import Action
 
@@ -75,6 +77,8 @@ class Outcome:
 class Environment(ABC):
     """Subclass it: `prompt`, `reset`, `step` and `outcome` are yours to write (a subclass missing
     one cannot be made: a `TypeError` names it), the other methods have defaults."""
+
+    rules: Rules = OURS  # the rules it plays by; one that can play the paper's takes `rules=`
 
     @abstractmethod
     def prompt(self, task: Any) -> Prompt:

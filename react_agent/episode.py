@@ -137,7 +137,7 @@ class Episode:
         self.epoch = epoch
         self.question = question
         self.settings = settings or AgentSettings()
-        self.format = step_format.under_paper_rules() if self.settings.paper else step_format
+        self.format = step_format.under(self.settings.rules)
         self.max_steps = self.settings.max_steps or DEFAULT_MAX_STEPS
         self.steps: list[Step] = []
         self.stop_reason: StopReason | None = None

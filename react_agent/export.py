@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from react_agent.formats import FORMATS, ReadStep, StepFormat, ToolCalls
+from react_agent.formats import FORMATS, ReadStep, StepFormat, ToolCalls, chosen_format
 from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult
 
@@ -55,7 +55,7 @@ def one_trajectory(result: EpisodeResult) -> bool:
 
 
 def played_with_tools(result: EpisodeResult) -> bool:
-    return result.config is not None and result.config.format == "tools"
+    return result.config is not None and not chosen_format(result.config.format).transcript_is_text
 
 
 def reads_back(result: EpisodeResult) -> bool:

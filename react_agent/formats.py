@@ -8,9 +8,14 @@ asks once more for an action the model left out (`reask`), asks for an answer at
 (`final_answer`), and says what a well-formed step over an action space is (`grammar`). `Episode`
 holds only the rules (when to ask, when to stop); nothing else writes a step into a prompt.
 
-`under_paper_rules()` gives the format as the ReAct paper's code has it (`AgentSettings.paper`):
-its strict reading of an answer, its re-ask, observations shown as they came, and decoding read to
-the stop sequence (never cut at a whole action). README has the table of what changes.
+`under(rules)` gives the format playing by a set of rules (`react_agent.rules`: the paper's code's
+strict reading of an answer, its re-ask, observations shown as they came, decoding read to the stop
+sequence). README has the table of what changes.
+
+Every format answers for itself what the rest of the package would otherwise ask by its name: the
+settings' `format` names one (`chosen_format`: `text` is each prompt's own), which says what it
+refuses, what a run records and a leaderboard calls it, which prompts and methods it plays, and
+whether its transcript is text. Nothing outside this module compares a format's name.
 
 The ReAct paper uses two layouts:
 
@@ -42,10 +47,11 @@ from react_agent.parsing import (
     parse_output,
     parse_paper_action,
 )
+from react_agent.rules import OURS, Rules
 from react_agent.tool_schema import FunctionSpec, action_for_call, call_for_action
 from react_agent.trajectory import Action, Step, ToolCall
 
-ACTION_MAX_TOKENS = 48  # a re-asked action is one short line
+ANSWER_MAX_TOKENS = 48  # an answer asked for at the step limit is one short line
 THINK = "think:"
 FINISH = "finish"  # the action that ends a question-answering task with its answer: Finish[answer]
 
@@ -75,17 +81,17 @@ class Reask:
     head: str  # "Thought {i}: "
     label: str  # "\nAction {i}:"
     read_answer: bool = False  # the line is an answer (`Finish[line]`), not an action
-    paper_rules: bool = False  # the paper's: the step's budget, and the whole line is the action
+    rules: Rules = OURS  # the re-ask's budget, and how its line is read
 
     def request(self, transcript: str, i: int, thought: str, budget: int) -> ModelRequest:
-        """Ask again; `budget` is a step's token budget (the paper asks for as many)."""
+        """Ask again; `budget` is a step's token budget (the rules may ask for as many)."""
         prompt = f"{transcript}{self.head.format(i=i)}{thought}{self.label.format(i=i)}"
-        return ModelRequest(prompt, stop=["\n"], max_tokens=budget if self.paper_rules else ACTION_MAX_TOKENS)
+        return ModelRequest(prompt, stop=["\n"], max_tokens=self.rules.reask_tokens or budget)
 
     def parse(self, text: str) -> Action | None:
         if self.read_answer:
             return _answer(text)
-        return parse_paper_action(text.strip()) if self.paper_rules else parse_action(_first_line(text))
+        return read_action(text, self.rules)
 
 
 @dataclass(frozen=True)
@@ -98,20 +104,80 @@ class ReadStep:
     state: dict[str, str] | None = None  # the state lines written before the action (`state`)
 
 
-class StepFormat(ABC):
-    """One way of writing steps; see the module's docstring. `name` is what a prompt's `format`
-    says. `reask` is how the format asks for a missing action, or None where it does not (an
-    answer with no action is then invalid)."""
+def read_action(text: str, rules: Rules) -> Action | None:
+    """The action of an answer that holds only one: its first line read tolerantly, or (strict
+    rules) the whole stripped text, read as the paper's code reads it."""
+    return parse_paper_action(text.strip()) if rules.strict_actions else parse_action(_first_line(text))
+
+
+class FormatChoice:
+    """What the settings' `format` names: a step format, or `text` (each prompt's own). It says
+    what it refuses, what a run records of it, which prompts and methods it plays."""
 
     name: str
-    reask: Reask | None = None
-    paper_rules: bool = False
+    label: str | None = None  # what a leaderboard's method label adds for it
+    only_methods: tuple[str, ...] | None = None  # the methods it plays; None: all
+    task_option: str | None = None  # the task option that gives a task's own prompts in it
+    transcript_is_text: bool = True  # False: a chat's messages (exported as such)
+    in_paper: bool = True  # one of the paper's own layouts, which its rules can play
 
-    def under_paper_rules(self) -> StepFormat:
-        """This format as the ReAct paper's code has it (see the module's docstring)."""
+    def refusal(self, rules: Rules, *, final_answer: bool = False) -> str | None:
+        """Why settings with these rules cannot play it; None when they can."""
+        if rules.own_formats_only and not self.in_paper:
+            return f"{rules.name} play the prompts' own step formats, not the {self.name} format"
+        return None
+
+    def method_refusal(self, method: str) -> str | None:
+        """Why `method` cannot be played in it; None when it can."""
+        if self.only_methods is None or method in self.only_methods:
+            return None
+        return f"format {self.name} is for the methods {', '.join(self.only_methods)}, not {method}"
+
+    def recorded(self) -> dict[str, str]:
+        """What a run's settings record of the choice."""
+        return {"format": self.name}
+
+    def plays_prompt(self, prompt_format: str) -> bool:
+        """Whether it plays a prompt written in `prompt_format` steps."""
+        return prompt_format == self.name
+
+    def playing(self, prompt_format: str, tool_specs: Any) -> StepFormat:
+        """The step format an episode plays over a prompt in `prompt_format` steps; `tool_specs()`
+        gives the environment's tools, for the formats that call them."""
+        if not self.plays_prompt(prompt_format):
+            raise ValueError(f"format {self.name} cannot play a prompt of {prompt_format} steps")
+        return FORMATS[prompt_format]
+
+    def shown(self, prompt: Any) -> Any:
+        """The prompt as it shows in this format (a `prompts.Prompt`)."""
+        return prompt
+
+
+class PromptsOwn(FormatChoice):
+    """`text`: each prompt's own step format, as the prompt says."""
+
+    name = "text"
+
+    def recorded(self) -> dict[str, str]:
+        return {}  # not recorded, so that the runs recorded before `format` keep their configs
+
+    def plays_prompt(self, prompt_format: str) -> bool:
+        return prompt_format in FORMATS and FORMATS[prompt_format].transcript_is_text
+
+
+class StepFormat(FormatChoice, ABC):
+    """One way of writing steps; see the module's docstring. `name` is what a prompt's `format`
+    says. `reask` is how the format asks for a missing action, or None where it does not (an
+    answer with no action is then invalid). `rules` are those it plays by."""
+
+    reask: Reask | None = None
+    rules: Rules = OURS
+
+    def under(self, rules: Rules) -> StepFormat:
+        """This format playing by `rules` (see the module's docstring)."""
         variant = copy.copy(self)
-        variant.paper_rules = True
-        variant.reask = replace(self.reask, paper_rules=True) if self.reask is not None else None
+        variant.rules = rules
+        variant.reask = replace(self.reask, rules=rules) if self.reask is not None else None
         return variant
 
     def begin(self, prompt: Any, first_observation: str) -> Any:
@@ -136,9 +202,9 @@ class StepFormat(ABC):
         return self.parse(completion.text, i)
 
     def is_complete(self, text: str) -> bool:
-        """True once `text` holds a whole step, so decoding can stop; never under the paper's
-        rules, whose code reads to the stop sequence."""
-        return not self.paper_rules and self.whole(text)
+        """True once `text` holds a whole step, so decoding can stop; never under rules that read
+        to the stop sequence."""
+        return not self.rules.read_to_stop and self.whole(text)
 
     @abstractmethod
     def whole(self, text: str) -> bool:
@@ -146,8 +212,8 @@ class StepFormat(ABC):
 
     def observation(self, text: str) -> str:
         """The environment's answer as the transcript shows it: on one line (the layout depends on
-        it); as it came under the paper's rules."""
-        return text if self.paper_rules else " ".join(text.split())
+        it), or as it came where the rules say."""
+        return text if self.rules.observations_as_given else " ".join(text.split())
 
     @abstractmethod
     def turn(self, i: int, thought: str, action: Action, state: dict[str, str] | None = None) -> str:
@@ -193,7 +259,7 @@ def held_by(request: ModelRequest, grammar: Grammar) -> ModelRequest:
 
 def _ask_finish(transcript: str, i: int) -> ModelRequest:
     """`Action i: Finish[`: the model writes the answer and closes the bracket."""
-    return ModelRequest(f"{transcript}Action {i}: Finish[", stop=["]", "\n"], max_tokens=ACTION_MAX_TOKENS)
+    return ModelRequest(f"{transcript}Action {i}: Finish[", stop=["]", "\n"], max_tokens=ANSWER_MAX_TOKENS)
 
 
 def _any_action(space: ActionSpace) -> bool:
@@ -209,7 +275,7 @@ class NumberedSteps(StepFormat):
         return ModelRequest(f"{transcript}Thought {i}:", stop=[f"\nObservation {i}:"], max_tokens=max_tokens)
 
     def parse(self, text: str, i: int) -> ParsedOutput:
-        if not self.paper_rules:
+        if not self.rules.one_action_label:
             return parse_output(text)
         # The paper's: exactly one `\nAction i: ` splits the answer into the thought (line breaks and
         # all) and the action; otherwise the thought's first line is asked for its action.
@@ -220,7 +286,7 @@ class NumberedSteps(StepFormat):
 
     def observation(self, text: str) -> str:
         # The paper's loop drops only the two characters backslash and n, never a line break.
-        return text.replace("\\n", "") if self.paper_rules else super().observation(text)
+        return text.replace("\\n", "") if self.rules.observations_as_given else super().observation(text)
 
     def whole(self, text: str) -> bool:
         return action_is_complete(text)
@@ -260,7 +326,7 @@ class CommandLines(StepFormat):
         return ModelRequest(f"{transcript}>", stop=["\n"], max_tokens=max_tokens)
 
     def parse(self, text: str, i: int) -> ParsedOutput:
-        if self.paper_rules:  # the stripped completion is the command, an empty one too
+        if self.rules.commands_as_written:  # the stripped completion is the command, an empty one too
             command = text.strip()
             thought = command[len(THINK) :].strip() if command.startswith(THINK) else ""
             return ParsedOutput(thought=thought, action=Action(text=command))
@@ -302,6 +368,9 @@ class StateLines(StepFormat):
     label) apart from its thought; a step with no action line is invalid (no re-ask)."""
 
     name = "state"
+    label = "state lines (format state)"
+    task_option = "state"  # a task's own prompts in state lines (ALFWorld's)
+    in_paper = False
     _LABELS = {"goal": "Goal", "location": "Location", "inventory": "Inventory"}
     _LINE = re.compile(r"^(Goal|Location|Inventory|Thought|Action):[ \t]*(.*?)\s*$")
     _READ = re.compile(
@@ -362,12 +431,10 @@ class ActionsOnly(StepFormat):
         return ModelRequest(f"{transcript}Action {i}:", stop=[f"\nObservation {i}:"], max_tokens=max_tokens)
 
     def parse(self, text: str, i: int) -> ParsedOutput:
-        if self.paper_rules:  # as the paper's ReAct reads its action: the whole answer, strictly
-            return ParsedOutput(thought="", action=parse_paper_action(text.strip()))
-        return ParsedOutput(thought="", action=parse_action(_first_line(text)))
+        return ParsedOutput(thought="", action=read_action(text, self.rules))
 
     def observation(self, text: str) -> str:
-        return text.replace("\\n", "") if self.paper_rules else super().observation(text)
+        return text.replace("\\n", "") if self.rules.observations_as_given else super().observation(text)
 
     def whole(self, text: str) -> bool:
         return "\n" in text.lstrip() or text.rstrip().endswith("]")
@@ -453,13 +520,33 @@ class ToolCalls(StepFormat):
     is no re-ask, and the episode ends with `invalid_output`."""
 
     name = "tools"
+    label = "native tool calls (format tools)"
+    only_methods = ("react", "act")  # whose steps are actions, which a chat model can make as tool calls
+    transcript_is_text = False
+    in_paper = False
+    _EXAMPLES = ("numbered", "actions", "commands")  # the formats whose steps are actions
 
     def __init__(self, specs: list[FunctionSpec], examples_format: str = "numbered"):
-        if examples_format not in ("numbered", "actions", "commands"):
+        if not self.plays_prompt(examples_format):
             raise ValueError(f"tool calls are actions: the {examples_format!r} format has none")
         self.specs = specs
         self.examples_format = FORMATS[examples_format]
         self._tools = tuple(spec.openai() for spec in specs)
+
+    def refusal(self, rules: Rules, *, final_answer: bool = False) -> str | None:
+        if final_answer:
+            return "the tools format asks for no answer at the step limit (a chat has no `Finish[` to go on)"
+        return super().refusal(rules)
+
+    def plays_prompt(self, prompt_format: str) -> bool:
+        return prompt_format in self._EXAMPLES
+
+    def playing(self, prompt_format: str, tool_specs: Any) -> StepFormat:
+        return ToolCalls(tool_specs(), prompt_format)
+
+    def shown(self, prompt: Any) -> Any:
+        """The instruction for calls (`tools_instruction`), where the prompt has one."""
+        return replace(prompt, instruction=prompt.tools_instruction) if prompt.tools_instruction else prompt
 
     def begin(self, prompt: Any, first_observation: str) -> tuple[dict[str, Any], ...]:
         messages: list[dict[str, Any]] = [{"role": "system", "content": prompt.instruction.strip()}]
@@ -560,3 +647,17 @@ FORMATS: dict[str, StepFormat] = {
     f.name: f
     for f in (NumberedSteps(), CommandLines(), StateLines(), ActionsOnly(), DirectAnswer(), ReasonedAnswer())
 }
+# Tool calls over no tools yet: what the format says of itself (`playing` gives it an environment's).
+FORMATS[ToolCalls.name] = ToolCalls([])
+TEXT = PromptsOwn()  # the settings' default: each prompt's own step format
+
+
+def chosen_format(name: str | None) -> FormatChoice:
+    """What the settings' (or a run's record's) `format` names; None, as a record of one played
+    before the field, or `text`: each prompt's own format."""
+    return TEXT if name in (None, TEXT.name) else FORMATS[name]
+
+
+def same_format(a: str, b: str) -> bool:
+    """Whether two prompts' formats are the same one (their names are)."""
+    return FORMATS[a] is FORMATS[b]

@@ -28,8 +28,8 @@ from typing import Any, Protocol
 
 from react_agent.agent import Agent
 from react_agent.environment import Environment, task_id_of
-from react_agent.formats import FINISH
-from react_agent.models.base import Model
+from react_agent.formats import FINISH, chosen_format
+from react_agent.models.base import Model, ModelSource
 from react_agent.options import OptionError
 from react_agent.reflexion import Reflexion
 from react_agent.results import Checkpoints
@@ -59,7 +59,7 @@ class Context:
     checkpoints: Checkpoints | None = None
 
 
-Build = Callable[[Model, EnvironmentFor, AgentSettings, Context], "Player"]
+Build = Callable[[ModelSource, EnvironmentFor, AgentSettings, Context], "Player"]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _agent(role: str) -> Build:
     )
 
 
-def _reflexion(model: Model, env: EnvironmentFor, settings: AgentSettings, context: Context) -> Player:
+def _reflexion(model: ModelSource, env: EnvironmentFor, settings: AgentSettings, context: Context) -> Player:
     if context.scoring is None:
         raise OptionError("reflexion judges attempts by the task's scoring, which it was not given")
     return Reflexion(
@@ -160,7 +160,7 @@ def method_named(name: str) -> Method:
 
 def make_player(
     method: str,
-    model: Model,
+    model: ModelSource,
     env: EnvironmentFor,
     settings: AgentSettings | None = None,
     *,
@@ -172,14 +172,9 @@ def make_player(
     role's (`react`, `act`, `cot`, `standard`, or `votes`, the CoT prompt that voting methods
     sample). Reflexion needs the task's `scoring`; `checkpoints` let it resume mid-task."""
     settings = settings or AgentSettings()
-    if settings.format == "tools" and method not in TOOL_METHODS:
-        raise OptionError(
-            f"format tools is for the methods that act ({', '.join(TOOL_METHODS)}), not {method}"
-        )
+    if refusal := chosen_format(settings.format).method_refusal(method):
+        raise OptionError(refusal)
     return method_named(method).build(model, env, settings, Context(tracer, scoring, checkpoints))
-
-
-TOOL_METHODS = ("react", "act")  # whose steps are actions, which a chat model can make as tool calls
 
 
 class SelfConsistency:
@@ -188,13 +183,13 @@ class SelfConsistency:
     environment's `answer_key` says so (HotpotQA: when they normalise alike, as EM compares them).
     Its result's `votes` is the tally, by key."""
 
-    def __init__(self, model: Model, env: Environment, settings: AgentSettings, tracer: Any = None):
+    def __init__(self, model: ModelSource, env: Environment, settings: AgentSettings, tracer: Any = None):
         self.model, self.env, self.tracer = model, env, tracer
         self.samples = settings.sc_samples
         self.settings = settings.but(max_steps=1, temperature=settings.sc_temperature)
 
     async def arun(self, task: Any, epoch: int = 0, model: Model | None = None) -> EpisodeResult:
-        """`model`: the task's model, where a hybrid already took it (see `Model.for_task`)."""
+        """`model`: the task's model, where a hybrid already took it (see `ModelSource.for_task`)."""
         model = model or self.model.for_task(task_id_of(task), epoch)
         agent = Agent(model, self.env, settings=self.settings, tracer=self.tracer)
         runs = [await agent.arun(task, epoch) for _ in range(self.samples)]
@@ -236,7 +231,7 @@ def strong(voted: EpisodeResult, samples: int) -> bool:
 class ReactThenSelfConsistency:
     """ReAct -> CoT-SC."""
 
-    def __init__(self, model: Model, env: EnvironmentFor, settings: AgentSettings, tracer: Any = None):
+    def __init__(self, model: ModelSource, env: EnvironmentFor, settings: AgentSettings, tracer: Any = None):
         self.model, self.react_env, self.settings, self.tracer = model, env("react"), settings, tracer
         self.fallback = SelfConsistency(model, env(VOTES), settings, tracer)
 
@@ -252,7 +247,7 @@ class ReactThenSelfConsistency:
 class SelfConsistencyThenReact:
     """CoT-SC -> ReAct."""
 
-    def __init__(self, model: Model, env: EnvironmentFor, settings: AgentSettings, tracer: Any = None):
+    def __init__(self, model: ModelSource, env: EnvironmentFor, settings: AgentSettings, tracer: Any = None):
         self.model, self.react_env, self.settings, self.tracer = model, env("react"), settings, tracer
         self.first = SelfConsistency(model, env(VOTES), settings, tracer)
 
@@ -276,7 +271,7 @@ class TrajectoryVote:
     episode that reached it in the fewest steps scored it. Every episode is kept: their steps in
     sample order, each model output marked with its sample, for a replay to give back."""
 
-    def __init__(self, model: Model, env: EnvironmentFor, settings: AgentSettings, tracer: Any = None):
+    def __init__(self, model: ModelSource, env: EnvironmentFor, settings: AgentSettings, tracer: Any = None):
         self.model, self.tracer = model, tracer
         self.envs = [env("react") for _ in range(settings.sc_samples)]
         self.settings = settings.but(temperature=settings.sc_temperature)

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from react_agent.bench import BenchSpec, bench, chosen_tasks, method_of, set_up_task
 from react_agent.environment import task_id_of
-from react_agent.formats import FINISH, FORMATS, StepFormat
+from react_agent.formats import FINISH, FORMATS, StepFormat, chosen_format, same_format
 from react_agent.methods import Method
 from react_agent.options import OptionError
 from react_agent.prompts import BOOTSTRAPPED, Bootstrapped, Prompt
@@ -193,7 +193,7 @@ def _recorded_run(path: Path, spec: BenchSpec, setup: TaskSetup, step_format: st
         raise OptionError(f"{path} is a {config.task} {config.method} run, not {spec.task} {spec.method}")
     if [f.sha256 for f in config.data_files] != [f.sha256 for f in setup.data_files]:
         raise OptionError(f"{path} was played on other data than {spec.data or 'the built-in set'}")
-    if any(use.format != step_format for use in config.prompts.values()):
+    if not all(same_format(use.format, step_format) for use in config.prompts.values()):
         raise OptionError(f"{path} was played in another step format than {step_format}")
     return results
 
@@ -233,8 +233,8 @@ def optimize(
     method = method_of(train, task)
     if method.name not in METHODS:
         raise OptionError(f"`method` {method.name} plays no actions to learn from: optimize react or act")
-    if train.settings.format == "tools" or train.settings.paper:
-        raise OptionError("bootstrapped examples are text in our step formats: no `format` tools, no `paper`")
+    if not chosen_format(train.settings.format).transcript_is_text:
+        raise OptionError(f"bootstrapped examples are text: not `format` {train.settings.format}")
     setup = set_up_task(train, task, method)
     train = training_range(train, setup)
     if train.out is None:

@@ -32,7 +32,7 @@ from react_agent.agent import Agent
 from react_agent.environment import Environment, task_id_of
 from react_agent.episode import as_sent
 from react_agent.formats import FORMATS
-from react_agent.models.base import Model, ModelError, ModelRequest
+from react_agent.models.base import Model, ModelError, ModelRequest, ModelSource
 from react_agent.options import OptionError
 from react_agent.prompts import Prompt
 from react_agent.results import Checkpoints
@@ -108,7 +108,7 @@ class Reflexion:
 
     def __init__(
         self,
-        model: Model,
+        model: ModelSource,
         env: Environment,
         settings: AgentSettings,
         scoring: Scoring,

@@ -12,12 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from react_agent.formats import chosen_format
+from react_agent.rules import OURS, Rules, rules_for
+
 DEFAULT_MAX_STEPS = 7  # the paper's HotpotQA limit: an Agent's, when neither it nor a task says
-DEFAULT_MAX_TOKENS = 128  # our budget of a model call: a step's thought and action fit it
-PAPER_MAX_TOKENS = 100  # the paper's code asks for at most 100 tokens, a step or a re-ask
 SC_SAMPLES = 21  # the paper's number of sampled CoT chains
 SC_TEMPERATURE = 0.7  # and their temperature
-LOOP_GUARD = 3  # repeats of an action and its observation that end an episode, unless told otherwise
 # What a run's record keeps of the settings (see `AgentSettings.recorded`).
 _RECORDED = {"max_steps", "final_answer", "shots", "max_repeats", "grammar", "paper", "episode_tokens"}
 _RECORDED |= {"episode_seconds"}
@@ -50,7 +50,7 @@ class AgentSettings(BaseModel):
         None,
         ge=0,
         description="end an episode when the same action gives the same observation this many times in a "
-        f"row (default: {LOOP_GUARD}; 0: never, as in the paper, whose rules have it off)",
+        f"row (default: {OURS.loop_guard}; 0: never, as in the paper, whose rules have it off)",
     )
     grammar: bool = Field(
         False,
@@ -107,31 +107,34 @@ class AgentSettings(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _paper_has_no_guards(self) -> AgentSettings:
-        if self.paper and (self.final_answer or self.max_repeats):
-            raise ValueError("the paper's rules ask for no answer at the step limit and have no loop guard")
-        if self.format == "tools" and (self.paper or self.final_answer):
-            raise ValueError("the tools format has no paper rules or answer at the step limit of text")
-        if self.format == "state" and self.paper:
-            raise ValueError("the paper's rules are its own step formats', not state lines")
+    def _rules_allow_it(self) -> AgentSettings:
+        if not self.rules.guards and (self.final_answer or self.max_repeats):
+            raise ValueError(f"{self.rules.name} ask for no answer at the step limit and have no loop guard")
+        refusal = chosen_format(self.format).refusal(self.rules, final_answer=self.final_answer)
+        if refusal:
+            raise ValueError(refusal)
         return self
+
+    @property
+    def rules(self) -> Rules:
+        """The rules these settings play by: the paper's code's with `paper`, else ours. The one
+        place that reads `paper`: everything else is handed the rules."""
+        return rules_for(self.paper)
 
     @property
     def nucleus(self) -> float | None:
         """The top-p of sampled requests (`top_p`, resolved): None leaves the model its own."""
-        return self.top_p if self.top_p is not None else 1.0 if self.paper else None
+        return self.top_p if self.top_p is not None else self.rules.top_p
 
     @property
     def loop_guard(self) -> int:
-        """The repeats that end an episode (`max_repeats`, resolved): 0 under the paper's rules."""
-        if self.max_repeats is not None:
-            return self.max_repeats
-        return 0 if self.paper else LOOP_GUARD
+        """The repeats that end an episode (`max_repeats`, resolved)."""
+        return self.max_repeats if self.max_repeats is not None else self.rules.loop_guard
 
     @property
     def budget(self) -> int:
         """The token budget of a model call (`max_tokens`, resolved)."""
-        return self.max_tokens or (PAPER_MAX_TOKENS if self.paper else DEFAULT_MAX_TOKENS)
+        return self.max_tokens or self.rules.max_tokens
 
     def but(self, **changes: Any) -> AgentSettings:
         """These settings with some changed, validated as any settings are."""
@@ -142,5 +145,5 @@ class AgentSettings(BaseModel):
         with each prompt role, the samples with the method that draws them."""
         recorded = self.model_dump(include=_RECORDED) | {"max_tokens": self.budget}
         recorded["max_repeats"] = self.loop_guard
-        # Only where it is not text, so that the runs recorded before it keep their configs.
-        return recorded | ({"format": self.format} if self.format != "text" else {})
+        # Only where it is not the prompts' own, so that the runs recorded before it keep their configs.
+        return recorded | chosen_format(self.format).recorded()

@@ -8,8 +8,9 @@ adds. A package adds one with, in its pyproject.toml,
 where `TASK = Task("sums", SumsOptions, setup, roles=("react",))`: the options it takes (a
 `TaskOptions` subclass: any other option is refused, naming it), what sets it up, and the prompt
 roles it has (`react`, `act`, `cot`, `standard`, `votes`: see `react_agent.methods`), which say
-what methods it can play. `setup(options, roles) -> TaskSetup` loads the tasks and says how to
-make an environment for each of the roles the method to play needs.
+what methods it can play. `setup(options, roles, rules) -> TaskSetup` loads the tasks and says how
+to make an environment for each of the roles the method to play needs, playing by `rules`
+(`react_agent.rules`): a task that has the paper's rules too says so (`rules=(OURS, PAPER)`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from react_agent.datafiles import FileDigest
 from react_agent.diagnosis import Diagnose, by_score
 from react_agent.environment import Environment, task_id_of
 from react_agent.options import OptionError, as_option_error
+from react_agent.rules import OURS, Rules
 from react_agent.trajectory import EpisodeResult, Scoring
 
 GROUP = "react_agent.tasks"
@@ -98,15 +100,19 @@ class Task:
 
     name: str
     options: type[TaskOptions]
-    setup: Callable[[Any, tuple[str, ...]], TaskSetup]
+    setup: Callable[[Any, tuple[str, ...], Rules], TaskSetup]
     roles: tuple[str, ...] = ("react",)
     answers: bool = True  # whether its episodes end with an answer (which ReAct-SC's samples vote on)
+    rules: tuple[Rules, ...] = (OURS,)  # the rule sets its environments can play by
 
     def option_names(self) -> list[str]:
         return list(self.options.model_fields)
 
-    def set_up(self, options: dict[str, Any], roles: tuple[str, ...]) -> TaskSetup:
-        """The task set up with `options` (its own, by name) for a method of these roles."""
+    def set_up(self, options: dict[str, Any], roles: tuple[str, ...], rules: Rules = OURS) -> TaskSetup:
+        """The task set up with `options` (its own, by name) for a method of these roles, its
+        environments playing by `rules`."""
+        if rules not in self.rules:
+            raise OptionError(f"{self.name} has no environment that plays by {rules.name}")
         try:
             checked = self.options.model_validate(options)
         except ValidationError as error:
@@ -116,7 +122,7 @@ class Task:
                 option = problem["loc"][-1]
                 raise OptionError(f"{self.name} takes no `{option}` (its options: {names})") from None
             raise as_option_error(error) from None
-        return self.setup(checked, roles)
+        return self.setup(checked, roles, rules)
 
 
 def available() -> list[str]:

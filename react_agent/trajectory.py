@@ -198,7 +198,7 @@ class RunConfig(BaseModel):
     shots: int | None = None  # how many few-shot examples each prompt kept (None: all it has)
     max_repeats: int = 0  # the loop guard: repeats of an action and observation that end an episode
     grammar: bool = False  # each step held to a grammar of the task's actions (react_agent.grammar)
-    paper: bool = False  # the ReAct paper's rules (AgentSettings.paper)
+    paper: bool = False  # played by the ReAct paper's rules (AgentSettings' `paper`)
     format: str = "text"  # how the model wrote its steps: text, or tools (native tool calls)
     episode_tokens: int | None = None  # an episode's token limit (AgentSettings.episode_tokens)
     episode_seconds: float | None = None  # and its time limit

@@ -253,6 +253,23 @@ def test_a_model_or_environment_missing_a_method_it_must_write_cannot_be_made():
         Agent(ScriptedModel([]), ducks())
 
 
+def test_a_replay_is_a_source_of_one_model_per_task_and_answers_nothing_itself(demo_wiki, eiffel, tmp_path):
+    from react_agent.models.base import Model, ModelSource
+    from react_agent.models.replay import RecordedRun
+    from react_agent.results import append_result
+
+    played = Agent(ScriptedModel(["Thought 1: x\nAction 1: Finish[Paris]"]), HotpotQAEnv(demo_wiki)).run(
+        eiffel
+    )
+    append_result(tmp_path / "run.jsonl", played)
+    run = RecordedRun(tmp_path / "run.jsonl")
+    assert isinstance(run, ModelSource) and not isinstance(run, Model) and not hasattr(run, "complete")
+    assert isinstance(run.for_task(played.task_id), Model)
+    assert Agent(run, HotpotQAEnv(demo_wiki)).run(eiffel).answer == "Paris"
+    with pytest.raises(TypeError, match="replay:run.jsonl answers no request itself: it takes no cache"):
+        Agent(run, HotpotQAEnv(demo_wiki), cache=tmp_path / "cache")
+
+
 def test_every_episode_closes_its_environment(demo_wiki, eiffel):
     closed = []
 

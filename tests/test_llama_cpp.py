@@ -65,7 +65,7 @@ def test_the_build_says_what_llama_cpp_was_compiled_for(smollm2):
 def test_a_full_context_cuts_the_oldest_observations_and_the_episode_goes_on(
     smollm2_path, demo_wiki, demo_questions, tmp_path
 ):
-    from react_agent.models.replay import ReplayModel
+    from react_agent.models.replay import RecordedRun
     from react_agent.results import append_result
 
     # Our ReAct prompt is about 1,330 tokens: in a window of 1,664 a step or two fit, and the next
@@ -83,7 +83,7 @@ def test_a_full_context_cuts_the_oldest_observations_and_the_episode_goes_on(
 
     recorded = tmp_path / "run.jsonl"
     append_result(recorded, result)
-    replayed = Agent(ReplayModel(recorded), HotpotQAEnv(demo_wiki), max_steps=7).run(demo_questions[0])
+    replayed = Agent(RecordedRun(recorded), HotpotQAEnv(demo_wiki), max_steps=7).run(demo_questions[0])
     drop = {"model_seconds", "env_seconds", "usage"}
     assert [s.model_dump(exclude=drop) for s in replayed.steps] == [
         s.model_dump(exclude=drop) for s in result.steps

@@ -20,6 +20,7 @@ from collections import defaultdict
 import pytest
 
 from conftest import SHARED_DATA, need_shared
+from react_agent.rules import PAPER
 from servers import scripted_openai_server, url_of
 
 GOLDEN = SHARED_DATA.parent / "golden" / "react-paper"
@@ -207,7 +208,7 @@ def test_the_papers_act_prompt_comes_from_the_file_whole(tmp_path):
 
     need_shared(PAPER_PROMPTS)
     entries = json.loads(PAPER_PROMPTS.read_text())
-    env = AlfWorldEnv(role="act", prompt_file=PAPER_PROMPTS, paper=True)
+    env = AlfWorldEnv(role="act", prompt_file=PAPER_PROMPTS, rules=PAPER)
     game = next(
         g for g in find_games(builtin_games_folder()) if g.task_type == "pick_clean_then_place_in_recep"
     )

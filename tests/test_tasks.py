@@ -50,7 +50,7 @@ def size(answer):
     return "small" if int(answer) < 10 else "large"
 
 
-def setup(options, roles):
+def setup(options, roles, rules):
     pairs = [(1, 2), (20, 22)]
     sums = [Sum(id=f"sum-{a}-{b}", question=f"What is {a} plus {b}?", answer=str(a + b)) for a, b in pairs]
     return TaskSetup(sums, make_env=lambda role: SumEnv(), scoring=Scoring(score="exact"), max_steps=3)

@@ -18,11 +18,10 @@ from test_transcripts import FIRST_GAME_PLAN, check_golden, first_game  # noqa: 
 from react_agent import Agent, StopReason
 from react_agent.diagnosis import format_failures, refused
 from react_agent.envs.hotpotqa import HotpotQAEnv
-from react_agent.formats import FINISHED, NOT_RUN
-from react_agent.methods import TOOL_METHODS
+from react_agent.formats import FINISHED, FORMATS, NOT_RUN
 from react_agent.models import Completion, ModelRequest, ScriptedModel
 from react_agent.models.openai import OpenAIModel
-from react_agent.models.replay import ReplayModel
+from react_agent.models.replay import RecordedRun
 from react_agent.results import append_result
 from react_agent.trajectory import ToolCall, Usage
 from servers import scripted_openai_server, url_of
@@ -285,7 +284,7 @@ def test_a_tools_run_replays_from_its_record(demo_wiki, eiffel, tmp_path):
     first = Agent(ScriptedModel(HOTPOTQA_RUN), HotpotQAEnv(demo_wiki), format="tools").run(eiffel)
     path = tmp_path / "run.jsonl"
     append_result(path, first)
-    again = Agent(ReplayModel(path), HotpotQAEnv(demo_wiki), format="tools").run(eiffel)
+    again = Agent(RecordedRun(path), HotpotQAEnv(demo_wiki), format="tools").run(eiffel)
     assert [s.action for s in again.steps] == [s.action for s in first.steps]
     assert [s.tool_calls for s in again.steps] == [s.tool_calls for s in first.steps]
     assert again.em == 1.0
@@ -393,7 +392,7 @@ def test_a_typed_answer_is_the_finish_call(eiffel):
     assert (result.stop_reason, result.output) == (StopReason.finished, Sum(total=40, unit="apples"))
 
 
-@pytest.mark.parametrize("method", TOOL_METHODS)
+@pytest.mark.parametrize("method", FORMATS["tools"].only_methods)
 def test_the_methods_that_act_play_with_tool_calls(demo_wiki, eiffel, method):
     from react_agent import AgentSettings, make_player
     from react_agent.envs.hotpotqa import hotpotqa_prompt

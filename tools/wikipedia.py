@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from react_agent.datafiles import DataFileError, FileDigest, default_cache_dir, read_records
 from react_agent.environment import ToolError
+from react_agent.rules import OURS, Rules
 from react_agent.toolbox import Tool, tool
 
 log = logging.getLogger("react_agent")
@@ -67,15 +68,15 @@ class WikiBrowser:
       (case-insensitive) as `(Result i / N) sentence`, then `No more results.`. A failed search
       keeps the page that was open, as in the paper.
 
-    With `paper=True`, pages are read as the paper's code reads the scraped page: its text (here the
-    intro's sentences as one paragraph, `clean_str` as the paper applies it) split at '. ', each
-    piece given back its '.' (so `U.S.` cuts a sentence), and `No more results.` keeps the line
-    break the paper's code ends it with.
+    `rules` (`react_agent.rules`) say how a page is split into sentences (the paper's: as its code
+    reads the scraped page, its text (here the intro's sentences as one paragraph, `clean_str` as
+    the paper applies it) split at '. ', each piece given back its '.', so `U.S.` cuts a sentence)
+    and what Lookup past the last match says.
     """
 
-    def __init__(self, wiki: Wiki, *, paper: bool = False):
+    def __init__(self, wiki: Wiki, *, rules: Rules = OURS):
         self.wiki = wiki
-        self.paper = paper
+        self.rules = rules
         self.page: Page | None = None
         self._keyword: str | None = None
         self._matches: list[str] = []
@@ -94,7 +95,7 @@ class WikiBrowser:
     def _sentences(self) -> list[str]:
         if self.page is None:
             return []
-        return paper_sentences(self.page) if self.paper else self.page.sentences
+        return paper_sentences(self.page) if self.rules.page_split_at_periods else self.page.sentences
 
     def lookup(self, keyword: str) -> str:
         if keyword != self._keyword:
@@ -102,7 +103,7 @@ class WikiBrowser:
             self._matches = [s for s in self._sentences() if keyword.lower() in s.lower()]
             self._shown = 0
         if self._shown >= len(self._matches):
-            return "No more results.\n" if self.paper else "No more results."
+            return self.rules.lookup_end
         self._shown += 1
         return f"(Result {self._shown} / {len(self._matches)}) {self._matches[self._shown - 1]}"
 

@@ -19,6 +19,7 @@ from react_agent.models.base import (
     Model,
     ModelError,
     ModelRequest,
+    ModelSource,
     ModelUnavailable,
 )
 from react_agent.models.scripted import ScriptedModel
@@ -27,7 +28,7 @@ from react_agent.options import OptionError
 if TYPE_CHECKING:
     from react_agent.models.llama_cpp import LlamaCppModel
     from react_agent.models.openai import OpenAIModel
-    from react_agent.models.replay import ReplayModel
+    from react_agent.models.replay import RecordedRun
 
 __all__ = [
     "Completion",
@@ -37,9 +38,10 @@ __all__ = [
     "ModelError",
     "ModelOptions",
     "ModelRequest",
+    "ModelSource",
     "ModelUnavailable",
     "OpenAIModel",
-    "ReplayModel",
+    "RecordedRun",
     "ScriptedModel",
     "from_spec",
 ]
@@ -50,10 +52,10 @@ def __getattr__(name: str):
         from react_agent.models.llama_cpp import LlamaCppModel
 
         return LlamaCppModel
-    if name == "ReplayModel":
-        from react_agent.models.replay import ReplayModel
+    if name == "RecordedRun":
+        from react_agent.models.replay import RecordedRun
 
-        return ReplayModel
+        return RecordedRun
     if name == "OpenAIModel":
         from react_agent.models.openai import OpenAIModel
 
@@ -98,7 +100,7 @@ class ModelOptions(BaseModel):
 
 def from_spec(
     spec: str | None, options: ModelOptions | None = None, *, sequences: int = 1, n_threads: int | None = None
-) -> Model:
+) -> ModelSource:
     """The model a spec names: `openai:NAME` (OpenAI, or the server at `options.base_url`),
     `replay:RUN.jsonl` (the outputs a results file recorded), a GGUF file's path, a name of
     `NAMED_MODELS` (its file in the cache folder), or None for the embedded SmolLM2. A local model
@@ -107,9 +109,9 @@ def from_spec(
     options = options or ModelOptions()
     spec = spec or ""
     if spec.startswith("replay:"):
-        from react_agent.models.replay import ReplayModel
+        from react_agent.models.replay import RecordedRun
 
-        return ReplayModel(spec.removeprefix("replay:"))
+        return RecordedRun(spec.removeprefix("replay:"))
     if spec.startswith("openai:"):
         from react_agent.models.openai import OpenAIModel
 

@@ -78,18 +78,39 @@ class Completion:
 StopWhen = Callable[[str], bool]
 
 
-class Model(ABC):
-    """A backend decodes `request.prompt` and stops at a stop sequence, the token budget, or as soon
-    as `stop_when(text_so_far)` holds, whichever comes first.
-
-    Subclass it: `complete` and `acomplete` are yours to write (a subclass missing one cannot be
-    made: a `TypeError` names it), the rest have defaults. `for_task` is how runners get the
-    model that answers one task's requests: the model itself, for every backend but a replay
-    (`models.replay`), which answers each task with what was recorded for it."""
+class ModelSource(ABC):
+    """What answers a run's requests: `for_task` gives the model that answers one task's. A `Model`
+    is its own source, for every task; a replay (`models.replay.RecordedRun`) gives each task the
+    model that answers with what was recorded for it, and answers nothing itself."""
 
     name: str
     temperature: float | None = None  # its sampling temperature when a request says none; None: unknown
     provider: str = "unknown"  # the gen_ai.provider.name of its spans (react_agent.tracing)
+
+    @abstractmethod
+    def for_task(self, task_id: str, epoch: int = 0) -> Model:
+        """The model that answers the requests of task `task_id`'s episode (its `epoch`-th trial)."""
+
+    def sampling(self, temperature: float, top_p: float | None) -> dict[str, float]:
+        """The sampling parameters it applies to a request at `temperature` (above 0) and `top_p`
+        (None: its own), as a run records them."""
+        return {"temperature": temperature} | ({"top_p": top_p} if top_p is not None else {})
+
+    def describe(self) -> dict[str, Any]:
+        """What a run's record (`RunConfig`) says of this model: `model` (its name), and where
+        they apply `model_sha256`, `base_url`, `endpoint`, `n_ctx`, `build`, and `packages`
+        (name: version) whose versions shape its answers."""
+        return {"model": self.name}
+
+
+class Model(ModelSource):
+    """A backend decodes `request.prompt` and stops at a stop sequence, the token budget, or as soon
+    as `stop_when(text_so_far)` holds, whichever comes first.
+
+    Subclass it: `complete` and `acomplete` are yours to write (a subclass missing one cannot be
+    made: a `TypeError` names it), the rest have defaults. A model answers every task's requests
+    itself (`for_task`)."""
+
     operation: str = "text_completion"  # the gen_ai.operation.name of its calls: or "chat"
 
     @abstractmethod
@@ -101,7 +122,6 @@ class Model(ABC):
         """The same, for async runners (which play episodes at once): never holding up the loop."""
 
     def for_task(self, task_id: str, epoch: int = 0) -> Model:
-        """The model that answers the requests of task `task_id`'s episode (its `epoch`-th trial)."""
         return self
 
     def for_sample(self, sample: int) -> Model:
@@ -114,17 +134,6 @@ class Model(ABC):
         run recorded (Reflexion's finished attempts): the same model, but for a replay, which
         checks that they are its next recorded outputs and gives back those that follow."""
         return self
-
-    def sampling(self, temperature: float, top_p: float | None) -> dict[str, float]:
-        """The sampling parameters it applies to a request at `temperature` (above 0) and `top_p`
-        (None: its own), as a run records them."""
-        return {"temperature": temperature} | ({"top_p": top_p} if top_p is not None else {})
-
-    def describe(self) -> dict[str, Any]:
-        """What a run's record (`RunConfig`) says of this model: `model` (its name), and where
-        they apply `model_sha256`, `base_url`, `endpoint`, `n_ctx`, `build`, and `packages`
-        (name: version) whose versions shape its answers."""
-        return {"model": self.name}
 
 
 class ModelError(Exception):

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from react_agent.models.base import Completion, ContextFull, Model, ModelRequest, ModelUnavailable, StopWhen
+from react_agent.models.base import (
+    Completion,
+    ContextFull,
+    Model,
+    ModelRequest,
+    ModelSource,
+    ModelUnavailable,
+    StopWhen,
+)
 from react_agent.results import ResultsFileError, latest_results, read_results
 from react_agent.trajectory import ModelOutput, Usage
 
@@ -21,10 +29,11 @@ class ReplayMismatch(ModelUnavailable):
     """The code asked the replayed model something other than what the recorded run asked."""
 
 
-class ReplayModel(Model):
-    """`for_task(task_id, epoch)` is a model that answers each call of that trial's episode with
-    the next text the recorded run's model gave in it. Runners ask every model for the task's model (see
-    `Model.for_task`); asked directly, with no task, a replay cannot know what to answer."""
+class RecordedRun(ModelSource):
+    """A run's recorded outputs, as a source of models (`--model replay:RUN.jsonl`): `for_task(task_id,
+    epoch)` is a model that answers each call of that trial's episode with the next text the
+    recorded run's model gave in it. It answers nothing itself: runners ask every source for the
+    task's model (see `ModelSource`)."""
 
     provider = "replay"
 
@@ -45,12 +54,6 @@ class ReplayModel(Model):
             trial = f" (epoch {epoch})" if epoch else ""
             raise ModelUnavailable(f"{self.path} has no recorded episode of task {task_id!r}{trial}")
         return RecordedEpisode(self.name, task_id, self.recorded[task_id, epoch].model_outputs)
-
-    def complete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
-        raise ModelUnavailable("a replayed model answers per task: use for_task(task_id)")
-
-    async def acomplete(self, request: ModelRequest, stop_when: StopWhen | None = None) -> Completion:
-        return self.complete(request, stop_when)
 
 
 class RecordedEpisode(Model):

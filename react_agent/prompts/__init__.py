@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from react_agent.datafiles import FileDigest
-from react_agent.formats import FORMATS
+from react_agent.formats import FORMATS, chosen_format
 from react_agent.options import OptionError
 
 if TYPE_CHECKING:
@@ -73,10 +73,7 @@ class Prompt:
     def shown(self, settings: AgentSettings) -> Prompt:
         """The prompt an episode with these settings shows: its first `settings.shots` examples,
         and in a chat with tools its tools instruction (its fingerprint then says so too)."""
-        prompt = self.shots(settings.shots)
-        if settings.format == "tools" and prompt.tools_instruction:
-            return replace(prompt, instruction=prompt.tools_instruction)
-        return prompt
+        return chosen_format(settings.format).shown(self.shots(settings.shots))
 
     @property
     def head(self) -> str:
