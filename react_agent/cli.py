@@ -1,9 +1,8 @@
 """`react ...`: parses the command line, calls the library, shows what it gives back.
 
-Every option of `react run` and `react bench` is a field of `BenchSpec`, of its `AgentSettings`,
-`ModelOptions` or `RayOptions`, or an option of an installed task, and takes that field's name,
-type and description (`--max-steps` is `max_steps`); the library checks them all. Bad input ends
-the run with one line on stderr and exit code 2; episodes already written to `--out` stay written.
+Every option of `react run` and `react bench` is a field of the library's records (see
+`react_agent.flags`); the library checks them all. Bad input ends the run with one line on stderr
+and exit code 2; episodes already written to `--out` stay written.
 """
 
 from __future__ import annotations
@@ -17,21 +16,16 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from types import UnionType
-from typing import Any, Literal, NoReturn, Union, get_args, get_origin
+from typing import Any, NoReturn
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from rich.console import Console
 
 from react_agent import __version__
+from react_agent.flags import flag, optimize_options, play_options, spec_of
 from react_agent.options import OptionError
 
 EXIT_BAD_INPUT = 2
-
-
-def flag(name: str) -> str:
-    """How the command line spells an option: `max_steps` is `--max-steps`."""
-    return "--" + name.replace("_", "-")
 
 
 def fail(message: str) -> NoReturn:
@@ -44,84 +38,12 @@ class _Parser(argparse.ArgumentParser):
         fail(f"{message} (see '{self.prog} --help')")
 
 
-def _add_fields(
-    parser: argparse.ArgumentParser, fields: dict[str, Any], prefix: str = "", skip: tuple = ()
-) -> None:
-    """A flag for each field of a pydantic model, named, typed and described as the field is. Unset
-    flags are None, so that the library's defaults hold."""
-    for name, info in fields.items():
-        kind = info.annotation
-        if get_origin(kind) in (Union, UnionType):  # an optional value: X | None
-            kind = next(a for a in get_args(kind) if a is not type(None))
-        if name in skip or get_origin(kind) is dict or isinstance(kind, type) and issubclass(kind, BaseModel):
-            continue
-        options: dict[str, Any] = {"dest": prefix + name, "default": None, "required": info.is_required()}
-        if kind is bool:
-            options["action"] = "store_true"
-        elif get_origin(kind) is Literal:
-            options["choices"] = get_args(kind)
-        elif get_origin(kind) is list:
-            options["action"] = "append"
-        elif kind in (int, float, Path):
-            options["type"] = kind
-        flags = [flag(prefix + name), *(["--games"] if name == "data" else [])]  # ALFWorld's word for it
-        described = OptionError((info.description or "").replace("%", "%%")).spelled(flag)  # `x` is --x
-        parser.add_argument(*flags, help=described, **options)
-
-
-def _task_options() -> dict[str, Any]:
-    """The fields of the installed tasks' options (react_agent.tasks), by name; `paper` and
-    `state` are the settings' (bench() gives them to the task: `--paper`, `--format state`)."""
-    from react_agent import tasks
-
-    fields: dict[str, Any] = {}
-    for name in tasks.available():
-        try:
-            fields |= tasks.task_named(name).options.model_fields
-        except tasks.TaskError:
-            continue  # a task that cannot be loaded says so when it is asked for
-    return {name: info for name, info in fields.items() if name not in ("data", "paper", "state")}
-
-
-def _play_options(parser: argparse.ArgumentParser, bench: bool) -> None:
-    """The options of `react run` (one episode at a time), and with `bench` of `react bench`."""
-    from react_agent.bench import BenchSpec, RayOptions
-    from react_agent.models import ModelOptions
-    from react_agent.settings import AgentSettings
-
-    here_only = () if bench else ("workers", "executor", "out")
-    for fields in (BenchSpec.model_fields, AgentSettings.model_fields, ModelOptions.model_fields):
-        _add_fields(parser, fields, skip=here_only)
-    _add_fields(parser, _task_options())
-    if bench:
-        _add_fields(parser, RayOptions.model_fields, prefix="ray_")
-        parser._option_string_actions["--out"].required = True  # bench writes a results file
-    else:
-        parser.add_argument("--out", type=Path, help="append one JSON line per episode, as each ends")
-        parser.add_argument("--quiet", action="store_true", help="show only the summary")
-
-
-def _optimize_options(parser: argparse.ArgumentParser) -> None:
-    """`react bench`'s options for the training run, whose results file is `--train-out`; `--out`
-    is the prompt file to write."""
-    from react_agent.optimize import OptimizeSpec
-
-    _play_options(parser, True)
-    parser._option_string_actions["--out"].help = "the prompt file to write"
-    parser.add_argument(
-        "--train-out", type=Path, help="the training episodes' results file (default: OUT.train.jsonl)"
-    )
-    fields = OptimizeSpec.model_fields
-    parser.add_argument("--from", dest="from_run", type=Path, help=fields["from_run"].description)
-    _add_fields(parser, {name: fields[name] for name in ("exclude", "k", "select")})
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="react", description="ReAct agents on local or remote language models.")
     parser.add_argument("--version", action="version", version=f"react-agent {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    _play_options(commands.add_parser("run", help="play episodes of a task and show each step"), False)
-    _play_options(commands.add_parser("bench", help="benchmark a model and method; resumable"), True)
+    play_options(commands.add_parser("run", help="play episodes of a task and show each step"), False)
+    play_options(commands.add_parser("bench", help="benchmark a model and method; resumable"), True)
     for name, help in (
         ("leaderboard", "tables of results with 95% confidence intervals"),
         ("report", "one HTML file to look at runs: scores, charts, episodes"),
@@ -146,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimize = commands.add_parser(
         "optimize", help="few-shot examples bootstrapped from the model's own successes on training tasks"
     )
-    _optimize_options(optimize)
+    optimize_options(optimize)
     data = commands.add_parser("data", help="the real data sets, fetched into the cache folder")
     data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
     get = data_commands.add_parser("get", help="download a data set (resumable), check it, record it")
@@ -161,26 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", type=Path, required=True, help="games go to json_2.1.1/valid_unseen/")
     generate.add_argument("--wording", default="react", help="react (put X in/on Y) or current (move X to Y)")
     return parser
-
-
-def spec_of(args: argparse.Namespace) -> Any:
-    """The `BenchSpec` the options say: each given option goes to the field of its name."""
-    from react_agent.bench import BenchSpec, RayOptions
-    from react_agent.models import ModelOptions
-    from react_agent.settings import AgentSettings
-
-    given = {name: value for name, value in vars(args).items() if value is not None}
-
-    def fields(names: Any, prefix: str = "") -> dict[str, Any]:
-        return {name: given[prefix + name] for name in names if prefix + name in given}
-
-    spec = fields(BenchSpec.model_fields) | {
-        "settings": fields(AgentSettings.model_fields),
-        "model_options": fields(ModelOptions.model_fields),
-        "ray": fields(RayOptions.model_fields, prefix="ray_"),
-        "task_options": fields(_task_options()),
-    }
-    return BenchSpec.model_validate(spec)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ PACKAGES = {
 CONCRETE = {
     "LlamaCppModel": "react_agent.models.llama_cpp",
     "OpenAIModel": "react_agent.models.openai",
-    "ReplayModel": "react_agent.models.replay",
+    "RecordedRun": "react_agent.models.replay",
     "RecordedEpisode": "react_agent.models.replay",
     "ScriptedModel": "react_agent.models.scripted",
     "ToolEnvironment": "react_agent.toolbox",
@@ -107,6 +107,113 @@ def test_the_cycle_finder_finds_a_circle():
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+# README's layers, bottom first (its architecture block names them, and each module's file under
+# its own): a module imports only modules of its layer or of those below.
+LAYERS = {
+    "records": ["trajectory", "rules", "options", "datafiles", "results"],
+    "protocols": [
+        *("models.base", "environment", "grammar", "parsing", "tool_schema", "formats", "settings"),
+        *("prompts", "diagnosis", "provenance"),
+    ],
+    "the loop": ["episode", "tracing"],
+    "backends": [
+        *("models", "models.llama_cpp", "models.llama_batch", "models.openai", "models.chat_template"),
+        *("models.scripted", "models.replay", "models.named", "models.cache"),
+    ],
+    "environments": [
+        *("toolbox", "mcp_tools", "tasks", "datasets", "tools", "tools.wikipedia", "envs", "envs.hotpotqa"),
+        *("envs.alfworld", "envs.alfworld_games"),
+    ],
+    "the agent": ["agent"],
+    "methods": ["methods", "reflexion"],
+    "the run": ["runner", "ray_executor", "bench", "optimize"],
+    "reading runs": ["leaderboard", "report", "export", "compare", "assets"],
+    "the shell": ["cli", "flags", "display", ""],
+}
+TOP = "benchmarks"  # react_agent.benchmarks: scripts over everything
+
+
+def layer_of(module: str) -> int:
+    """The rank of a module's layer (0: records), by its name in the package."""
+    if module.startswith("react_agent.benchmarks"):
+        return len(LAYERS)
+    short = module.removeprefix("react_agent").removeprefix(".")
+    ranks = [rank for rank, names in enumerate(LAYERS.values()) if short in names]
+    assert ranks, f"{module} is in no layer: give it one here and in README's architecture"
+    return ranks[0]
+
+
+def upward(graph: dict[str, set[str]]) -> list[str]:
+    """Each import of a module from a layer above its own."""
+    return sorted(
+        f"{name} -> {other}"
+        for name, others in graph.items()
+        for other in others
+        if layer_of(other) > layer_of(name)
+    )
+
+
+def readme_layers() -> dict[str, str]:
+    """README's architecture block: the text of each layer of react_agent/, and of tools/, envs/."""
+    text = (REPO / "README.md").read_text()
+    block = text[text.index("In layers, bottom first") :]
+    block = block[block.index("```\n") + 4 : block.index("\n```", block.index("```\n") + 4)]
+    found: dict[str, str] = {}
+    current = None
+    for line in block.splitlines():
+        if line.startswith("  ") and line[2] != " ":
+            current = line[2:18].strip()
+            found[current] = line[18:]
+        elif not line.startswith(" "):
+            current = line.split()[0]
+            found[current] = line[len(current) :]
+        elif current is not None:
+            found[current] += " " + line.strip()
+    return found
+
+
+def test_every_module_imports_only_from_its_layer_and_those_below():
+    found = modules()
+    graph = {name: imports(name, path, set(found)) for name, path in found.items()}
+    assert upward(graph) == []
+
+
+def test_the_layer_check_finds_a_planted_upward_import(tmp_path):
+    planted = tmp_path / "trajectory.py"
+    planted.write_text(
+        "from react_agent.trajectory import Step\n\ndef f():\n    from react_agent.bench import bench\n"
+    )
+    found = modules()
+    graph = {"react_agent.trajectory": imports("react_agent.trajectory", planted, set(found))}
+    assert upward(graph) == ["react_agent.trajectory -> react_agent.bench"]
+
+
+def test_readme_states_the_layers_in_their_order_each_module_under_its_own():
+    stated = readme_layers()
+    assert [name for name in stated if name in LAYERS] == list(LAYERS)
+    for layer, names in LAYERS.items():
+        for name in names:
+            if name.startswith(("tools", "envs")):
+                folder, _, file = name.partition(".")
+                text, shown = stated[f"{folder}/"], f"{file}.py" if file else "the environments' layer"
+            else:
+                text = stated[layer]
+                last = name.rsplit(".", 1)[-1]
+                shown = {
+                    "": "__init__.py",
+                    "models": "__init__.py",
+                    "prompts": "prompts/",
+                    "assets": "assets/",
+                }.get(name, f"{last}.py")
+            assert shown in text, f"README's architecture shows no {shown} in {layer}"
+
+
+def test_the_command_line_stays_a_thin_shell():
+    # Its options come from the library's records (flags.py), its work from the library: a command
+    # added later keeps it so.
+    assert len((REPO / "react_agent" / "cli.py").read_text().splitlines()) < 300
+
+
 def test_records_are_at_the_bottom_and_no_environment_imports_a_method():
     found = modules()
     graph = {name: imports(name, path, set(found)) for name, path in found.items()}
@@ -157,3 +264,82 @@ def test_the_class_check_finds_what_it_looks_for(tmp_path):
         "isinstance(..., LlamaCppModel)",
         "isinstance(..., NumberedSteps)",
     ]
+
+
+# What names a step format where it is held: a prompt's, a record's or the settings' `format`.
+FORMAT_HOLDERS = {"format", "step_format", "examples_format", "prompt_format"}
+
+
+def format_comparisons(path: Path, names: set[str]) -> list[str]:
+    """The comparisons of a module that ask a step format by its name (`names`): `==` or `!=` with
+    a format's name, or between where formats' names are held (`use.format != step_format`), or a
+    membership test in a literal list that holds one. (A leaderboard's output `format` is compared
+    to names of its own, `json`, which are no step format's.)"""
+
+    def is_name(node: ast.expr) -> bool:
+        return isinstance(node, ast.Constant) and node.value in names
+
+    def held(node: ast.expr) -> bool:
+        return (isinstance(node, ast.Attribute) and node.attr in FORMAT_HOLDERS) or (
+            isinstance(node, ast.Name) and node.id in FORMAT_HOLDERS
+        )
+
+    problems = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        pairs = zip(operands, node.ops, operands[1:], strict=False)
+        for left, op, right in pairs:
+            if isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot):
+                asks = (
+                    is_name(left)
+                    or is_name(right)
+                    or (held(left) or held(right))
+                    and not (isinstance(left, ast.Constant) or isinstance(right, ast.Constant))
+                )
+            elif isinstance(op, ast.In | ast.NotIn):
+                asks = isinstance(right, ast.Tuple | ast.List | ast.Set) and any(map(is_name, right.elts))
+            else:
+                asks = False
+            if asks:
+                problems.append((node.lineno, f"{path.name}:{node.lineno}: {ast.unparse(node)}"))
+    return [problem for _, problem in sorted(set(problems))]
+
+
+def format_names() -> set[str]:
+    from react_agent.formats import FORMATS, TEXT
+
+    return {*FORMATS, TEXT.name}
+
+
+def test_no_code_outside_the_formats_module_compares_a_step_formats_name():
+    found = modules()
+    problems = [
+        problem
+        for name, path in found.items()
+        if name != "react_agent.formats"
+        for problem in format_comparisons(path, format_names())
+    ]
+    assert problems == []
+
+
+def test_the_format_check_finds_what_it_looks_for(tmp_path):
+    source = tmp_path / "bad.py"
+    source.write_text(
+        "def f(settings, config, use, kind):\n"
+        "    if settings.format == 'tools' or kind == 'json':\n"
+        "        return use.format != step_format\n"
+        "    return kind in ('state', 'json') or kind == 'json' or 'tools' in config.template\n"
+    )
+    assert [p.split(": ", 1)[1] for p in format_comparisons(source, format_names())] == [
+        "settings.format == 'tools'",
+        "use.format != step_format",
+        "kind in ('state', 'json')",
+    ]
+
+
+def test_every_step_format_tool_calls_included_is_registered():
+    from react_agent.formats import FORMATS, StepFormat
+
+    assert "tools" in FORMATS and all(isinstance(f, StepFormat) for f in FORMATS.values())
