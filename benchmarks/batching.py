@@ -1,6 +1,6 @@
 """What batched decoding gives: many episodes on one local model, measured in one run.
 
-    python -m react_agent.benchmarks.batching [--workers 1 4 8] [--n 22] [--model PATH|NAME]
+    python -m benchmarks.batching [--workers 1 4 8] [--n 22] [--model PATH|NAME]
 
 Plays the HotpotQA demo questions (ReAct, temperature 0, the embedded SmolLM2-135M-Instruct unless
 `--model`: a GGUF file or a known name such as qwen2.5-coder-1.5b) once per worker count W, on one

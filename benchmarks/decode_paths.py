@@ -1,7 +1,7 @@
 """Does a token's logits depend on what else is decoded with it? The measurement behind
 `SMALL_DECODE` (react_agent/models/llama_batch.py).
 
-    python -m react_agent.benchmarks.decode_paths [--model PATH|NAME] [--most 8] [--longest 12]
+    python -m benchmarks.decode_paths [--model PATH|NAME] [--most 8] [--longest 12]
 
 On one llama.cpp context with a KV stream per sequence, as `LlamaCppModel` makes it, it prints the
 largest difference in logits from the one-sequence answer:

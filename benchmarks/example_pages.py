@@ -1,7 +1,7 @@
 """How many observations of a bootstrapped HotpotQA prompt file show a supporting page of test
 questions (a page a test question needs is no leak of its answer, but a reader should know).
 
-    python -m react_agent.benchmarks.example_pages PROMPTS.json DATA [--test 1-100]
+    python -m benchmarks.example_pages PROMPTS.json DATA [--test 1-100]
 
 For each example step that opened a page, it names the test questions whose supporting facts that
 step showed (by the page's title, or by one of its sentences: `envs.hotpotqa.supports`).

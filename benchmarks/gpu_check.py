@@ -1,6 +1,6 @@
 """What a GPU gives: one local model against many episodes at once, measured in one run.
 
-    python -m react_agent.benchmarks.gpu_check [--n 64] [--workers 32] [--n-gpu-layers -1] [--model PATH]
+    python -m benchmarks.gpu_check [--n 64] [--workers 32] [--n-gpu-layers -1] [--model PATH]
 
 For a machine with a GPU and llama-cpp-python built for it
 (`CMAKE_ARGS="-DGGML_CUDA=on" pip install -e ".[local]"`). Plays N ReAct episodes on the HotpotQA

@@ -1,7 +1,7 @@
 """What a grammar changes: the same episodes with and without `grammar=True`, measured in one run.
 
-    python -m react_agent.benchmarks.grammar [--questions 22] [--games 6] [--workers 8] [--model PATH]
-    python -m react_agent.benchmarks.grammar --runs benchmarks/runs/FILE.jsonl ...
+    python -m benchmarks.grammar [--questions 22] [--games 6] [--workers 8] [--model PATH]
+    python -m benchmarks.grammar --runs benchmarks/runs/FILE.jsonl ...
 
 Plays ReAct on the HotpotQA demo questions and on ALFWorld's built-in games (the first `--games`:
 the task types in turn), each once without and once with the grammar, `--workers` episodes at a

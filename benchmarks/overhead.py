@@ -1,6 +1,6 @@
 """How much of a step is the framework's own cost, against the model's, measured in one run.
 
-    python -m react_agent.benchmarks.overhead [--episodes 200]
+    python -m benchmarks.overhead [--episodes 200]
 
 Plays scripted episodes on the demo set (no model cost: what remains is parsing, prompt building,
 records, the wiki lookup) and one episode of the embedded SmolLM2, and prints the ratio.

@@ -6,7 +6,7 @@ Long runs are played into `benchmarks/pending/` and committed there at each work
 so that the next session resumes them on whatever machine it gets (`suite NAME --runs
 benchmarks/pending`); this is their way out.
 
-    python -m react_agent.benchmarks.publish SUITE FILE [--pending DIR] [--runs DIR] [--shared DIR]
+    python -m benchmarks.publish SUITE FILE [--pending DIR] [--runs DIR] [--shared DIR]
                                              [--readme benchmarks/README.md]
 """
 
@@ -18,12 +18,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks.rediagnose import rediagnosed, replaying
+from benchmarks.refresh_readme import refreshed
 from react_agent.bench import bench
-from react_agent.benchmarks.rediagnose import rediagnosed, replaying
-from react_agent.benchmarks.refresh_readme import refreshed
-from react_agent.benchmarks.suite import load_suites, out_of, spec_of
 from react_agent.models.base import ModelUnavailable
 from react_agent.results import latest_results, read_results
+from react_agent.suites import Places, load_suites, out_of, spec_of
 
 
 class NotPublished(Exception):
@@ -57,7 +57,7 @@ def publish(entry: dict[str, Any], pending: Path, runs: Path, shared: Path) -> i
         candidate.parent.mkdir()
         candidate.write_text(text, encoding="utf-8")
         replayed = Path(folder) / name
-        bench(spec_of(entry, Path(folder), shared, model=f"replay:{candidate}"))
+        bench(spec_of(entry, Places(Path(folder), shared), model=f"replay:{candidate}"))
         again, published = outcome(replayed), outcome(candidate)
         if differing := [trial for trial in published if again.get(trial) != published[trial]]:
             task, epoch = differing[0]

@@ -1,6 +1,6 @@
 """The Ray executor's cost against the local one, as a ratio measured in one run.
 
-    python -m react_agent.benchmarks.ray_overhead [--questions 40] [--workers 4] [--delay 0.2]
+    python -m benchmarks.ray_overhead [--questions 40] [--workers 4] [--delay 0.2]
 
 The same `react bench` (demo and shared questions, answered by the scripted OpenAI-like server,
 `--delay` seconds per answer) with `--workers N`, played here and on a local Ray instance that the
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from react_agent.benchmarks.checkout import from_tests
+from benchmarks.checkout import from_tests
 
 servers = from_tests("openai_server")  # the OpenAI-like server of the tests, on 127.0.0.1
 

@@ -6,7 +6,7 @@ A category is read off the recorded episode and its task (`react_agent.diagnosis
 the `failure_category` of every line in place, and nothing else, byte for byte. The replay tests
 then hold every published file to today's rules.
 
-    python -m react_agent.benchmarks.rediagnose SUITE FILE ... [--runs benchmarks/runs] [--shared DIR]
+    python -m benchmarks.rediagnose SUITE FILE ... [--runs benchmarks/runs] [--shared DIR]
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 from react_agent.bench import Run
-from react_agent.benchmarks.suite import load_suites, out_of, spec_of
 from react_agent.environment import task_id_of
 from react_agent.models.base import ModelUnavailable
+from react_agent.suites import Places, load_suites, out_of, spec_of
 from react_agent.trajectory import EpisodeResult
 
 
@@ -31,7 +31,7 @@ def category_field(category: str | None) -> str:
 
 def replaying(path: Path, entry: dict, shared: Path) -> Run:
     """The suite entry's run, set up to replay `path` (its tasks, its rules; nothing is played)."""
-    return Run(spec_of(entry, path.parent, shared, model=f"replay:{path}", out=None))
+    return Run(spec_of(entry, Places(path.parent, shared), model=f"replay:{path}", out=None))
 
 
 def rediagnosed(path: Path, run: Run) -> tuple[str, int]:

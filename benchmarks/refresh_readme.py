@@ -1,7 +1,7 @@
 """Write the leaderboard of `benchmarks/runs/`, and the comparison of step formats made from it,
 into benchmarks/README.md, each between its markers.
 
-python -m react_agent.benchmarks.refresh_readme [--readme benchmarks/README.md] [--runs benchmarks/runs]
+python -m benchmarks.refresh_readme [--readme benchmarks/README.md] [--runs benchmarks/runs]
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from react_agent.benchmarks import step_formats
-from react_agent.benchmarks.suite import load_suites, out_of
+from benchmarks import step_formats
 from react_agent.leaderboard import as_markdown, rows
 from react_agent.results import latest_results, read_results, results_files
+from react_agent.suites import load_suites, out_of
 
 LEADERBOARD = ("<!-- leaderboard -->\n", "<!-- end of leaderboard -->\n")
 STEP_FORMATS = ("<!-- step formats -->\n", "<!-- end of step formats -->\n")

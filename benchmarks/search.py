@@ -2,7 +2,7 @@
 (p50 and p99) on the shared slice of Wikipedia abstracts and on a generated corpus of a million
 pages.
 
-    python -m react_agent.benchmarks.search [--pages 1000000] [--queries 200] [--slice PATH]
+    python -m benchmarks.search [--pages 1000000] [--queries 200] [--slice PATH]
 
 Three kinds of query, as the agent sends them: an exact title; a title in other case (the
 case-folded index); and a title that is not there (the FTS5 search for similar titles, what the

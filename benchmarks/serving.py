@@ -1,7 +1,7 @@
 """The embedded model in-process against the same model behind llama-cpp-python's server,
 measured in one run.
 
-    python -m react_agent.benchmarks.serving [--n 8]
+    python -m benchmarks.serving [--n 8]
 
 Plays the first N HotpotQA demo questions with ReAct, one episode at a time, with `LlamaCppModel`
 and with `OpenAIModel` against `python -m llama_cpp.server` (completions endpoint), both loaded
@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.checkout import from_tests
 from react_agent import Agent
-from react_agent.benchmarks.checkout import from_tests
 from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, HotpotQAEnv, load_questions
 from react_agent.models import LlamaCppModel, OpenAIModel
 from react_agent.models.llama_cpp import embedded_model_path

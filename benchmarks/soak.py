@@ -1,7 +1,7 @@
 """A long run against a server that fails: every episode must end with exactly one line, and the
 process must not grow.
 
-    python -m react_agent.benchmarks.soak [--episodes 1000] [--workers 16] [--fault-rate 0.1]
+    python -m benchmarks.soak [--episodes 1000] [--workers 16] [--fault-rate 0.1]
 
 The server (tests/openai_server.py, in a child process of its own so that its memory is not
 ours) answers like a model that searches and finishes, and fails 10% of calls, each time in one of
@@ -22,8 +22,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from benchmarks.checkout import from_tests
 from react_agent.agent import Agent
-from react_agent.benchmarks.checkout import from_tests
 from react_agent.environment import task_id_of
 from react_agent.models.openai import OpenAIModel
 from react_agent.results import read_results

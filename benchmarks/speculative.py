@@ -1,7 +1,7 @@
 """Prompt-lookup speculative decoding, evaluated (issue 9, part 4): does it keep greedy output, and
 is it faster, for ReAct steps with SmolLM2 on this machine?
 
-    python -m react_agent.benchmarks.speculative [--questions 22] [--draft 8] [--ngram 3]
+    python -m benchmarks.speculative [--questions 22] [--draft 8] [--ngram 3]
 
 It plays demo episodes with `LlamaCppModel` and records every request (prompt, stops, the
 stop-at-action check) with the answer. Then each request is answered again twice on one llama.cpp

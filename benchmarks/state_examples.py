@@ -6,7 +6,7 @@ gone to; at first the middle of the room) and the inventory (the last thing take
 put down); the `think:` commands before it become its one Thought line; its observation is the
 game's answer as the example has it. No step is added or left out: the commands are the same.
 
-    python -m react_agent.benchmarks.state_examples [--check]
+    python -m benchmarks.state_examples [--check]
 
 rewrites the `state/...` prompts in place (`--check`: says whether they are up to date; a test
 runs it).

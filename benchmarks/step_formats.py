@@ -3,7 +3,7 @@ of the actions (`--grammar`), and native tool calls (`--format tools`). The tabl
 made from published runs only (a run not in `runs/` yet is a row that says so); `refresh_readme`
 writes it into benchmarks/README.md.
 
-python -m react_agent.benchmarks.step_formats [--runs benchmarks/runs]
+python -m benchmarks.step_formats [--runs benchmarks/runs]
 """
 
 from __future__ import annotations

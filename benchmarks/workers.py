@@ -1,6 +1,6 @@
 """What concurrency buys against a slow remote model, measured in one run.
 
-    python -m react_agent.benchmarks.workers [--delay 0.5] [--n 16] [--workers 8]
+    python -m benchmarks.workers [--delay 0.5] [--n 16] [--workers 8]
 
 Plays the same HotpotQA demo questions through `react bench`'s runner against an OpenAI-compatible
 server on 127.0.0.1 that waits `--delay` seconds before each answer (a remote model's latency), once
@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.checkout import from_tests
 from react_agent import Agent
-from react_agent.benchmarks.checkout import from_tests
 from react_agent.envs.hotpotqa import DEMO_QUESTIONS, DEMO_WIKI, HotpotQAEnv, load_questions
 from react_agent.models import OpenAIModel
 from react_agent.runner import run_many

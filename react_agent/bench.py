@@ -33,12 +33,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from react_agent.agent import Agent, Event
 from react_agent.environment import task_id_of
-from react_agent.formats import chosen_format
+from react_agent.errors import OptionError
+from react_agent.formats import FORMATS, chosen_format
 from react_agent.methods import METHODS, Method, Player, make_player
 from react_agent.models import ModelOptions, from_spec
 from react_agent.models.base import Model, ModelSource
 from react_agent.models.cache import CachedModel
-from react_agent.options import OptionError
 from react_agent.prompts import bootstrap_record
 from react_agent.provenance import git_commit, package_versions, prompt_use
 from react_agent.reflexion import REFLECT, ReflectionPrompt, refusal
@@ -251,8 +251,9 @@ class Run:
             found = self.setup.make_env(role).prompt(self.setup.tasks[0]).format
             if not chosen.plays_prompt(found):
                 raise OptionError(
-                    f"`format` {chosen.name} cannot play {task.name}'s {role} prompt, in {found} steps: "
-                    f"give a `prompt_file` whose prompts' format is {chosen.name}"
+                    f"`format` {chosen.name} needs prompts written in {chosen.steps}, and {task.name}'s "
+                    f"{role} prompt is in {FORMATS[found].steps}: give a `prompt_file` whose prompts' "
+                    f"format is {chosen.name}"
                 )
 
     def player(self, tracer: Any = None) -> Player:

@@ -16,73 +16,13 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from pydantic import ValidationError
 from rich.console import Console
 
-from react_agent import __version__
-from react_agent.flags import flag, optimize_options, play_options, spec_of
-from react_agent.options import OptionError
-
-EXIT_BAD_INPUT = 2
-
-
-def fail(message: str) -> NoReturn:
-    print(f"react: error: {message}", file=sys.stderr)
-    raise SystemExit(EXIT_BAD_INPUT)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
-        fail(f"{message} (see '{self.prog} --help')")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="react", description="ReAct agents on local or remote language models.")
-    parser.add_argument("--version", action="version", version=f"react-agent {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    play_options(commands.add_parser("run", help="play episodes of a task and show each step"), False)
-    play_options(commands.add_parser("bench", help="benchmark a model and method; resumable"), True)
-    for name, help in (
-        ("leaderboard", "tables of results with 95% confidence intervals"),
-        ("report", "one HTML file to look at runs: scores, charts, episodes"),
-        ("export", "trajectories as fine-tuning examples (FireAct's recipe)"),
-    ):
-        command = commands.add_parser(name, help=help.replace("%", "%%"))
-        command.add_argument("runs", type=Path, nargs="+", help="results files, or folders of them")
-        if name != "leaderboard":
-            command.add_argument("--out", type=Path, required=True, help="the file to write")
-    commands.choices["leaderboard"].add_argument("--format", choices=["table", "markdown", "json"])
-    commands.choices["leaderboard"].add_argument(
-        "--breakdown", action="store_true", help="and why each run's episodes ended, by category"
-    )
-    commands.choices["export"].add_argument("--format", choices=["completion", "chat"])
-    commands.choices["export"].add_argument("--only-success", action="store_true")
-    compare = commands.add_parser("compare", help="two runs on the same tasks: paired difference, McNemar")
-    compare.add_argument("runs", type=Path, nargs=2, metavar="RUN", help="results files A and B")
-    compare.add_argument("--format", choices=["text", "json"], default="text")
-    show = commands.add_parser("show", help="replay recorded trajectories step by step")
-    show.add_argument("run", type=Path, help="results file")
-    show.add_argument("--id", help="only this task")
-    optimize = commands.add_parser(
-        "optimize", help="few-shot examples bootstrapped from the model's own successes on training tasks"
-    )
-    optimize_options(optimize)
-    data = commands.add_parser("data", help="the real data sets, fetched into the cache folder")
-    data_commands = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
-    get = data_commands.add_parser("get", help="download a data set (resumable), check it, record it")
-    get.add_argument("name", help="hotpotqa-dev, hotpotqa-abstracts or alfworld")
-    get.add_argument("--url", help="another place to fetch it from (a mirror)")
-    data_commands.add_parser("list", help="the data sets, and which are downloaded")
-    alfworld = commands.add_parser("alfworld", help="ALFWorld tools")
-    games = alfworld.add_subparsers(dest="alfworld_command", required=True, parser_class=_Parser)
-    generate = games.add_parser("generate", help="write new ALFWorld games, each checked solvable")
-    generate.add_argument("--n", type=int, required=True, help="how many (the six task types in turn)")
-    generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("--out", type=Path, required=True, help="games go to json_2.1.1/valid_unseen/")
-    generate.add_argument("--wording", default="react", help="react (put X in/on Y) or current (move X to Y)")
-    return parser
+from react_agent.errors import OptionError
+from react_agent.flags import build_parser, fail, flag, spec_of
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -230,13 +170,13 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def data_command(args: argparse.Namespace) -> int:
-    from react_agent import datasets
+    from react_agent import downloads
 
     if args.data_command == "get":
-        path = datasets.get(args.name, url=args.url, progress=Console(stderr=True).is_terminal)
+        path = downloads.get(args.name, url=args.url, progress=Console(stderr=True).is_terminal)
         print(f"{args.name}: {path}")
     else:
-        print("\n".join(datasets.listing()))
+        print("\n".join(downloads.listing()))
     return 0
 
 
@@ -251,8 +191,21 @@ def compare_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def suite_command(args: argparse.Namespace) -> int:
+    from react_agent.bench import bench
+    from react_agent.suites import Places, suite_specs
+
+    places = Places(args.runs, args.shared, args.prompts)
+    given = {"only": args.only, "workers": args.workers, "replay": args.replay, "n": args.n}
+    for spec in suite_specs(args.name, places, **given):
+        print(spec.model_dump_json(exclude_defaults=True), flush=True)
+        summary = _with_progress(partial(bench, spec), lambda written: f"{written} episodes in {spec.out}")  # noqa: B023
+        print(f"{summary.played} episodes played, {summary.already} already in {spec.out}", flush=True)
+    return 0
+
+
 def alfworld_command(args: argparse.Namespace) -> int:
-    from react_agent.envs.alfworld_games import generate
+    from react_agent.envs.alfworld.generator import generate
 
     written = generate(args.out, args.n, args.seed, args.wording, progress=Console(stderr=True).print)
     print(f"wrote {len(written)} games below {args.out / 'json_2.1.1'}")
@@ -263,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from react_agent.datafiles import DataFileError
     from react_agent.display import log_to_stderr
+    from react_agent.errors import as_option_error
     from react_agent.models.base import ModelUnavailable
-    from react_agent.options import as_option_error
     from react_agent.ray_executor import RayUnavailable
     from react_agent.results import ResultsFileError
     from react_agent.tasks import TaskError

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from math import comb
 from typing import Any
 
+from react_agent.errors import OptionError
 from react_agent.leaderboard import BOOTSTRAP_SAMPLES, scoring_of
-from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult
 
 

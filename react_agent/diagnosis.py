@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from react_agent.tool_schema import unreadable_call
+from react_agent.tool_calls import unreadable_call
 from react_agent.trajectory import EpisodeResult, Step, StopReason
 
 SOLVED, ERROR, LIMIT, LOOP, INVALID, STEP_LIMIT, WRONG = (

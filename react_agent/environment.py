@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from react_agent.grammar import ActionSpace
 from react_agent.prompts import Prompt
 from react_agent.rules import OURS, Rules
-from react_agent.tool_schema import FunctionSpec, act_spec
+from react_agent.tool_calls import FunctionSpec, act_spec
 from react_agent.trajectory import Action
 
 

@@ -26,8 +26,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from react_agent.errors import OptionError
 from react_agent.formats import FORMATS, ReadStep, StepFormat, ToolCalls, chosen_format
-from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult
 
 ExportFormat = Literal["completion", "chat"]

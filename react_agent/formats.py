@@ -48,7 +48,7 @@ from react_agent.parsing import (
     parse_paper_action,
 )
 from react_agent.rules import OURS, Rules
-from react_agent.tool_schema import FunctionSpec, action_for_call, call_for_action
+from react_agent.tool_calls import FunctionSpec, action_for_call, call_for_action
 from react_agent.trajectory import Action, Step, ToolCall
 
 ANSWER_MAX_TOKENS = 48  # an answer asked for at the step limit is one short line
@@ -121,10 +121,15 @@ class FormatChoice:
     transcript_is_text: bool = True  # False: a chat's messages (exported as such)
     in_paper: bool = True  # one of the paper's own layouts, which its rules can play
 
+    @property
+    def steps(self) -> str:
+        """What its steps are called in a message."""
+        return f"{self.name} steps"
+
     def refusal(self, rules: Rules, *, final_answer: bool = False) -> str | None:
         """Why settings with these rules cannot play it; None when they can."""
         if rules.own_formats_only and not self.in_paper:
-            return f"{rules.name} play the prompts' own step formats, not the {self.name} format"
+            return f"{rules.name} play the prompts' own step formats, not {self.steps}"
         return None
 
     def method_refusal(self, method: str) -> str | None:
@@ -368,6 +373,7 @@ class StateLines(StepFormat):
     label) apart from its thought; a step with no action line is invalid (no re-ask)."""
 
     name = "state"
+    steps = "state lines"
     label = "state lines (format state)"
     task_option = "state"  # a task's own prompts in state lines (ALFWorld's)
     in_paper = False
@@ -520,6 +526,7 @@ class ToolCalls(StepFormat):
     is no re-ask, and the episode ends with `invalid_output`."""
 
     name = "tools"
+    steps = "native tool calls (the tools format)"
     label = "native tool calls (format tools)"
     only_methods = ("react", "act")  # whose steps are actions, which a chat model can make as tool calls
     transcript_is_text = False

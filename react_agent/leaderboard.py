@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from react_agent.formats import chosen_format
 from react_agent.provenance import flatten
-from react_agent.rules import rules_for
+from react_agent.rules import rules_of
 from react_agent.trajectory import EpisodeResult, RunConfig, Scoring
 
 BOOTSTRAP_SAMPLES = 2000
@@ -347,7 +347,7 @@ def describe(config: RunConfig, git_commits: Sequence[str]) -> str:
     settings += [f"loop guard at {config.max_repeats} repeats"] if config.max_repeats else []
     settings += ["each step held to a grammar of the actions"] if config.grammar else []
     settings += [label] if (label := chosen_format(config.format).label) else []
-    settings += [label] if (label := rules_for(config.paper).label) else []
+    settings += [label] if (label := rules_of(config).label) else []
     settings += [f"episode token limit {config.episode_tokens}"] if config.episode_tokens else []
     settings += [f"episode time limit {config.episode_seconds:g} s"] if config.episode_seconds else []
     packages = ", ".join(f"{name} {version}" for name, version in config.packages.items())

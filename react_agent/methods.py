@@ -28,9 +28,9 @@ from typing import Any, Protocol
 
 from react_agent.agent import Agent
 from react_agent.environment import Environment, task_id_of
+from react_agent.errors import OptionError
 from react_agent.formats import FINISH, chosen_format
 from react_agent.models.base import Model, ModelSource
-from react_agent.options import OptionError
 from react_agent.reflexion import Reflexion
 from react_agent.results import Checkpoints
 from react_agent.settings import AgentSettings

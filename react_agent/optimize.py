@@ -32,9 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from react_agent.bench import BenchSpec, bench, chosen_tasks, method_of, set_up_task
 from react_agent.environment import task_id_of
+from react_agent.errors import OptionError
 from react_agent.formats import FINISH, FORMATS, StepFormat, chosen_format, same_format
 from react_agent.methods import Method
-from react_agent.options import OptionError
 from react_agent.prompts import BOOTSTRAPPED, Bootstrapped, Prompt
 from react_agent.results import read_run
 from react_agent.tasks import Task, TaskSetup, task_named

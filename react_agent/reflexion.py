@@ -31,9 +31,9 @@ from typing import Any
 from react_agent.agent import Agent
 from react_agent.environment import Environment, task_id_of
 from react_agent.episode import as_sent
+from react_agent.errors import OptionError
 from react_agent.formats import FORMATS
 from react_agent.models.base import Model, ModelError, ModelRequest, ModelSource
-from react_agent.options import OptionError
 from react_agent.prompts import Prompt
 from react_agent.results import Checkpoints
 from react_agent.settings import AgentSettings

@@ -21,6 +21,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from react_agent.errors import OptionError
 from react_agent.leaderboard import (
     UNKNOWN,
     Row,
@@ -30,7 +31,6 @@ from react_agent.leaderboard import (
     rows,
     scoring_of,
 )
-from react_agent.options import OptionError
 from react_agent.trajectory import EpisodeResult, StopReason
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from react_agent.options import OptionError
+from react_agent.errors import OptionError
 from react_agent.trajectory import EpisodeResult, RunConfig, StopReason
 
 log = logging.getLogger("react_agent")

@@ -10,6 +10,7 @@ which set it holds. An agent and an environment made with different rules refuse
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -122,10 +123,10 @@ PAPER = Rules(
 )
 
 
-def rules_for(paper: bool) -> Rules:
-    """The rules of settings (or of a run's record) by their `paper` field: the one place that
-    turns it into rules."""
-    return PAPER if paper else OURS
+def rules_of(record: Any) -> Rules:
+    """The rules that settings (`AgentSettings`), or a run's record of them (`RunConfig`), say by
+    their `paper` field: the one place that turns it into rules."""
+    return PAPER if record.paper else OURS
 
 
 def mismatch(agent: Rules, environment: Rules) -> str | None:

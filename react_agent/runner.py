@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from react_agent.environment import task_id_of
+from react_agent.errors import OptionError
 from react_agent.methods import Player
-from react_agent.options import OptionError
 from react_agent.provenance import differences
 from react_agent.results import append_result, latest_results, read_results, repair_torn_tail, sole_writer
 from react_agent.trajectory import EpisodeResult, RunConfig, StopReason

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from react_agent.formats import chosen_format
-from react_agent.rules import OURS, Rules, rules_for
+from react_agent.rules import OURS, Rules, rules_of
 
 DEFAULT_MAX_STEPS = 7  # the paper's HotpotQA limit: an Agent's, when neither it nor a task says
 SC_SAMPLES = 21  # the paper's number of sampled CoT chains
@@ -119,7 +119,7 @@ class AgentSettings(BaseModel):
     def rules(self) -> Rules:
         """The rules these settings play by: the paper's code's with `paper`, else ours. The one
         place that reads `paper`: everything else is handed the rules."""
-        return rules_for(self.paper)
+        return rules_of(self)
 
     @property
     def nucleus(self) -> float | None:

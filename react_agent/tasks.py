@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from react_agent.datafiles import FileDigest
 from react_agent.diagnosis import Diagnose, by_score
 from react_agent.environment import Environment, task_id_of
-from react_agent.options import OptionError, as_option_error
+from react_agent.errors import OptionError, as_option_error
 from react_agent.rules import OURS, Rules
 from react_agent.trajectory import EpisodeResult, Scoring
 

@@ -30,7 +30,7 @@ from react_agent.environment import Environment, Observation, Outcome, ToolError
 from react_agent.formats import FINISH
 from react_agent.grammar import ActionSpace
 from react_agent.prompts import Prompt, builtin_prompts
-from react_agent.tool_schema import FunctionSpec
+from react_agent.tool_calls import FunctionSpec
 from react_agent.trajectory import Action
 
 OBSERVATION_CHARS = 2000  # a tool's answer is cut to this many characters

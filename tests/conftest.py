@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import compileall
 import contextlib
 import importlib.util
 import os
@@ -22,6 +23,16 @@ if _worker.startswith("gw") and hasattr(os, "sched_setaffinity"):
     _cpus = sorted(os.sched_getaffinity(0))
     if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) <= len(_cpus):
         os.sched_setaffinity(0, {_cpus[int(_worker[2:]) % len(_cpus)]})
+
+
+def pytest_configure(config):
+    # The tests start `react` in processes of their own a few hundred times. Where bytecode is not
+    # written (PYTHONDONTWRITEBYTECODE, as on our CI's image), each of them would compile the
+    # package's sources again: compile them once, before the workers start.
+    if not _worker:
+        for folder in ("react_agent", "envs", "tools", "benchmarks", "tests"):
+            compileall.compile_dir(REPO / folder, quiet=1)
+
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 HOTPOT_SAMPLE = SHARED_DATA / "hotpotqa" / "hotpot_dev_distractor_sample.jsonl"
@@ -96,9 +107,20 @@ def llama_server(smollm2_path, tmp_path_factory):
 def planned_game(tmp_path_factory):
     """A generated ALFWorld game (seed 5, react wording: put a cd on a shelf), and the generator's
     plan that wins it, for scripted models to play."""
-    from react_agent.envs.alfworld_games import generate
+    from react_agent.envs.alfworld.generator import generate
 
     out = tmp_path_factory.mktemp("planned-game")
     plans = []
     generate(out, 1, seed=5, wording="react", on_solved=lambda path, plan: plans.append(plan))
     return out, plans[0]
+
+
+@pytest.fixture
+def server():
+    """The scripted OpenAI-compatible server on 127.0.0.1 that the `react bench` tests play against
+    (its deterministic model: `openai_server.search_then_answer`)."""
+    from openai_server import search_then_answer
+    from servers import scripted_openai_server
+
+    with scripted_openai_server(answer_for=search_then_answer, delay=0.05) as running:
+        yield running

@@ -1,6 +1,6 @@
 """llama-cpp-python's own OpenAI-compatible server (`python -m llama_cpp.server`) on 127.0.0.1,
 started as a child process: for the tests of the remote backend, and the serving benchmark (which
-runs from a checkout: see react_agent.benchmarks.checkout)."""
+runs from a checkout: see benchmarks.checkout)."""
 
 from __future__ import annotations
 

@@ -300,6 +300,7 @@ def test_a_named_model_missing_from_the_cache_says_what_to_get(tmp_path):
     assert "get-qwen2.5-coder-1.5b" in process.stderr
 
 
+@pytest.mark.slow  # the embedded model plays a question through react bench, then through bench()
 def test_the_command_line_and_the_library_play_with_the_same_defaults(tmp_path):
     """One set of defaults: `react bench` given nothing but the task makes the run that
     `bench(BenchSpec(task=...))` makes (the loop guard on in both), config hash and all."""

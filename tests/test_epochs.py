@@ -54,6 +54,7 @@ def test_a_trial_after_the_first_carries_its_epoch_as_the_requests_seed():
     assert first_request(2).seed == 2 and first_request(2).sha256() != first_request(0).sha256()
 
 
+@pytest.mark.slow  # the local model plays every epoch of several tasks through the command line: minutes
 def test_epochs_through_the_cli_with_the_local_model(tmp_path):
     out = tmp_path / "run.jsonl"
     play = ["bench", "--task", "hotpotqa", "--n", "2", "--max-steps", "2", "--temperature", "0.9"]

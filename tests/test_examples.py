@@ -91,9 +91,6 @@ def test_custom_environment(capsys):
     model = ScriptedModel([*bisect, " Found.\nAction 4: Finish[30]", " Go.\nAction 1: Finish[50]"])
     assert example.main(model) == [1.0, 0.0]
     assert "game-1: ['Guess[50]', 'Guess[25]', 'Guess[30]', 'Finish[30]']" in capsys.readouterr().out
-    from react_agent import Environment
-
-    assert isinstance(example.GuessingGame(), Environment)
     assert "game-2:" in run_as_a_user(EXAMPLES / "custom_environment.py")
 
 
@@ -111,6 +108,10 @@ def test_mcp_agent(capsys):
     printed = capsys.readouterr().out
     assert "boiling_point[ethanol] -> 78.37 C" in printed
     assert "-> 173.07" in printed and "unknown scale 'R': use C, F or K" in printed
+
+
+@pytest.mark.slow  # the example as a user runs it: its MCP server and the embedded model
+def test_mcp_agent_runs_as_it_is():
     assert "answer:" in run_as_a_user(EXAMPLES / "mcp_agent.py")
 
 
@@ -129,15 +130,18 @@ def counting_model():
     return Counting([])
 
 
-def test_async_service(smollm2):
+QUESTIONS = [f"How many letters has {word}?" for word in ("strawberry", "banana", "kiwi")]
+
+
+def served(model, questions):
+    """What the example's service answers `questions` (as JSON) and a body that is no JSON."""
     example = load("async_service")
-    words = ["strawberry", "banana", "kiwi"]
 
     async def ask(port, body):
         async with httpx.AsyncClient() as client:
             return await client.post(f"http://127.0.0.1:{port}/ask", content=body, timeout=600)
 
-    async def scenario(model, questions):
+    async def scenario():
         port = free_port()
         server = await example.serve(port, model)
         async with server:
@@ -145,11 +149,18 @@ def test_async_service(smollm2):
             bad = await ask(port, "not json")
         return response, bad
 
-    questions = [f"How many letters has {word}?" for word in words]
-    response, bad = asyncio.run(scenario(counting_model(), questions))
+    return asyncio.run(scenario())
+
+
+def test_async_service():
+    response, bad = served(counting_model(), QUESTIONS)
     assert response.status_code == 200 and response.json() == {"answers": ["10", "6", "4"]}
     assert bad.status_code == 400
-    response, _ = asyncio.run(scenario(smollm2, questions[:2]))  # the embedded model: it completes
+
+
+@pytest.mark.slow  # the embedded model answers two questions through the service
+def test_async_service_with_the_embedded_model(smollm2):
+    response, _ = served(smollm2, QUESTIONS[:2])  # it completes
     assert response.status_code == 200 and len(response.json()["answers"]) == 2
 
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from test_bench import answer_for, by_task, lines_of
 
+from bench_cli import answer_for, by_task, lines_of
 from openai_server import FAULTS
 from servers import scripted_openai_server, url_of
 

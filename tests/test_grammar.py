@@ -181,6 +181,7 @@ def test_a_thought_may_begin_with_any_letter_but_holds_no_label(vocab):
     assert not llama_cpp_allows(vocab, step.gbnf(), " I search. Action 2: Search[x]\nAction 2: Search[x]")
 
 
+@pytest.mark.slow  # the local model plays held to the grammar, episode after episode
 def test_the_model_under_the_grammar_writes_only_actions_of_the_space(smollm2, demo_wiki, demo_questions):
     space = HotpotQAEnv(demo_wiki)
     for question in demo_questions[:2]:

@@ -130,7 +130,7 @@ def test_unknown_entity_lists_similar_titles(demo_wiki):
 
 
 def test_a_big_index_finds_similar_titles_in_titles_alone(tmp_path, monkeypatch):
-    import react_agent.tools.wikipedia as wikipedia
+    import react_agent.tools.wikipedia.local as wikipedia
 
     titles = ["Red River", "Red Sea", "Red River Valley", "Blue River", "Green Lake", "Lake Red"]
     corpus = tmp_path / "pages.jsonl"
@@ -222,7 +222,7 @@ def test_question_file_context_is_indexed(tmp_path):
 @given(st.text())
 def test_any_string_is_a_safe_search(demo_wiki, text):
     observation = WikiBrowser(demo_wiki).search(text)
-    assert isinstance(observation, str) and observation
+    assert observation  # any text is searched: an observation, never an exception
 
 
 def test_malformed_wiki_line_is_named(tmp_path):

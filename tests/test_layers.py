@@ -14,7 +14,7 @@ PACKAGES = {
     "react_agent": REPO / "react_agent",
     "react_agent.tools": REPO / "tools",
     "react_agent.envs": REPO / "envs",
-    "react_agent.benchmarks": REPO / "benchmarks",
+    "benchmarks": REPO / "benchmarks",  # not installed: scripts run from a checkout
 }
 # The concrete classes behind the protocols, with the module that may name them in such a check.
 CONCRETE = {
@@ -110,9 +110,9 @@ def test_the_cycle_finder_finds_a_circle():
 # README's layers, bottom first (its architecture block names them, and each module's file under
 # its own): a module imports only modules of its layer or of those below.
 LAYERS = {
-    "records": ["trajectory", "rules", "options", "datafiles", "results"],
+    "records": ["trajectory", "rules", "errors", "datafiles", "results"],
     "protocols": [
-        *("models.base", "environment", "grammar", "parsing", "tool_schema", "formats", "settings"),
+        *("models.base", "environment", "grammar", "parsing", "tool_calls", "formats", "settings"),
         *("prompts", "diagnosis", "provenance"),
     ],
     "the loop": ["episode", "tracing"],
@@ -121,21 +121,23 @@ LAYERS = {
         *("models.scripted", "models.replay", "models.named", "models.cache"),
     ],
     "environments": [
-        *("toolbox", "mcp_tools", "tasks", "datasets", "tools", "tools.wikipedia", "envs", "envs.hotpotqa"),
-        *("envs.alfworld", "envs.alfworld_games"),
+        *("toolbox", "mcp_tools", "tasks", "downloads", "envs", "envs.hotpotqa", "envs.alfworld"),
+        *(f"envs.hotpotqa.{name}" for name in ("data", "metrics", "prompts", "diagnosis", "environment")),
+        *(f"envs.alfworld.{name}" for name in ("games", "pddl", "diagnosis", "environment", "generator")),
+        *("tools", "tools.wikipedia"),
+        *(f"tools.wikipedia.{name}" for name in ("pages", "browser", "local", "live")),
     ],
     "the agent": ["agent"],
     "methods": ["methods", "reflexion"],
-    "the run": ["runner", "ray_executor", "bench", "optimize"],
+    "the run": ["runner", "ray_executor", "bench", "optimize", "suites"],
     "reading runs": ["leaderboard", "report", "export", "compare", "assets"],
     "the shell": ["cli", "flags", "display", ""],
 }
-TOP = "benchmarks"  # react_agent.benchmarks: scripts over everything
 
 
 def layer_of(module: str) -> int:
     """The rank of a module's layer (0: records), by its name in the package."""
-    if module.startswith("react_agent.benchmarks"):
+    if module.split(".")[0] == "benchmarks":  # scripts over everything
         return len(LAYERS)
     short = module.removeprefix("react_agent").removeprefix(".")
     ranks = [rank for rank, names in enumerate(LAYERS.values()) if short in names]
@@ -189,22 +191,20 @@ def test_the_layer_check_finds_a_planted_upward_import(tmp_path):
 
 
 def test_readme_states_the_layers_in_their_order_each_module_under_its_own():
-    stated = readme_layers()
+    stated, found = readme_layers(), modules()
     assert [name for name in stated if name in LAYERS] == list(LAYERS)
     for layer, names in LAYERS.items():
         for name in names:
-            if name.startswith(("tools", "envs")):
-                folder, _, file = name.partition(".")
-                text, shown = stated[f"{folder}/"], f"{file}.py" if file else "the environments' layer"
-            else:
-                text = stated[layer]
-                last = name.rsplit(".", 1)[-1]
-                shown = {
-                    "": "__init__.py",
-                    "models": "__init__.py",
-                    "prompts": "prompts/",
-                    "assets": "assets/",
-                }.get(name, f"{last}.py")
+            path = found["react_agent" + (f".{name}" if name else "")]
+            folder, last = name.split(".")[0], name.rsplit(".", 1)[-1]
+            # A module by its file's name, a package by its folder's, as README's block writes them.
+            shown = f"{last}/" if path.name == "__init__.py" else f"{last}.py"
+            text = stated[layer]
+            if folder in ("tools", "envs"):  # packages of their own, whose entries name their layer
+                text = stated[f"{folder}/"]
+                shown = f"the {layer}' layer" if name == folder else shown
+            elif not name:
+                shown = "__init__.py (the names a user imports)"
             assert shown in text, f"README's architecture shows no {shown} in {layer}"
 
 

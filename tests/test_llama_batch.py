@@ -114,6 +114,7 @@ def test_sampled_draws_differ_from_each_other_and_repeat_from_the_seed(smollm2_p
     assert sorted(asyncio.run(concurrently())) == sorted(draws)
 
 
+@pytest.mark.slow  # decodes every request alone and in company: minutes
 def test_no_token_is_computed_on_a_path_that_depends_on_its_company(smollm2, smollm2_path, monkeypatch):
     """ggml's kernels change path with a decode's size (see SMALL_DECODE): nine sequences generate
     in decodes of fewer than 8 tokens, and prompts go in chunks of 8 tokens up to one ubatch, the

@@ -62,6 +62,7 @@ def test_the_build_says_what_llama_cpp_was_compiled_for(smollm2):
     assert smollm2.build.startswith("CPU :") and "|" not in smollm2.build
 
 
+@pytest.mark.slow  # a whole episode that fills a small context, then its replay
 def test_a_full_context_cuts_the_oldest_observations_and_the_episode_goes_on(
     smollm2_path, demo_wiki, demo_questions, tmp_path
 ):
@@ -134,6 +135,7 @@ def test_repacked_weights_are_asked_for_and_recorded(smollm2_path):
     assert "repack" not in plain.identity() and plain.hash != repacked.hash  # older runs keep their hash
 
 
+@pytest.mark.slow  # the local model writes tool calls by its chat template, each step held to their schemas
 def test_tool_calls_on_the_local_model_follow_its_chat_template(smollm2, demo_wiki, demo_questions):
     """The tools format on the local backend: the GGUF's template (SmolLM2's knows no tools, so
     they are written into its messages), every answer one call held to the tools' schemas, read
@@ -178,7 +180,7 @@ def test_a_chat_template_that_knows_tools_is_given_them(smollm2):
     assert isinstance(json.loads(answer.tool_calls[0].arguments), dict)
     # Held to a step's commands (--grammar), the call takes one of them; the prompt shows the tools
     # as they were, so the chat's prefix stays the one the model has seen.
-    from react_agent.tool_schema import act_spec
+    from react_agent.tool_calls import act_spec
 
     act = act_spec()
     commands = ("open drawer 2", "go to desk 1")

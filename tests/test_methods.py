@@ -110,7 +110,11 @@ def test_every_method_plays_by_every_setting(method, settings, demo_wiki, demo_q
     prompts = {role: hotpotqa_prompt("cot" if role == "votes" else role) for role in METHODS[method].roles}
     model = ByPrompt(loop.question)
     player = make_player(
-        method, model, lambda role: HotpotQAEnv(demo_wiki, prompt=prompts[role]), settings, scoring=SCORING
+        method,
+        model,
+        lambda role: HotpotQAEnv(demo_wiki, prompt=prompts[role], rules=settings.rules),
+        settings,
+        scoring=SCORING,
     )
     # ReAct-SC samples whole episodes: each step of each of them, at the samples' temperature.
     episodes = settings.sc_samples if "react" in METHODS[method].sampled else 1

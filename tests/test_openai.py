@@ -35,6 +35,7 @@ def test_agent_plays_an_episode_through_the_server(llama_server, demo_wiki, demo
     assert result.steps
 
 
+@pytest.mark.slow  # starts llama_cpp.server and plays under the grammar
 def test_llama_cpp_server_holds_answers_to_the_grammar(llama_server, demo_wiki, demo_questions):
     """llama-cpp-python's server reads the `grammar` field: a grammar the model would never follow
     on its own is followed, and episodes under `grammar=True` go through the backend's check that

@@ -249,6 +249,7 @@ def test_training_data_that_overlaps_the_test_data_is_refused(hotpotqa_server, t
     assert not (tmp_path / "opt.json").exists()
 
 
+@pytest.mark.slow  # the embedded model plays training questions until it fails to bootstrap
 def test_too_few_successes_of_the_embedded_model_write_no_file(tmp_path):
     """SmolLM2-135M answers almost nothing: asked for six examples from two questions, it is
     refused, saying how many it found and how many it needed."""
@@ -273,7 +274,7 @@ def training_games(tmp_path_factory):
     commands that win it, by the first observation of its game."""
     pytest.importorskip("alfworld")
     from react_agent.envs.alfworld import AlfWorldEnv, find_games
-    from react_agent.envs.alfworld_games import generate
+    from react_agent.envs.alfworld.generator import generate
 
     folder = tmp_path_factory.mktemp("training-games")
     plans: dict[Path, list[str]] = {}
@@ -285,6 +286,7 @@ def training_games(tmp_path_factory):
     return folder, by_start
 
 
+@pytest.mark.slow  # generates and plays ALFWorld games: minutes
 def test_alfworld_examples_come_from_won_generated_games_and_keep_their_games_out(training_games, tmp_path):
     folder, by_start = training_games
 

@@ -124,6 +124,7 @@ def test_hotpotqa_cases_send_what_the_papers_webthink_sends(tmp_path):
     assert all(r["config"]["paper"] for r in results.values())
 
 
+@pytest.mark.slow  # every ALFWorld case of the paper's golden file, each a game on the engine
 def test_alfworld_cases_send_what_the_papers_alfworld_run_sends(tmp_path):
     from react_agent.envs.alfworld import builtin_games_folder
 
@@ -188,6 +189,7 @@ def react(*args):
     return subprocess.run(command, capture_output=True, text=True)
 
 
+@pytest.mark.slow  # generates games of the current wording, then plays them
 def test_the_papers_examples_on_games_of_the_other_wording_are_refused_unless_forced(tmp_path):
     need_shared(PAPER_PROMPTS)
     generate = react("alfworld", "generate", "--n", "1", "--out", tmp_path / "games", "--wording", "current")

@@ -17,7 +17,7 @@ PUBLISHED = REPO / "benchmarks" / "runs" / RUN
 
 def benchmark(module, *args):
     return subprocess.run(
-        [sys.executable, "-m", f"react_agent.benchmarks.{module}", *map(str, args)],
+        [sys.executable, "-m", f"benchmarks.{module}", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -9,8 +9,8 @@ import sys
 import time
 
 import pytest
-from test_bench import answer_for, by_task, lines_of
 
+from bench_cli import answer_for, by_task, lines_of
 from conftest import HOTPOT_SAMPLE, need_shared
 from servers import scripted_openai_server, url_of
 

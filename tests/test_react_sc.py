@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from servers import scripted_openai_server, url_of
 
 SAMPLES = 5
@@ -119,6 +121,7 @@ def test_sampled_episodes_vote_abstain_break_ties_by_steps_and_replay(tmp_path):
     assert "| react-sc (5 samples) |" in board.stdout, board.stdout
 
 
+@pytest.mark.slow  # the local model decodes five sampled episodes at once
 def test_the_local_model_evaluates_the_prompt_the_samples_share_once(tmp_path):
     """The embedded SmolLM2: the prompt a task's samples share is evaluated once (the others copy
     its cells, or find them in their sequence), and the run replays. That the samples are played at

@@ -14,11 +14,11 @@ from react_agent import Agent, AgentSettings
 from react_agent.environment import Environment, Observation, Outcome
 from react_agent.envs.hotpotqa import TASK as HOTPOTQA
 from react_agent.envs.hotpotqa import HotpotQAEnv
+from react_agent.errors import OptionError
 from react_agent.formats import FORMATS
 from react_agent.models.scripted import ScriptedModel
-from react_agent.options import OptionError
 from react_agent.prompts import Prompt
-from react_agent.rules import OURS, PAPER, Rules, rules_for
+from react_agent.rules import OURS, PAPER, Rules, rules_of
 from react_agent.tasks import Task, TaskOptions, TaskSetup
 from react_agent.tools.wikipedia import WikiBrowser
 from react_agent.trajectory import Scoring
@@ -57,7 +57,8 @@ def test_every_rule_is_documented_and_the_two_sets_differ_in_each_but_their_name
 
 
 def test_the_settings_make_the_rules_and_resolve_their_defaults_from_them():
-    assert AgentSettings().rules is OURS and AgentSettings(paper=True).rules is PAPER is rules_for(True)
+    assert AgentSettings().rules is OURS and AgentSettings(paper=True).rules is PAPER
+    assert rules_of(AgentSettings(paper=True)) is PAPER and rules_of(AgentSettings()) is OURS
     paper = AgentSettings(paper=True)
     assert (paper.budget, paper.loop_guard, paper.nucleus) == (PAPER.max_tokens, 0, 1.0)
     ours = AgentSettings()

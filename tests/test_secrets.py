@@ -9,8 +9,7 @@ import subprocess
 import sys
 import time
 
-from test_bench import answer_for
-
+from bench_cli import answer_for
 from openai_server import ECHO_KEY
 from servers import scripted_openai_server, url_of
 

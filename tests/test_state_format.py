@@ -50,7 +50,7 @@ def test_a_step_missing_state_lines_keeps_those_it_has():
 def test_our_state_examples_are_our_react_examples_with_their_state_written_out():
     """Rewritten by benchmarks/state_examples.py; its check says they are still that."""
     process = subprocess.run(
-        [sys.executable, "-m", "react_agent.benchmarks.state_examples", "--check"],
+        [sys.executable, "-m", "benchmarks.state_examples", "--check"],
         capture_output=True,
         text=True,
     )

@@ -147,7 +147,7 @@ def test_the_plugin_refuses_what_it_cannot_play_in_one_line(plugin, tmp_path):
     expected = "react: error: sums takes no --wiki (its options: --data)"
     assert process.returncode == 2 and process.stderr.strip() == expected
     process = react(plugin, "bench", "--task", "sums", "--paper", "--out", tmp_path / "r.jsonl")
-    expected = "react: error: sums has no --paper rules"
+    expected = "react: error: sums has no environment that plays by the paper's rules"
     assert process.returncode == 2 and process.stderr.strip() == expected
 
 

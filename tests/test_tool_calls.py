@@ -409,8 +409,8 @@ def test_the_methods_that_act_play_with_tool_calls(demo_wiki, eiffel, method):
 
 
 def test_a_tools_run_exports_as_its_own_chat(demo_wiki, eiffel):
+    from react_agent.errors import OptionError
     from react_agent.export import examples
-    from react_agent.options import OptionError
     from react_agent.trajectory import RunConfig
 
     result = Agent(ScriptedModel(HOTPOTQA_RUN), HotpotQAEnv(demo_wiki), format="tools").run(eiffel)

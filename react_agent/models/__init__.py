@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from react_agent.errors import OptionError
 from react_agent.models.base import (
     Completion,
     ContextFull,
@@ -23,7 +24,6 @@ from react_agent.models.base import (
     ModelUnavailable,
 )
 from react_agent.models.scripted import ScriptedModel
-from react_agent.options import OptionError
 
 if TYPE_CHECKING:
     from react_agent.models.llama_cpp import LlamaCppModel

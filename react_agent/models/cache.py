@@ -18,8 +18,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from react_agent.errors import OptionError
 from react_agent.models.base import Completion, Model, ModelRequest, StopWhen
-from react_agent.options import OptionError
 from react_agent.trajectory import ToolCall, Usage
 
 CACHE_FILE = "responses.sqlite"

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from react_agent.datafiles import FileDigest
+from react_agent.errors import OptionError
 from react_agent.formats import FORMATS, chosen_format
-from react_agent.options import OptionError
 
 if TYPE_CHECKING:
     from react_agent.settings import AgentSettings

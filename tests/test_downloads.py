@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from react_agent.datasets import DownloadError, get, manifest, resolve
+from react_agent.downloads import DownloadError, get, manifest, resolve
 from servers import serve, url_of
 
 DEV = json.dumps(

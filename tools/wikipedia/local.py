@@ -1,8 +1,5 @@
-"""Wikipedia for the HotpotQA tools: an offline SQLite FTS5 index, or the live site.
-
-Both backends answer one question, `find(entity)`: the page of that exact title, or the titles of
-similar pages. `WikiBrowser` turns that into the ReAct paper's Search and Lookup observations.
-"""
+"""The offline wiki: HotpotQA's abstracts (or a question file's context paragraphs) in an SQLite
+FTS5 index, built once per set of files and kept in the cache folder."""
 
 from __future__ import annotations
 
@@ -14,150 +11,22 @@ import os
 import re
 import sqlite3
 import threading
-import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from pydantic import BaseModel
 
 from react_agent.datafiles import DataFileError, FileDigest, default_cache_dir, read_records
-from react_agent.environment import ToolError
-from react_agent.rules import OURS, Rules
-from react_agent.toolbox import Tool, tool
+from react_agent.tools.wikipedia.pages import SIMILAR_TITLES, NotFound, Page
 
 log = logging.getLogger("react_agent")
 
-SEARCH_SENTENCES = 5  # a Search shows the page's first five sentences
-SIMILAR_TITLES = 5
 INDEX_VERSION = 3  # part of an index's cache key: an index of another layout is never reused
 # Up to this many pages, similar titles are ranked by bm25 over every page sharing a word with the
 # entity (title and text). Past it that ranking costs too much (half a second a Search on a
 # million pages), and the titles alone are searched, at a bounded cost (`_similar_in_titles`).
 RANK_EVERY_PAGE_UP_TO = 100_000
 COMMON_TITLE_WORD = 1_000  # a word in this many titles or more is too common to rank titles by
-
-
-@dataclass(frozen=True)
-class Page:
-    title: str
-    sentences: list[str]
-
-
-@dataclass(frozen=True)
-class NotFound:
-    similar: list[str]
-
-
-class Wiki(Protocol):
-    def find(self, entity: str) -> Page | NotFound: ...
-
-    def describe(self) -> list[FileDigest] | str:
-        """What a run's record says of the pages: the files an index was built from, or `live`."""
-        ...
-
-
-class WikiBrowser:
-    """Search[entity] and Lookup[keyword] over a wiki, as in the ReAct paper's environment.
-
-    - Search shows the first 5 sentences of the page titled `entity`, or `Could not find {entity}.
-      Similar: [...]`. A disambiguation page ("may refer to:") is searched again as `[entity]`,
-      which no title matches, as the paper's code does with Wikipedia's search page.
-    - Lookup shows, one per call, the sentences of the current page holding the keyword
-      (case-insensitive) as `(Result i / N) sentence`, then `No more results.`. A failed search
-      keeps the page that was open, as in the paper.
-
-    `rules` (`react_agent.rules`) say how a page is split into sentences (the paper's: as its code
-    reads the scraped page, its text (here the intro's sentences as one paragraph, `clean_str` as
-    the paper applies it) split at '. ', each piece given back its '.', so `U.S.` cuts a sentence)
-    and what Lookup past the last match says.
-    """
-
-    def __init__(self, wiki: Wiki, *, rules: Rules = OURS):
-        self.wiki = wiki
-        self.rules = rules
-        self.page: Page | None = None
-        self._keyword: str | None = None
-        self._matches: list[str] = []
-        self._shown = 0
-
-    def search(self, entity: str) -> str:
-        found = self.wiki.find(entity)
-        if isinstance(found, Page) and any("may refer to:" in s for s in found.sentences[:2]):
-            return self.search(f"[{entity}]")
-        if isinstance(found, NotFound):
-            return f"Could not find {entity}. Similar: {found.similar[:SIMILAR_TITLES]}."
-        self.page = found
-        self._keyword = None
-        return " ".join(self._sentences()[:SEARCH_SENTENCES])
-
-    def _sentences(self) -> list[str]:
-        if self.page is None:
-            return []
-        return paper_sentences(self.page) if self.rules.page_split_at_periods else self.page.sentences
-
-    def lookup(self, keyword: str) -> str:
-        if keyword != self._keyword:
-            self._keyword = keyword
-            self._matches = [s for s in self._sentences() if keyword.lower() in s.lower()]
-            self._shown = 0
-        if self._shown >= len(self._matches):
-            return self.rules.lookup_end
-        self._shown += 1
-        return f"(Result {self._shown} / {len(self._matches)}) {self._matches[self._shown - 1]}"
-
-
-def clean_str(text: str) -> str:
-    """The paper's `clean_str` of a scraped paragraph: escape sequences written out in it (`\\u00e9`)
-    become their characters; text it cannot read so is left as it is (the paper's code would stop)."""
-    try:
-        return text.encode().decode("unicode-escape").encode("latin1").decode("utf-8")
-    except UnicodeError:
-        return text
-
-
-def paper_sentences(page: Page) -> list[str]:
-    """A page's sentences as the paper's `WikiEnv` makes them: its paragraphs of more than two words
-    (an intro here is one), split at '. ', each stripped and ended with '.'."""
-    paragraph = " ".join(page.sentences)
-    if len(paragraph.split(" ")) <= 2:
-        return []
-    pieces = clean_str(paragraph).strip().split(". ")
-    return [piece.strip() + "." for piece in pieces if piece.strip()]
-
-
-def wiki_tools(browser: WikiBrowser) -> list[Tool]:
-    """The paper's HotpotQA tools, Search[entity] and Lookup[keyword], over one browser (an episode
-    has a browser of its own: Lookup reads the page its last Search opened)."""
-
-    @tool(name="Search")
-    def search(entity: str) -> str:
-        """opens the Wikipedia page titled entity and shows its first sentences; if there is no such
-        page, it lists similar titles to search instead."""
-        return browser.search(entity)
-
-    @tool(name="Lookup")
-    def lookup(keyword: str) -> str:
-        """shows the next sentence of the open page that contains keyword."""
-        return browser.lookup(keyword)
-
-    return [search, lookup]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a plain-text page, split as the paper's code splits them (at '. ')."""
-    sentences = []
-    for paragraph in text.split("\n"):
-        paragraph = paragraph.strip()
-        # Section headings ("== History ==") and short fragments are not prose.
-        if len(paragraph.split(" ")) <= 2 or paragraph.startswith("=="):
-            continue
-        sentences += [s.strip() for s in paragraph.split(". ") if s.strip()]
-    return [s if s.endswith(".") else s + "." for s in sentences]
-
-
-# ---------------------------------------------------------------- the offline index
 
 
 def _title(title: str) -> str:
@@ -440,75 +309,3 @@ def _index_file(db: sqlite3.Connection, file: Path) -> tuple[int, int]:
         )
         db.execute("INSERT INTO titles_fts (rowid, title) VALUES (?, ?)", (cursor.lastrowid, page.title))
     return added, repeated
-
-
-# ---------------------------------------------------------------- the live site
-
-# Characters MediaWiki never allows in a title: it answers such a title as `invalid`, which the
-# `wikipedia` package does not expect (it fails with `KeyError: 'fullurl'`).
-_INVALID_TITLE = re.compile(r"[\[\]{}|#<>]")
-WIKI_TIMEOUT = 10.0  # seconds for each request to the live site
-
-
-class _RequestsWithTimeout:
-    """Stands in for the `requests` module inside the `wikipedia` package, whose calls have no
-    timeout of their own: every GET it makes gets one."""
-
-    def __init__(self, requests_module: object, timeout: float):
-        self._requests = requests_module
-        self.timeout = timeout
-
-    def get(self, *args: object, **kwargs: object) -> object:
-        kwargs.setdefault("timeout", self.timeout)
-        return self._requests.get(*args, **kwargs)  # type: ignore[attr-defined]
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._requests, name)
-
-
-class LiveWikipedia:
-    """The live Wikipedia through the `wikipedia` package.
-
-    `api_url` points the package at another MediaWiki API (a mirror, or a test server), and
-    `timeout` bounds each of its requests; the package keeps both in module globals, so they apply
-    to the whole process. A request that times out or cannot connect is a `ToolError`: the model
-    sees it as the observation, and the episode goes on.
-    """
-
-    def __init__(self, api_url: str | None = None, lang: str = "en", timeout: float = WIKI_TIMEOUT):
-        import requests
-        import wikipedia
-
-        self._wikipedia = wikipedia
-        self._network_errors = (requests.Timeout, requests.ConnectionError)
-        self.timeout = timeout
-        wikipedia.set_lang(lang)
-        # The package speaks plain http to Wikipedia; we ask for https.
-        wikipedia.wikipedia.API_URL = api_url or f"https://{lang.lower()}.wikipedia.org/w/api.php"
-        wikipedia.wikipedia.requests = _RequestsWithTimeout(requests, timeout)
-
-    def describe(self) -> str:
-        return "live"
-
-    def find(self, entity: str) -> Page | NotFound:
-        wikipedia = self._wikipedia
-        try:
-            if _INVALID_TITLE.search(entity) or not entity.strip():
-                # No page can have this title (the paper's retry of a disambiguation page as
-                # `[entity]` lands here): what the site's search finds is all there is.
-                return NotFound(wikipedia.search(entity, results=SIMILAR_TITLES))
-            try:
-                with warnings.catch_warnings():  # the package's BeautifulSoup call warns about its parser
-                    warnings.simplefilter("ignore", UserWarning)
-                    page = wikipedia.page(entity, auto_suggest=False, redirect=True)
-            except wikipedia.DisambiguationError:
-                return Page(entity, [f"{entity} may refer to:"])
-            except wikipedia.PageError:
-                return NotFound(wikipedia.search(entity, results=SIMILAR_TITLES))
-            return Page(page.title, split_sentences(page.content))
-        except self._network_errors[0] as error:
-            raise ToolError(f"Wikipedia did not answer within {self.timeout:g} s.") from error
-        except self._network_errors[1] as error:
-            raise ToolError(f"Wikipedia could not be reached ({type(error).__name__}).") from error
-        except (ValueError, KeyError) as error:  # an error page or garbage where JSON was due
-            raise ToolError("Wikipedia sent an answer that could not be read; try again.") from error

@@ -28,17 +28,17 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from react_agent.envs.alfworld import (
+from react_agent.envs.alfworld.environment import AlfWorldEnv
+from react_agent.envs.alfworld.games import (
     EVAL_SPLIT,
     TASK_TYPES,
     WORDINGS,
-    AlfWorldEnv,
     AlfWorldGame,
-    _argv_kept,
+    argv_kept,
     find_games,
     game_logic,
 )
-from react_agent.options import OptionError
+from react_agent.errors import OptionError
 from react_agent.trajectory import Action
 
 GRID = 0.25  # THOR's floor grid, in metres: locations are named in grid units
@@ -422,7 +422,7 @@ def _plan_in_this_process(game_file: str) -> list[str] | None:
     from alfworld.agents.environment.alfred_tw_env import AlfredDemangler
 
     infos = textworld.EnvInfos(policy_commands=True, won=True)
-    with _argv_kept():
+    with argv_kept():
         try:
             env = textworld.start(game_file, request_infos=infos, wrappers=[AlfredDemangler()])
             try:
