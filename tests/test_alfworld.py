@@ -134,6 +134,7 @@ def test_same_seed_gives_the_same_games(tmp_path):
     )
 
 
+@pytest.mark.slow  # generates the 60 built-in games again, each checked solvable
 def test_builtin_set_is_the_generator_output_for_its_seed(tmp_path):
     games = find_games(builtin_games_folder(tmp_path / "cache"))
     assert len(games) >= BUILTIN_GAMES

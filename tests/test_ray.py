@@ -21,6 +21,7 @@ def bench(url, out, *extra, data=None):
     return command + (["--data", str(data)] if data else [])
 
 
+@pytest.mark.slow  # starts a local Ray instance and plays 20 questions on it and here
 def test_ray_plays_20_questions_as_the_local_executor_does(tmp_path):
     need_shared(HOTPOT_SAMPLE)
     with scripted_openai_server(answer_for=answer_for) as server:
