@@ -77,8 +77,9 @@ def suite_specs(
     """The specs of suite `name`'s runs, each to play with `bench()` (which resumes what its results
     file holds). `replay`: play back the recorded runs of that folder instead of the model (the
     check that today's code sends exactly the recorded requests); `n`: only the first n tasks of
-    each run."""
+    each run. The runs' folder is made if it is missing."""
     places = places or Places()
+    places.runs.mkdir(parents=True, exist_ok=True)
     specs = []
     for entry in entries_of(name, only):
         changes: dict[str, Any] = {"workers": workers}

@@ -222,3 +222,14 @@ def test_published_runs_replay_to_their_published_scores(replays, suite, entry):
     categories."""
     assert suite is not None, f"{entry['out']} was made by no entry of react_agent/suites.json"
     check_replay(replays, entry)
+
+
+def test_react_suite_makes_its_runs_folder_and_replays_a_published_run(tmp_path):
+    runs = tmp_path / "not" / "yet"
+    name = "hotpotqa-demo-react-smollm2.jsonl"
+    process = cli("suite", "demo", "--only", name, "--replay", RUNS, "--runs", runs, "--n", "2")
+    assert process.returncode == 0, process.stderr
+    assert f"2 episodes played, 0 already in {runs / name}" in process.stdout
+    assert by_task(runs / name) == {
+        task: got for task, got in by_task(RUNS / name).items() if task in by_task(runs / name)
+    }
