@@ -666,5 +666,7 @@ def chosen_format(name: str | None) -> FormatChoice:
 
 
 def same_format(a: str, b: str) -> bool:
-    """Whether two prompts' formats are the same one (their names are)."""
-    return FORMATS[a] is FORMATS[b]
+    """Whether two prompts' formats, by name, are the same one. A run's record may name several
+    (`numbered/actions`, joined by provenance), which are no one format: compared as names, not
+    looked up."""
+    return a == b
